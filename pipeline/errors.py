@@ -1,0 +1,49 @@
+"""Typed errors: each names the file and the reason, and maps to an error code of the JSON contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+
+class ReviewError(Exception):
+    """A document could not be reviewed; ``code`` is the contract's error code."""
+
+    code: ClassVar[str] = "corrupt"
+
+    def __init__(self, file: Path | str, reason: str) -> None:
+        self.file = str(file)
+        self.reason = reason
+        super().__init__(f"{self.file}: {reason}")
+
+
+class EncryptedPDF(ReviewError):
+    code = "encrypted"
+
+
+class CorruptPDF(ReviewError):
+    code = "corrupt"
+
+
+class NotAPDF(ReviewError):
+    code = "not_pdf"
+
+
+class NoTextLayer(ReviewError):
+    code = "no_text"
+
+
+class TooLarge(ReviewError):
+    code = "too_large"
+
+
+class ReviewTimeout(ReviewError):
+    code = "timeout"
+
+
+class TaxonomyError(ValueError):
+    """The taxonomy file is missing or malformed."""
+
+
+class ModelCardMismatch(ValueError):
+    """A saved tagger was built for another taxonomy version or embedding model."""

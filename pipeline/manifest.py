@@ -1,0 +1,68 @@
+"""Turns command-line paths (PDFs, folders, manifest CSVs) into the list of documents to review."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from pipeline.models import SourceInfo
+
+MANIFEST_COLUMNS = {"file", "ics", "organisation_level", "year"}
+
+
+class BatchItem(BaseModel):
+    """One document of a batch and what its manifest says about it."""
+
+    path: Path
+    source: SourceInfo = SourceInfo()
+    password: str | None = None
+
+
+def read_manifest(path: Path) -> list[BatchItem]:
+    """Rows of a manifest CSV (file, ics, organisation_level, year[, password]); files are
+    resolved against the manifest's folder and may not point outside it."""
+    folder = path.parent.resolve()
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = MANIFEST_COLUMNS - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: manifest lacks the column(s) {', '.join(sorted(missing))}")
+        items = []
+        for line, row in enumerate(reader, start=2):
+            target = (folder / row["file"]).resolve()
+            if not target.is_relative_to(folder):
+                raise ValueError(f"{path}, line {line}: {row['file']!r} points outside {folder}")
+            year = (row.get("year") or "").strip()
+            items.append(
+                BatchItem(
+                    path=target,
+                    source=SourceInfo(
+                        ics=row.get("ics") or None,
+                        organisation_level=row.get("organisation_level") or None,
+                        year=int(year) if year.isdigit() else None,
+                    ),
+                    password=row.get("password") or None,
+                )
+            )
+    return items
+
+
+def collect_items(paths: list[Path]) -> list[BatchItem]:
+    """PDFs named directly, every PDF in a folder (using its manifest.csv when present), or the
+    rows of a manifest CSV."""
+    items: list[BatchItem] = []
+    for path in paths:
+        if path.suffix.lower() == ".csv" and path.is_file():
+            items.extend(read_manifest(path))
+        elif path.is_dir() and not path.suffix.lower() == ".pdf":
+            manifest = path / "manifest.csv"
+            items.extend(
+                read_manifest(manifest)
+                if manifest.is_file()
+                else [BatchItem(path=p) for p in sorted(path.glob("*.pdf"))]
+            )
+        else:
+            items.append(BatchItem(path=path))
+    return items

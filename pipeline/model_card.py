@@ -1,0 +1,78 @@
+"""Saving and loading a fitted tagger with the JSON model card that says what produced it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import joblib
+from pydantic import BaseModel
+
+from pipeline.errors import ModelCardMismatch
+from pipeline.settings import Settings
+from pipeline.taxonomy import Taxonomy
+
+
+class ModelCard(BaseModel):
+    tagger: str
+    tagger_hash: str = ""
+    taxonomy_version: str
+    embedding_model: str
+    training_data_hash: str
+    n_training_passages: int
+    thresholds: dict[str, float]
+    cv_metrics: dict[str, Any]
+    created: str
+
+    def summary(self) -> dict[str, object]:
+        """What every review JSON carries, so each score traces back to its model."""
+        return {
+            "tagger": self.tagger,
+            "tagger_hash": self.tagger_hash,
+            "taxonomy_version": self.taxonomy_version,
+            "embedding_model": self.embedding_model,
+            "training_data_hash": self.training_data_hash,
+            "thresholds": self.thresholds,
+            "cv_macro_f1": self.cv_metrics.get("macro_f1"),
+            "created": self.created,
+        }
+
+
+def card_path(tagger_path: Path) -> Path:
+    return tagger_path.with_suffix(".json")
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_tagger(tagger: object, card: ModelCard, tagger_path: Path) -> ModelCard:
+    """Write the estimator with joblib and its card beside it; the card records the file's hash."""
+    tagger_path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(tagger, tagger_path, compress=3)
+    card = card.model_copy(update={"tagger_hash": file_hash(tagger_path)})
+    card_path(tagger_path).write_text(json.dumps(card.model_dump(), indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+def load_tagger(tagger_path: Path, taxonomy: Taxonomy, settings: Settings) -> tuple[Any, ModelCard]:
+    """Load a tagger, refusing one built for another taxonomy or embedding model."""
+    try:
+        card = ModelCard.model_validate_json(card_path(tagger_path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelCardMismatch(f"{card_path(tagger_path)}: no model card; run `wgll train`") from exc
+    if card.taxonomy_version != taxonomy.version:
+        raise ModelCardMismatch(
+            f"{tagger_path}: built for taxonomy version {card.taxonomy_version}, but "
+            f"{settings.taxonomy_path} is version {taxonomy.version}; run `wgll train`"
+        )
+    if card.embedding_model != settings.embedding_model:
+        raise ModelCardMismatch(
+            f"{tagger_path}: built on embedding model {card.embedding_model!r}, but the "
+            f"configured model is {settings.embedding_model!r}; run `wgll train`"
+        )
+    if file_hash(tagger_path) != card.tagger_hash:
+        raise ModelCardMismatch(f"{tagger_path}: file does not match its model card's hash")
+    return joblib.load(tagger_path), card

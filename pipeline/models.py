@@ -1,0 +1,157 @@
+"""Typed records passed between pipeline stages; each refuses impossible states."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Status = Literal["evidenced", "weak", "no_evidence"]
+ErrorCode = Literal["encrypted", "corrupt", "no_text", "not_pdf", "too_large", "timeout"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Heading(Record):
+    """A heading found by its font, with its place in the page text."""
+
+    text: str
+    level: int = Field(ge=1)
+    start_char: int = Field(ge=0)
+    end_char: int
+
+    @model_validator(mode="after")
+    def _span_is_ordered(self) -> Heading:
+        if self.end_char <= self.start_char:
+            raise ValueError("heading span is empty")
+        return self
+
+
+class Page(Record):
+    """The cleaned text of one page: paragraphs separated by blank lines, headers/footers removed."""
+
+    number: int = Field(ge=1)
+    text: str
+    headings: list[Heading] = []
+
+    @model_validator(mode="after")
+    def _headings_inside_text(self) -> Page:
+        for heading in self.headings:
+            if heading.end_char > len(self.text):
+                raise ValueError(f"heading {heading.text!r} lies outside page {self.number}")
+        return self
+
+
+class SourceInfo(Record):
+    """What a manifest says about a file: who wrote it and when."""
+
+    ics: str | None = None
+    organisation_level: str | None = None
+    year: int | None = None
+
+
+class Document(Record):
+    """A PDF read into pages; ``id`` is the SHA-256 of its bytes."""
+
+    model_config = ConfigDict(frozen=True, ignored_types=(cached_property,))
+
+    id: str
+    file: str
+    title: str
+    page_count: int = Field(ge=0)
+    pages: list[Page]
+    source: SourceInfo = SourceInfo()
+
+    PAGE_SEPARATOR: ClassVar[str] = "\n\n"
+
+    @cached_property
+    def text(self) -> str:
+        """All page texts joined; passages keep their offsets into this string."""
+        return self.PAGE_SEPARATOR.join(page.text for page in self.pages)
+
+    @cached_property
+    def page_starts(self) -> list[int]:
+        """Offset in ``text`` where each page begins, in page order."""
+        starts, offset = [], 0
+        for page in self.pages:
+            starts.append(offset)
+            offset += len(page.text) + len(self.PAGE_SEPARATOR)
+        return starts
+
+
+class Passage(Record):
+    """A few sentences inside one section, sized for the embedding model."""
+
+    passage_id: str
+    document_id: str
+    ordinal: int = Field(ge=0)
+    text: str = Field(min_length=1)
+    heading: str | None
+    pages: list[int] = Field(min_length=1)
+    start_char: int = Field(ge=0)
+    end_char: int
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Passage:
+        if self.end_char <= self.start_char:
+            raise ValueError("passage span is empty")
+        if self.pages != sorted(set(self.pages)):
+            raise ValueError(f"passage pages out of order: {self.pages}")
+        return self
+
+
+class Tag(Record):
+    """A tagger's verdict on one passage: a score per measure and the criteria it matches best."""
+
+    passage_id: str
+    scores: dict[str, float]
+    criteria: dict[str, list[str]] = {}
+
+
+class Evidence(Record):
+    passage_id: str
+    pages: list[int]
+    heading: str | None
+    text: str
+    score: float = Field(ge=0.0, le=1.0)
+    criteria: list[str] = []
+
+
+class CriterionCoverage(Record):
+    id: str
+    status: Status
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class MeasureCoverage(Record):
+    id: str
+    name: str
+    status: Status
+    score: float = Field(ge=0.0, le=1.0)
+    criteria: list[CriterionCoverage]
+    evidence: list[Evidence]
+
+
+class DocumentSummary(Record):
+    id: str
+    file: str
+    ics: str | None
+    title: str | None
+    pages: int | None
+
+
+class ReviewErrorRecord(Record):
+    code: ErrorCode
+    message: str
+
+
+class DocumentReview(Record):
+    """The JSON contract of ``wgll review`` (DESIGN.md, contract 1)."""
+
+    document: DocumentSummary
+    model: dict[str, object]
+    measures: list[MeasureCoverage]
+    errors: list[ReviewErrorRecord] = []

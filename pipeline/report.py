@@ -1,0 +1,79 @@
+"""Writes a review as ``<document id>.json`` (DESIGN.md contract 1) and a first reviewer page
+``<document id>.html``; every piece of PDF text is escaped by Jinja2's autoescaping."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from pipeline.errors import ReviewError
+from pipeline.ingest import document_id
+from pipeline.models import (
+    Document,
+    DocumentReview,
+    DocumentSummary,
+    MeasureCoverage,
+    ReviewErrorRecord,
+)
+
+
+def build_review(document: Document, measures: list[MeasureCoverage], model: dict[str, object]) -> DocumentReview:
+    return DocumentReview(
+        document=DocumentSummary(
+            id=document.id,
+            file=document.file,
+            ics=document.source.ics,
+            title=document.title,
+            pages=document.page_count,
+        ),
+        model=model,
+        measures=measures,
+    )
+
+
+def failed_review(path: Path, error: ReviewError, model: dict[str, object], ics: str | None = None) -> DocumentReview:
+    """The record of a document that could not be read: no measures, one error entry."""
+    return DocumentReview(
+        document=DocumentSummary(id=failed_document_id(path), file=path.name, ics=ics, title=None, pages=None),
+        model=model,
+        measures=[],
+        errors=[ReviewErrorRecord(code=error.code, message=str(error))],  # type: ignore[arg-type]
+    )
+
+
+def failed_document_id(path: Path) -> str:
+    """The content hash where the bytes can be read; otherwise a hash of the path, so that
+    even a missing file or a folder gets a stable output name."""
+    try:
+        return document_id(path.read_bytes())
+    except OSError:
+        return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("pipeline", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(review: DocumentReview) -> str:
+    gaps = [m for m in review.measures if m.status == "no_evidence"]
+    return _environment().get_template("review.html").render(review=review, gaps=gaps)
+
+
+def write_outputs(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
+    """Write the JSON and HTML of one review; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / f"{review.document.id}.json"
+    html_path = out_dir / f"{review.document.id}.html"
+    json_path.write_text(json.dumps(review.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    html_path.write_text(render_html(review), encoding="utf-8")
+    return json_path, html_path

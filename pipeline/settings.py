@@ -1,0 +1,73 @@
+"""One settings object for the whole pipeline, overridable by ``WGLL_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "wgll-review"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the pipeline in one place (DESIGN.md: no constants scattered in modules)."""
+
+    model_config = SettingsConfigDict(env_prefix="WGLL_", extra="ignore")
+
+    taxonomy_path: Path = Field(
+        PROJECT_ROOT / "labels" / "wgll.yaml", description="The WGLL taxonomy file."
+    )
+    labels_path: Path = Field(
+        PROJECT_ROOT / "labels" / "passages.jsonl", description="Labelled training passages."
+    )
+    tagger_path: Path = Field(
+        PROJECT_ROOT / "pipeline" / "artifacts" / "tagger.joblib",
+        description="The fitted tagger; its model card sits beside it as .json.",
+    )
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="A sentence-transformers model name or local folder, loaded offline.",
+    )
+    embedding_batch_size: int = Field(32, ge=1)
+    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Embedding cache.")
+
+    max_file_mb: float = Field(200.0, gt=0, description="Larger files are refused (too_large).")
+    max_pages: int = Field(1000, ge=1, description="Documents with more pages are refused.")
+
+    passage_max_words: int = Field(110, ge=20, description="Keeps passages well under 256 tokens.")
+    passage_min_words: int = Field(8, ge=1, description="Shorter passages are dropped as noise.")
+    skipped_section_headings: list[str] = Field(
+        default=[
+            "contents",
+            "table of contents",
+            "glossary",
+            "acronyms",
+            "abbreviations",
+            "glossary of terms",
+            "list of acronyms",
+            "document control",
+            "version control",
+            "references",
+            "acknowledgements",
+            "contact us",
+        ],
+        description="Sections under these headings are navigation or reference, never evidence.",
+    )
+
+    evidence_top_k: int = Field(
+        3, ge=1, description="A measure's score is the mean of its k best passage scores."
+    )
+    evidence_shown: int = Field(5, ge=1, description="Evidence passages listed per measure.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,112 @@
+"""Loads and validates the WGLL taxonomy (``labels/wgll.yaml``)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipeline.errors import TaxonomyError
+
+MEASURE_ID = re.compile(r"^M[1-7]$")
+CRITERION_ID = re.compile(r"^(M[1-7])\.(ICS|ORG)\.(\d+)$")
+
+
+class Criterion(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    level: Literal["ICS", "ORG"]
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    terms: list[str] = Field(min_length=1)
+    questions: list[str] = Field(default=[], max_length=5)
+
+    @property
+    def prompt(self) -> str:
+        """The text the zero-shot tagger compares passages with."""
+        return f"{self.title}. {self.description} {', '.join(self.terms)}."
+
+
+class Measure(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    terms: list[str] = []
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _criteria_belong_here(self) -> Measure:
+        if not MEASURE_ID.match(self.id):
+            raise ValueError(f"measure id {self.id!r} is not M1 to M7")
+        for criterion in self.criteria:
+            match = CRITERION_ID.match(criterion.id)
+            if not match or match.group(1) != self.id or match.group(2) != criterion.level:
+                raise ValueError(
+                    f"criterion id {criterion.id!r} does not fit measure {self.id} "
+                    f"at level {criterion.level}"
+                )
+        return self
+
+    @property
+    def prompt(self) -> str:
+        return f"{self.name}. {self.description} {', '.join(self.terms)}."
+
+
+class Taxonomy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    version: str = Field(min_length=1)
+    measures: list[Measure] = Field(min_length=7, max_length=7)
+
+    @model_validator(mode="after")
+    def _ids_unique_and_complete(self) -> Taxonomy:
+        ids = [m.id for m in self.measures]
+        if ids != [f"M{n}" for n in range(1, 8)]:
+            raise ValueError(f"measures must be M1..M7 in order, found {ids}")
+        criterion_ids = [c.id for m in self.measures for c in m.criteria]
+        duplicates = {c for c in criterion_ids if criterion_ids.count(c) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate criterion ids: {sorted(duplicates)}")
+        return self
+
+    @property
+    def measure_ids(self) -> list[str]:
+        return [m.id for m in self.measures]
+
+    @property
+    def criteria(self) -> list[Criterion]:
+        return [c for m in self.measures for c in m.criteria]
+
+    def measure(self, measure_id: str) -> Measure:
+        for measure in self.measures:
+            if measure.id == measure_id:
+                return measure
+        raise KeyError(measure_id)
+
+    def measure_of(self, criterion_id: str) -> str:
+        return criterion_id.split(".", 1)[0]
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """Read and validate the taxonomy, raising TaxonomyError that names the file and the fault."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise TaxonomyError(f"{path}: taxonomy file not found") from exc
+    except yaml.YAMLError as exc:
+        raise TaxonomyError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise TaxonomyError(f"{path}: expected a mapping with 'version' and 'measures'")
+    try:
+        return Taxonomy.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise TaxonomyError(f"{path}: malformed taxonomy: {problems}") from exc
