@@ -9,7 +9,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.classify import ZeroShotTagger, tag_passages
+from pipeline.classify import Tagger, tag_passages
 from pipeline.coverage import assess_coverage
 from pipeline.embed import Embeddings, embed_passages
 from pipeline.ingest import read_document
@@ -29,7 +29,7 @@ def _load(taxonomy_path: Path, tagger_path: Path, embedding_model: str, settings
     return taxonomy, tagger, card
 
 
-def load_components(settings: Settings) -> tuple[Taxonomy, ZeroShotTagger, ModelCard]:
+def load_components(settings: Settings) -> tuple[Taxonomy, Tagger, ModelCard]:
     """Taxonomy, tagger and model card, loaded once per process."""
     return _load(settings.taxonomy_path, settings.tagger_path, settings.embedding_model, settings.model_dump_json())
 
@@ -50,7 +50,7 @@ def run_embed(passages: list[Passage], settings: Settings) -> Embeddings:
 
 
 @task(cache_policy=NO_CACHE)
-def run_tag(passages: list[Passage], embeddings: Embeddings, tagger: ZeroShotTagger) -> list[Tag]:
+def run_tag(passages: list[Passage], embeddings: Embeddings, tagger: Tagger) -> list[Tag]:
     return tag_passages(passages, embeddings, tagger)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -60,58 +61,117 @@ def best_f1_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
     return thresholds
 
 
-class ZeroShotTagger(ClassifierMixin, BaseEstimator):
-    """Similarity of a passage to the closest prompt of each measure, calibrated per measure by a
-    sigmoid fitted on labelled passages; thresholds maximise out-of-fold F1.
+class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
+    """What both taggers share: one binary model per measure, and per-measure thresholds
+    chosen on out-of-fold probabilities so they are not fitted to the data they cut.
 
     X is an (n_passages, dim) array of unit-length embeddings; Y an indicator matrix with one
-    column per measure in ``prototypes``' measure order.
+    column per measure in ``prototypes``' measure order. ``cv`` is a number of folds or a list
+    of (train, test) index pairs, e.g. grouped by source document.
     """
+
+    prototypes: Prototypes | None
+    cv: object
+    random_state: int | None
+
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _measure_features(self, F: np.ndarray, j: int) -> np.ndarray:
+        return F
+
+    def _new_model(self) -> BaseEstimator:
+        raise NotImplementedError
+
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> _ThresholdedTagger:
+        X = validate_data(self, X, dtype=np.float32)
+        Y = np.asarray(Y, dtype=int)
+        if self.prototypes is None:
+            raise ValueError(f"{type(self).__name__} needs prototypes (see build_prototypes)")
+        self.classes_ = np.array(list(dict.fromkeys(self.prototypes.measures)))
+        if Y.shape != (X.shape[0], len(self.classes_)):
+            raise ValueError(f"Y must have shape {(X.shape[0], len(self.classes_))}, got {Y.shape}")
+        F = self._features(X)
+        out_of_fold = np.zeros(Y.shape, dtype=float)
+        for train, test in self._splits(F):
+            for j in range(Y.shape[1]):
+                model = self._new_model().fit(self._measure_features(F[train], j), Y[train, j])
+                out_of_fold[test, j] = model.predict_proba(self._measure_features(F[test], j))[:, 1]
+        self.thresholds_ = best_f1_thresholds(Y, out_of_fold)
+        self.estimators_ = [
+            self._new_model().fit(self._measure_features(F, j), Y[:, j]) for j in range(Y.shape[1])
+        ]
+        return self
+
+    def _splits(self, F: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        if isinstance(self.cv, int):
+            return list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(F))
+        return list(self.cv)  # type: ignore[call-overload]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n_passages, n_measures) probabilities in ``classes_`` order."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        F = self._features(X)
+        return np.column_stack(
+            [model.predict_proba(self._measure_features(F, j))[:, 1] for j, model in enumerate(self.estimators_)]
+        )
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
+class ZeroShotTagger(_ThresholdedTagger):
+    """The cosine of a passage to the closest prompt of each measure, turned into a probability
+    by a per-measure sigmoid fitted on labelled passages. Learns nothing about wording: the
+    baseline that shows what the taxonomy's descriptions alone can do."""
 
     def __init__(self, *, prototypes: Prototypes | None = None, cv: object = 5, random_state: int | None = None) -> None:
         self.prototypes = prototypes
         self.cv = cv
         self.random_state = random_state
 
-    def fit(self, X: np.ndarray, Y: np.ndarray) -> ZeroShotTagger:
-        X = validate_data(self, X, dtype=np.float32)
-        Y = np.asarray(Y, dtype=int)
-        if self.prototypes is None:
-            raise ValueError("ZeroShotTagger needs prototypes (see build_prototypes)")
-        self.classes_ = np.array(list(dict.fromkeys(self.prototypes.measures)))
-        if Y.shape != (X.shape[0], len(self.classes_)):
-            raise ValueError(f"Y must have shape {(X.shape[0], len(self.classes_))}, got {Y.shape}")
-        S = self.prototypes.best_per_measure(X, self.classes_)
-        self.calibrators_ = [self._calibrator().fit(S[:, [j]], Y[:, j]) for j in range(Y.shape[1])]
-        self.thresholds_ = best_f1_thresholds(Y, self._out_of_fold(S, Y))
-        return self
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        assert self.prototypes is not None
+        return self.prototypes.best_per_measure(X, self.classes_)
 
-    def _calibrator(self) -> LogisticRegression:
+    def _measure_features(self, F: np.ndarray, j: int) -> np.ndarray:
+        return F[:, [j]]
+
+    def _new_model(self) -> BaseEstimator:
         return LogisticRegression(C=100.0)
 
-    def _out_of_fold(self, S: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        splits = (
-            KFold(self.cv, shuffle=True, random_state=self.random_state).split(S)
-            if isinstance(self.cv, int)
-            else self.cv
-        )
-        P = np.zeros(Y.shape, dtype=float)
-        for train, test in splits:
-            for j in range(Y.shape[1]):
-                model = self._calibrator().fit(S[train][:, [j]], Y[train, j])
-                P[test, j] = model.predict_proba(S[test][:, [j]])[:, 1]
-        return P
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
-        S = self.prototypes.best_per_measure(X, self.classes_)
-        return np.column_stack(
-            [model.predict_proba(S[:, [j]])[:, 1] for j, model in enumerate(self.calibrators_)]
+class MeasureTagger(_ThresholdedTagger):
+    """Per measure, a regularised logistic regression over the passage embedding plus its
+    similarity to every measure and criterion prompt, calibrated with a sigmoid."""
+
+    def __init__(
+        self,
+        *,
+        prototypes: Prototypes | None = None,
+        C: float = 4.0,
+        cv: object = 5,
+        calibration: str = "sigmoid",
+        random_state: int | None = None,
+    ) -> None:
+        self.prototypes = prototypes
+        self.C = C
+        self.cv = cv
+        self.calibration = calibration
+        self.random_state = random_state
+
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        assert self.prototypes is not None
+        return np.hstack([X, self.prototypes.similarity(X)])
+
+    def _new_model(self) -> BaseEstimator:
+        return CalibratedClassifierCV(
+            LogisticRegression(C=self.C, max_iter=2000), method=self.calibration, cv=3
         )
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+Tagger = ZeroShotTagger | MeasureTagger
 
 
 def rank_criteria(
@@ -134,7 +194,7 @@ def rank_criteria(
 
 
 def tag_passages(
-    passages: Sequence[Passage], embeddings: Embeddings, tagger: ZeroShotTagger
+    passages: Sequence[Passage], embeddings: Embeddings, tagger: Tagger
 ) -> list[Tag]:
     """Score every passage against every measure and name its closest criteria."""
     if not passages:

@@ -1,8 +1,9 @@
 """Turns passage tags into a per-document verdict for every measure and criterion.
 
-A measure is ``evidenced`` when at least k passages clear its threshold, ``weak`` when one to
-k-1 do, and ``no_evidence`` when none does; its score is the mean of its k best passage scores.
-Counting passages, rather than trusting one maximum, keeps a lone stray passage from hiding a gap.
+A measure is ``evidenced`` when enough passages clear its threshold (three by default), ``weak``
+when fewer but still several do (two), and ``no_evidence`` otherwise; its score is the mean of
+its best passage scores. Counting passages, rather than trusting one maximum score, keeps a lone
+stray passage from hiding a gap. Criteria follow the same rule with smaller counts.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from pipeline.settings import Settings, get_settings
 from pipeline.taxonomy import Taxonomy
 
 
-def status_and_score(scores: Sequence[float], threshold: float, k: int) -> tuple[Status, float]:
+def status_and_score(
+    scores: Sequence[float], threshold: float, evidenced_at: int, weak_at: int
+) -> tuple[Status, float]:
     """The status rule shared by measures and criteria."""
-    top = sorted(scores, reverse=True)[:k]
-    score = round(sum(top) / k, 4)
+    top = sorted(scores, reverse=True)[:evidenced_at]
+    score = round(sum(top) / evidenced_at, 4)
     supporting = sum(1 for s in scores if s >= threshold)
-    if supporting >= k:
+    if supporting >= evidenced_at:
         return "evidenced", score
-    return ("weak" if supporting else "no_evidence"), score
+    return ("weak" if supporting >= weak_at else "no_evidence"), score
 
 
 def assess_coverage(
@@ -33,7 +36,6 @@ def assess_coverage(
 ) -> list[MeasureCoverage]:
     """Status, score and best evidence for every measure and criterion of one document."""
     settings = settings or get_settings()
-    k = settings.evidence_top_k
     by_id = {p.passage_id: p for p in passages}
     results = []
     for measure in taxonomy.measures:
@@ -41,12 +43,16 @@ def assess_coverage(
         scored = sorted(
             ((tag.scores[measure.id], tag) for tag in tags), key=lambda pair: -pair[0]
         )
-        status, score = status_and_score([s for s, _ in scored], threshold, k)
+        status, score = status_and_score(
+            [s for s, _ in scored], threshold, settings.measure_evidenced_passages, settings.measure_weak_passages
+        )
         supporting = [(s, tag) for s, tag in scored if s >= threshold]
         criteria = []
         for criterion in measure.criteria:
             criterion_scores = [s for s, tag in supporting if criterion.id in tag.criteria.get(measure.id, [])]
-            c_status, c_score = status_and_score(criterion_scores, threshold, max(1, k - 1))
+            c_status, c_score = status_and_score(
+                criterion_scores, threshold, settings.criterion_evidenced_passages, settings.criterion_weak_passages
+            )
             criteria.append(CriterionCoverage(id=criterion.id, status=c_status, score=c_score))
         evidence = [
             Evidence(

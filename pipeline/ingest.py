@@ -16,7 +16,7 @@ import numpy as np
 import pdfplumber
 import pypdfium2 as pdfium
 
-from pipeline.errors import CorruptPDF, EncryptedPDF, NoTextLayer, NotAPDF, ReviewError, TooLarge
+from pipeline.errors import CorruptPDF, EncryptedPDF, NoTextLayer, NotAPDF, TooLarge
 from pipeline.models import Document, Heading, Page, SourceInfo
 from pipeline.settings import Settings, get_settings
 
@@ -64,14 +64,14 @@ def read_document(
     expected_pages = _count_pages(path, data, password)
     if expected_pages > settings.max_pages:
         raise TooLarge(path, f"{expected_pages} pages, more than the limit of {settings.max_pages}")
-    title, raw_pages = _extract_lines(path, password)
-    if len(raw_pages) != expected_pages:
+    title, words = _extract_words(path, password)
+    if len(words) != expected_pages:
         raise CorruptPDF(
-            path, f"pdfplumber read {len(raw_pages)} of {expected_pages} pages; refusing a partial read"
+            path, f"pdfplumber read {len(words)} of {expected_pages} pages; refusing a partial read"
         )
-    if not any(raw_pages):
+    if not any(page.words for page in words):
         raise NoTextLayer(path, f"none of its {expected_pages} pages has a text layer (scanned?)")
-    pages = _clean_pages(raw_pages)
+    pages = _clean_pages(_lay_out(words))
     return Document(
         id=document_id(data),
         file=path.name,
@@ -114,30 +114,91 @@ def _count_pages(path: Path, data: bytes, password: str | None) -> int:
         pdf.close()
 
 
-def _extract_lines(path: Path, password: str | None) -> tuple[str | None, list[list[Line]]]:
-    """Lines of every page in reading order, plus the title from the PDF's metadata."""
-    pages: list[list[Line]] = []
+Word = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PageWords:
+    """The words pdfplumber found on one page, with their font size and name."""
+
+    width: float
+    words: list[Word]
+
+
+def _extract_words(path: Path, password: str | None) -> tuple[str | None, list[PageWords]]:
+    """Words of every page, plus the title from the PDF's metadata."""
+    pages: list[PageWords] = []
     try:
         with pdfplumber.open(path, password=password or "") as pdf:
             title = str(pdf.metadata.get("Title") or "").strip() or None
             for page in pdf.pages:
                 try:
-                    pages.append(_page_lines(page))
+                    words = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
+                    pages.append(PageWords(width=float(page.width), words=words))
                 finally:
                     page.close()
-    except ReviewError:
-        raise
     except Exception as exc:  # pdfminer raises many unrelated types for damaged files
         page_note = f" on page {len(pages) + 1}" if pages else ""
         raise CorruptPDF(path, f"pdfplumber could not read the file{page_note} ({exc!r})") from exc
     return title, pages
 
 
-def _page_lines(page: Any) -> list[Line]:
-    words = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
+def _group_rows(words: Iterable[Word]) -> list[list[Word]]:
+    """Words whose tops differ by less than ROW_TOLERANCE share a row, left to right."""
+    rows: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
+        if rows and abs(word["top"] - rows[-1][0]["top"]) <= ROW_TOLERANCE:
+            rows[-1].append(word)
+        else:
+            rows.append([word])
+    for row in rows:
+        row.sort(key=lambda w: w["x0"])
+    return rows
+
+
+def _row_text(row: Sequence[Word]) -> str:
+    return " ".join(w["text"] for w in row)
+
+
+def _margin_rows(rows: list[list[Word]]) -> list[list[Word]]:
+    """Full-width rows at the top and bottom of a page, where running headers and footers sit
+    (read across the whole width, so a footer split by a column gutter is still one line)."""
+    if len(rows) <= 2 * MARGIN_LINES:
+        return rows
+    return rows[:MARGIN_LINES] + rows[-MARGIN_LINES:]
+
+
+def _margin_key(text: str) -> str:
+    """Running headers differ only in their page numbers; compare them without digits."""
+    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def _lay_out(pages: list[PageWords]) -> list[list[Line]]:
+    """Lines of every page in reading order, without running headers, footers and page numbers."""
+    page_rows = [_group_rows(page.words) for page in pages]
+    counts: Counter[str] = Counter()
+    for rows in page_rows:
+        counts.update({_margin_key(_row_text(row)) for row in _margin_rows(rows)})
+    needed = max(3, int(0.4 * sum(1 for rows in page_rows if rows)))
+    repeated = {key for key, count in counts.items() if count >= needed}
+    laid_out = []
+    for page, rows in zip(pages, page_rows):
+        noise = {
+            id(word)
+            for row in _margin_rows(rows)
+            if _margin_key(_row_text(row)) in repeated or PAGE_NUMBER.match(_row_text(row).strip())
+            for word in row
+        }
+        laid_out.append(_page_lines([w for w in page.words if id(w) not in noise], page.width))
+    return laid_out
+
+
+def _page_lines(words: list[Word], width: float) -> list[Line]:
+    """Rows for a single-column page; for two columns, the left column then the right one,
+    with full-width rows above and below them."""
     if not words:
         return []
-    gutter = _find_gutter(words, float(page.width))
+    gutter = _find_gutter(words, width)
     if gutter is None:
         return _rows_to_lines(words, column=0)
     spanning = [w for w in words if w["x0"] < gutter < w["x1"]]
@@ -154,7 +215,7 @@ def _page_lines(page: Any) -> list[Line]:
     )
 
 
-def _find_gutter(words: Sequence[dict[str, Any]], width: float) -> float | None:
+def _find_gutter(words: Sequence[Word], width: float) -> float | None:
     """The x of a vertical gap between two text columns, or None for a single-column page."""
     rows = {round(w["top"]) for w in words}
     if len(rows) < 8:
@@ -172,67 +233,36 @@ def _find_gutter(words: Sequence[dict[str, Any]], width: float) -> float | None:
     return x if balanced and fewest <= 0.1 * len(rows) else None
 
 
-def _rows_to_lines(words: Iterable[dict[str, Any]], column: int) -> list[Line]:
-    rows: list[list[dict[str, Any]]] = []
-    for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
-        if rows and abs(word["top"] - rows[-1][0]["top"]) <= ROW_TOLERANCE:
-            rows[-1].append(word)
-        else:
-            rows.append([word])
-    lines = []
-    for row in rows:
-        row.sort(key=lambda w: w["x0"])
-        lines.append(
-            Line(
-                text=" ".join(w["text"] for w in row),
-                top=min(w["top"] for w in row),
-                bottom=max(w["bottom"] for w in row),
-                x0=row[0]["x0"],
-                size=statistics.median(w["size"] for w in row),
-                bold=all(BOLD_FONT.search(w["fontname"] or "") for w in row),
-                column=column,
-            )
+def _rows_to_lines(words: Iterable[Word], column: int) -> list[Line]:
+    return [
+        Line(
+            text=_row_text(row),
+            top=min(w["top"] for w in row),
+            bottom=max(w["bottom"] for w in row),
+            x0=row[0]["x0"],
+            size=statistics.median(w["size"] for w in row),
+            bold=all(BOLD_FONT.search(w["fontname"] or "") for w in row),
+            column=column,
         )
-    return lines
+        for row in _group_rows(words)
+    ]
 
 
 def _clean_pages(raw_pages: list[list[Line]]) -> list[Page]:
-    repeated = _repeated_margin_keys(raw_pages)
     body_size = _body_font_size(raw_pages)
     heading_sizes = sorted(
-        {round(line.size, 1) for lines in raw_pages for line in lines if line.size >= body_size * HEADING_SIZE_RATIO},
+        {
+            round(line.size, 1)
+            for lines in raw_pages
+            for line in lines
+            if line.size >= body_size * HEADING_SIZE_RATIO
+        },
         reverse=True,
     )
-    pages = []
-    for number, lines in enumerate(raw_pages, start=1):
-        kept = [line for line in lines if not _is_margin_noise(line, lines, repeated)]
-        pages.append(_build_page(number, kept, body_size, heading_sizes))
-    return pages
-
-
-def _margin_lines(lines: Sequence[Line]) -> list[Line]:
-    by_position = sorted(lines, key=lambda line: line.top)
-    return by_position[:MARGIN_LINES] + by_position[-MARGIN_LINES:]
-
-
-def _margin_key(text: str) -> str:
-    """Running headers differ only in their page numbers; compare them without digits."""
-    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
-
-
-def _repeated_margin_keys(raw_pages: list[list[Line]]) -> set[str]:
-    counts: Counter[str] = Counter()
-    for lines in raw_pages:
-        counts.update({_margin_key(line.text) for line in _margin_lines(lines)})
-    pages_with_text = sum(1 for lines in raw_pages if lines)
-    needed = max(3, int(0.4 * pages_with_text))
-    return {key for key, count in counts.items() if count >= needed}
-
-
-def _is_margin_noise(line: Line, page_lines: Sequence[Line], repeated: set[str]) -> bool:
-    if line not in _margin_lines(page_lines):
-        return False
-    return _margin_key(line.text) in repeated or bool(PAGE_NUMBER.match(line.text.strip()))
+    return [
+        _build_page(number, lines, body_size, heading_sizes)
+        for number, lines in enumerate(raw_pages, start=1)
+    ]
 
 
 def _body_font_size(raw_pages: list[list[Line]]) -> float:

@@ -61,9 +61,16 @@ class Settings(BaseSettings):
         description="Sections under these headings are navigation or reference, never evidence.",
     )
 
-    evidence_top_k: int = Field(
-        3, ge=1, description="A measure's score is the mean of its k best passage scores."
+    measure_evidenced_passages: int = Field(
+        3, ge=1, description="Passages above threshold for a measure to count as evidenced; "
+        "its score is the mean of this many best passage scores.",
     )
+    measure_weak_passages: int = Field(
+        2, ge=1, description="Passages above threshold for a measure to count as weak; fewer is "
+        "no_evidence, so one stray passage does not hide a gap.",
+    )
+    criterion_evidenced_passages: int = Field(2, ge=1)
+    criterion_weak_passages: int = Field(1, ge=1)
     evidence_shown: int = Field(5, ge=1, description="Evidence passages listed per measure.")
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
-from pipeline.classify import ZeroShotTagger, build_prototypes
+from pipeline.classify import MeasureTagger, Tagger, build_prototypes
 from pipeline.embed import embed_texts
 from pipeline.evaluate import EvaluationReport, score_predictions
 from pipeline.model_card import ModelCard
@@ -53,28 +53,34 @@ def data_hash(labelled: list[LabelledPassage]) -> str:
     return digest.hexdigest()
 
 
+def grouped_splits(groups: list[str], n_splits: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds that keep every source document's passages together."""
+    return list(GroupKFold(n_splits=n_splits).split(np.zeros(len(groups)), groups=groups))
+
+
 def cross_validate_tagger(
-    tagger: ZeroShotTagger, X: np.ndarray, Y: np.ndarray, groups: list[str], measure_ids: list[str], n_splits: int = 5
+    tagger: Tagger, X: np.ndarray, Y: np.ndarray, groups: list[str], measure_ids: list[str], n_splits: int = 5
 ) -> EvaluationReport:
-    """Out-of-fold predictions, each fold's tagger fitted (thresholds included) without it."""
+    """Out-of-fold predictions; each fold's tagger, thresholds included, never sees that fold."""
     predicted = np.zeros_like(Y)
-    for train, test in GroupKFold(n_splits=n_splits).split(X, Y, groups):
-        fold_tagger = clone(tagger).fit(X[train], Y[train])
+    for train, test in grouped_splits(groups, n_splits):
+        inner = grouped_splits([groups[i] for i in train], n_splits)
+        fold_tagger = clone(tagger).set_params(cv=inner).fit(X[train], Y[train])
         predicted[test] = fold_tagger.predict(X[test])
     return score_predictions(Y, predicted, measure_ids)
 
 
 def fit_tagger(
     labelled: list[LabelledPassage], taxonomy: Taxonomy, settings: Settings, random_state: int = 0
-) -> tuple[ZeroShotTagger, ModelCard]:
+) -> tuple[Tagger, ModelCard]:
     """Fit on all labelled passages and describe the result in a model card."""
     measure_ids = taxonomy.measure_ids
     X = embed_texts([p.text for p in labelled], settings)
     Y = indicator_matrix(labelled, measure_ids)
     groups = [p.source for p in labelled]
-    tagger = ZeroShotTagger(prototypes=build_prototypes(taxonomy, settings), random_state=random_state)
+    tagger = MeasureTagger(prototypes=build_prototypes(taxonomy, settings), random_state=random_state)
     report = cross_validate_tagger(tagger, X, Y, groups, measure_ids)
-    tagger.fit(X, Y)
+    tagger.set_params(cv=grouped_splits(groups)).fit(X, Y)
     card = ModelCard(
         tagger=type(tagger).__name__,
         taxonomy_version=taxonomy.version,

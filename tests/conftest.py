@@ -1,0 +1,76 @@
+"""Shared fixtures: isolated caches, the bundled sample corpus, and small hostile PDFs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = ROOT / "corpora" / "sample"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cache = Path(os.environ.get("WGLL_TEST_CACHE", ROOT / ".pytest_cache" / "wgll"))
+    os.environ.setdefault("WGLL_CACHE_DIR", str(cache / "embeddings"))
+    os.environ.setdefault("PREFECT_HOME", str(cache / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def sample_pdfs() -> list[Path]:
+    pdfs = sorted(SAMPLE_DIR.glob("*.pdf"))
+    assert len(pdfs) >= 4, "the sample corpus must hold at least 4 PDFs"
+    return pdfs
+
+
+@pytest.fixture(scope="session")
+def gold() -> dict[str, dict[str, list[str]]]:
+    """The measures each sample document covers and leaves out, keyed by PDF file name."""
+    records = [json.loads(p.read_text()) for p in SAMPLE_DIR.glob("*.gold.json")]
+    return {r["file"]: r for r in records}
+
+
+def _write_simple_pdf(path: Path, lines: list[str], encrypt: str | None = None) -> Path:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt, invariant=1)
+    y = 780
+    for line in lines:
+        pdf.drawString(72, y, line)
+        y -= 16
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+@pytest.fixture(scope="session")
+def bad_pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One file per error code of the contract that can be made on the spot."""
+    folder = tmp_path_factory.mktemp("bad")
+    good = _write_simple_pdf(folder / "good-source.pdf", ["Our shared care record goes live in 2025."])
+    corrupt = folder / "corrupt.pdf"
+    data = good.read_bytes()
+    corrupt.write_bytes(data[:40] + b"\x00garbage\x00" * 50)
+    not_pdf = folder / "minutes.pdf"
+    not_pdf.write_text("These are board minutes saved as a Word file and renamed.\n")
+    empty = folder / "empty.pdf"
+    empty.write_bytes(b"")
+    scanned = folder / "scanned.pdf"
+    from reportlab.pdfgen import canvas
+
+    blank = canvas.Canvas(str(scanned), invariant=1)
+    blank.rect(100, 100, 200, 200, fill=1)
+    blank.showPage()
+    blank.save()
+    return {
+        "encrypted": _write_simple_pdf(folder / "encrypted.pdf", ["Secret strategy"], encrypt="s3cret"),
+        "corrupt": corrupt,
+        "not_pdf": not_pdf,
+        "empty": empty,
+        "no_text": scanned,
+    }
