@@ -31,6 +31,9 @@ BOLD_FONT = re.compile(r"bold|black|heavy|semibold", re.IGNORECASE)
 HEADING_SIZE_RATIO = 1.15
 MARGIN_LINES = 2  # lines at the top and at the bottom of a page that may be running headers
 ROW_TOLERANCE = 2.5  # points: words whose tops differ by less share a line
+WORD_GAP = 1.0  # points: closer words are one word in two fonts
+MAX_SPANNING_ROWS = 3  # rows across a gutter allowed on a two-column page (titles, footers)
+MIN_GUTTER = 8.0  # points: the narrowest white space between two columns
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,12 @@ def _group_rows(words: Iterable[Word]) -> list[list[Word]]:
 
 
 def _row_text(row: Sequence[Word]) -> str:
-    return " ".join(w["text"] for w in row)
+    """Words split only by a change of font (a bold name before its colon) join without a space."""
+    text = ""
+    for previous, word in zip([None, *row], row):
+        touching = previous is not None and word["x0"] - previous["x1"] < WORD_GAP
+        text += word["text"] if touching or not text else " " + word["text"]
+    return text
 
 
 def _margin_rows(rows: list[list[Word]]) -> list[list[Word]]:
@@ -216,21 +224,28 @@ def _page_lines(words: list[Word], width: float) -> list[Line]:
 
 
 def _find_gutter(words: Sequence[Word], width: float) -> float | None:
-    """The x of a vertical gap between two text columns, or None for a single-column page."""
-    rows = {round(w["top"]) for w in words}
+    """The x of a vertical gap between two text columns, or None for a single-column page.
+
+    A row bridges x when a word lies within half a gutter of it. Real columns leave an x that
+    almost no row bridges; a table beside full-width paragraphs does not, because the
+    paragraph lines bridge every x with ordinary word spacing.
+    """
+    rows = _group_rows(words)
     if len(rows) < 8:
         return None
-    x0 = np.array([w["x0"] for w in words])[:, None]
-    x1 = np.array([w["x1"] for w in words])[:, None]
+    row_of = np.concatenate([np.full(len(row), i) for i, row in enumerate(rows)])
+    x0 = np.array([w["x0"] for row in rows for w in row])[:, None] - MIN_GUTTER / 2
+    x1 = np.array([w["x1"] for row in rows for w in row])[:, None] + MIN_GUTTER / 2
     xs = np.arange(width * 0.3, width * 0.7, 1.0)
-    crossing = ((x0 < xs) & (xs < x1)).sum(axis=0)
-    fewest = crossing.min()
-    candidates = xs[crossing == fewest]
+    bridged = np.zeros((len(rows), len(xs)), dtype=bool)
+    np.logical_or.at(bridged, row_of, (x0 < xs) & (xs < x1))
+    bridging_rows = bridged.sum(axis=0)
+    candidates = xs[bridging_rows == bridging_rows.min()]
     x = float(candidates[len(candidates) // 2])
-    left = int((x1 <= x).sum())
-    right = int((x0 >= x).sum())
+    left = sum(1 for w in words if w["x1"] <= x)
+    right = sum(1 for w in words if w["x0"] >= x)
     balanced = min(left, right) >= 0.25 * len(words)
-    return x if balanced and fewest <= 0.1 * len(rows) else None
+    return x if balanced and bridging_rows.min() <= MAX_SPANNING_ROWS else None
 
 
 def _rows_to_lines(words: Iterable[Word], column: int) -> list[Line]:
