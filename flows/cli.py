@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from pipeline.evaluate import EvaluationReport, GapReport
+    from pipeline.settings import Settings
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -16,8 +22,12 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 app = typer.Typer(help="Review ICS digital strategies against What Good Looks Like.", no_args_is_help=True)
 console = Console()
 
+ModelOption = Annotated[Optional[str], typer.Option(help="sentence-transformers model name or folder.")]
+TaggerOption = Annotated[Optional[Path], typer.Option(help="A fitted tagger (.joblib with its .json card).")]
+LabelsOption = Annotated[Optional[Path], typer.Option(help="Labelled passages (JSONL); default labels/passages.jsonl.")]
 
-def _settings(embedding_model: str | None = None, tagger: Path | None = None, cache_dir: Path | None = None):  # type: ignore[no-untyped-def]
+
+def _settings(embedding_model: str | None = None, tagger: Path | None = None, cache_dir: Path | None = None) -> Settings:
     from pipeline.settings import Settings
 
     overrides = {"embedding_model": embedding_model, "tagger_path": tagger, "cache_dir": cache_dir}
@@ -29,13 +39,14 @@ def review(
     paths: Annotated[list[Path], typer.Argument(help="PDF files, folders of PDFs, or manifest CSVs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <document id>.json and .html.")] = Path("out"),
     password: Annotated[Optional[str], typer.Option(help="Password for encrypted PDFs named directly.")] = None,
-    embedding_model: Annotated[Optional[str], typer.Option(help="sentence-transformers model name or folder.")] = None,
-    tagger: Annotated[Optional[Path], typer.Option(help="A fitted tagger (.joblib with its .json card).")] = None,
+    embedding_model: ModelOption = None,
+    tagger: TaggerOption = None,
     cache_dir: Annotated[Optional[Path], typer.Option(help="Where embeddings are cached.")] = None,
 ) -> None:
     """Review every strategy in PATHS through the review_batch flow and write results to --out."""
     from flows.review import review_batch
     from pipeline.manifest import collect_items
+    from pipeline.report import outcome
 
     items = collect_items(paths)
     if password:
@@ -44,33 +55,100 @@ def review(
         raise typer.BadParameter("no PDF found in the given paths", param_hint="PATHS")
     console.print(f"Reviewing {len(items)} document(s) into {out}/ ...")
     reviews = review_batch(items, out, _settings(embedding_model, tagger, cache_dir))
-    table = Table("file", "outcome", "output")
+    table = Table("file", "outcome", "document id")
     for item_review in reviews:
-        gaps = [m.id for m in item_review.measures if m.status == "no_evidence"]
-        weak = [m.id for m in item_review.measures if m.status == "weak"]
-        outcome = (
-            f"[red]{item_review.errors[0].code}[/red]: {item_review.errors[0].message}"
-            if item_review.errors
-            else f"no evidence: {', '.join(gaps) or '-'}; weak: {', '.join(weak) or '-'}"
-        )
-        table.add_row(item_review.document.file, outcome, f"{item_review.document.id[:12]}….json")
+        style = "red" if item_review.errors else ""
+        table.add_row(item_review.document.file, f"[{style}]{outcome(item_review)}" if style else outcome(item_review), item_review.document.id[:12])
     console.print(table)
 
 
 @app.command()
-def train(
-    labels: Annotated[Optional[Path], typer.Option(help="Labelled passages (JSONL).")] = None,
-    output: Annotated[Optional[Path], typer.Option(help="Where to write the tagger (.joblib).")] = None,
-) -> None:
-    """Fit the tagger on the labelled passages and write it with its model card."""
-    from pipeline.model_card import save_tagger
-    from pipeline.taxonomy import load_taxonomy
-    from pipeline.train import fit_tagger, read_labelled
+def train(labels: LabelsOption = None, output: Annotated[Optional[Path], typer.Option(help="Where to write the tagger (.joblib).")] = None) -> None:
+    """Fit the tagger on labelled passages (train_tagger flow) and write it with its model card."""
+    from flows.train import train_tagger
 
     settings = _settings()
-    labelled = read_labelled(labels or settings.labels_path)
-    taxonomy = load_taxonomy(settings.taxonomy_path)
-    console.print(f"Fitting on {len(labelled)} labelled passages ...")
-    tagger, card = fit_tagger(labelled, taxonomy, settings)
-    card = save_tagger(tagger, card, output or settings.tagger_path)
-    console.print(f"Saved {output or settings.tagger_path}; cross-validated macro-F1 {card.cv_metrics['macro_f1']}")
+    target = output or settings.tagger_path
+    card = train_tagger(labels or settings.labels_path, target, settings)
+    console.print(f"Saved {target}; cross-validated macro-F1 {card.cv_metrics['macro_f1']}")
+
+
+@app.command()
+def evaluate(
+    passages: Annotated[Optional[Path], typer.Option(help="Score the shipped tagger on this JSONL file.")] = None,
+    cv: Annotated[bool, typer.Option("--cv", help="Cross-validate the baselines and the trained tagger on the labels.")] = False,
+    labels: LabelsOption = None,
+    gold_dir: Annotated[Path, typer.Option(help="Folder of PDFs with <name>.gold.json, for gap detection (--cv).")] = Path("corpora/sample"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    embedding_model: ModelOption = None,
+    tagger: TaggerOption = None,
+) -> None:
+    """Measure the tagger: on a labelled file (--passages), or by cross-validation (--cv)."""
+    settings = _settings(embedding_model, tagger)
+    if passages is None and not cv:
+        raise typer.BadParameter("give --passages FILE, --cv, or both")
+    results: dict[str, object] = {}
+    if passages is not None:
+        from flows.tasks import load_components
+        from pipeline.evaluate import evaluate_passages
+
+        _, fitted, _ = load_components(settings)
+        report = evaluate_passages(passages, fitted, settings)
+        if as_json and not cv:
+            print(report.model_dump_json(indent=2))
+            return
+        results["passages"] = report.model_dump()
+        if not as_json:
+            _print_reports({str(passages): report})
+    if cv:
+        from flows.review import review_batch
+        from pipeline.evaluate import score_gaps
+        from pipeline.labels import read_labelled
+        from pipeline.manifest import collect_items
+        from pipeline.taxonomy import load_taxonomy
+        from pipeline.train import compare_taggers
+
+        taxonomy = load_taxonomy(settings.taxonomy_path)
+        labelled = read_labelled(labels or settings.labels_path, taxonomy.measure_ids)
+        reports = compare_taggers(labelled, taxonomy, settings)
+        gold = {
+            g["file"]: g for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))
+            if (gold_dir / g["file"]).is_file()
+        }
+        items = [i for i in collect_items([gold_dir]) if i.path.name in gold]
+        with tempfile.TemporaryDirectory() as out:
+            reviews = review_batch(items, Path(out), settings)
+        flags = {r.document.file: {m.id for m in r.measures if m.status == "no_evidence"} for r in reviews}
+        gaps = score_gaps(flags, {f: set(g["absent"]) for f, g in gold.items()}, taxonomy.measure_ids)
+        results.update({"cv": {k: v.model_dump() for k, v in reports.items()}, "gaps": gaps.model_dump()})
+        if not as_json:
+            console.print(f"Cross-validated on {len(labelled)} passages, 5 folds grouped by source document:")
+            _print_reports(reports)
+            _print_gaps(gaps)
+    if as_json:
+        print(json.dumps(results, indent=2))
+
+
+def _print_reports(reports: dict[str, EvaluationReport]) -> None:
+    """One column per model: F1 with (precision/recall) beneath the same measure."""
+    names = list(reports)
+    table = Table("measure", "support", *[f"{name}\nF1 (P/R)" for name in names])
+    first = next(iter(reports.values()))
+    for measure, metrics in first.per_measure.items():
+        cells = []
+        for name in names:
+            m = reports[name].per_measure[measure]
+            cells.append(f"{m.f1:.3f} ({m.precision:.2f}/{m.recall:.2f})")
+        table.add_row(measure, str(metrics.support), *cells)
+    for label, attribute in (("macro-F1", "macro_f1"), ("micro-F1", "micro_f1")):
+        table.add_row(label, "", *[f"{getattr(reports[n], attribute):.3f}" for n in names])
+    console.print(table)
+
+
+def _print_gaps(gaps: GapReport) -> None:
+    table = Table("measure", "flag precision", "flag recall", "flagged", "truly absent")
+    for measure, metrics in gaps.per_measure.items():
+        table.add_row(measure, f"{metrics.precision:.2f}", f"{metrics.recall:.2f}", str(metrics.flagged), str(metrics.absent))
+    table.add_row("all", f"{gaps.precision:.2f}", f"{gaps.recall:.2f}", "", "")
+    console.print(f"Gap detection (no_evidence flags) on {gaps.documents} documents with gold labels:")
+    console.print(table)

@@ -19,7 +19,7 @@ from flows.tasks import (
 from pipeline.errors import ReviewError
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview
-from pipeline.report import build_review, failed_review
+from pipeline.report import build_review, failed_review, outcome
 from pipeline.settings import Settings, get_settings
 
 
@@ -52,20 +52,14 @@ def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | Non
     for number, item in enumerate(items, start=1):
         review = review_document(item, out_dir, settings)
         reviews.append(review)
-        logger.info("%d/%d %s: %s", number, len(items), item.path.name, _outcome(review))
+        logger.info("%d/%d %s: %s", number, len(items), item.path.name, outcome(review))
     create_table_artifact(
         key="review-batch",
         table=[
-            {"file": r.document.file, "outcome": _outcome(r), "document id": r.document.id[:12]}
+            {"file": r.document.file, "outcome": outcome(r), "document id": r.document.id[:12]}
             for r in reviews
         ],
         description=f"{len(reviews)} documents reviewed into {out_dir}",
     )
     return reviews
 
-
-def _outcome(review: DocumentReview) -> str:
-    if review.errors:
-        return f"error {review.errors[0].code}"
-    gaps = [m.id for m in review.measures if m.status == "no_evidence"]
-    return f"no evidence for {', '.join(gaps)}" if gaps else "evidence for every measure"

@@ -13,12 +13,14 @@ from pipeline.classify import Tagger, tag_passages
 from pipeline.coverage import assess_coverage
 from pipeline.embed import Embeddings, embed_passages
 from pipeline.ingest import read_document
-from pipeline.model_card import ModelCard, load_tagger
+from pipeline.labels import read_labelled
+from pipeline.model_card import ModelCard, load_tagger, save_tagger
 from pipeline.models import Document, DocumentReview, MeasureCoverage, Passage, SourceInfo, Tag
 from pipeline.report import write_outputs
 from pipeline.segment import split_passages
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.train import fit_tagger
 
 
 @lru_cache(maxsize=4)
@@ -64,3 +66,13 @@ def run_coverage(
 @task(cache_policy=NO_CACHE)
 def run_write(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     return write_outputs(review, out_dir)
+
+
+@task(cache_policy=NO_CACHE)
+def run_fit_tagger(labels_path: Path, taxonomy: Taxonomy, settings: Settings) -> tuple[Tagger, ModelCard]:
+    return fit_tagger(read_labelled(labels_path, taxonomy.measure_ids), taxonomy, settings)
+
+
+@task(cache_policy=NO_CACHE)
+def run_save_tagger(tagger: Tagger, card: ModelCard, output: Path) -> ModelCard:
+    return save_tagger(tagger, card, output)

@@ -10,7 +10,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from pipeline.embed import Embeddings, embed_texts
@@ -74,6 +76,9 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     cv: object
     random_state: int | None
 
+    def _check_input(self, X: np.ndarray, reset: bool) -> np.ndarray:
+        return validate_data(self, X, dtype=np.float32, reset=reset)
+
     def _features(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -83,12 +88,15 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     def _new_model(self) -> BaseEstimator:
         raise NotImplementedError
 
-    def fit(self, X: np.ndarray, Y: np.ndarray) -> _ThresholdedTagger:
-        X = validate_data(self, X, dtype=np.float32)
-        Y = np.asarray(Y, dtype=int)
+    def _measure_ids(self) -> np.ndarray:
         if self.prototypes is None:
             raise ValueError(f"{type(self).__name__} needs prototypes (see build_prototypes)")
-        self.classes_ = np.array(list(dict.fromkeys(self.prototypes.measures)))
+        return np.array(list(dict.fromkeys(self.prototypes.measures)))
+
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> _ThresholdedTagger:
+        X = self._check_input(X, reset=True)
+        Y = np.asarray(Y, dtype=int)
+        self.classes_ = self._measure_ids()
         if Y.shape != (X.shape[0], len(self.classes_)):
             raise ValueError(f"Y must have shape {(X.shape[0], len(self.classes_))}, got {Y.shape}")
         F = self._features(X)
@@ -111,8 +119,7 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """(n_passages, n_measures) probabilities in ``classes_`` order."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
-        F = self._features(X)
+        F = self._features(self._check_input(X, reset=False))
         return np.column_stack(
             [model.predict_proba(self._measure_features(F, j))[:, 1] for j, model in enumerate(self.estimators_)]
         )
@@ -168,6 +175,34 @@ class MeasureTagger(_ThresholdedTagger):
     def _new_model(self) -> BaseEstimator:
         return CalibratedClassifierCV(
             LogisticRegression(C=self.C, max_iter=2000), method=self.calibration, cv=3
+        )
+
+
+class TfidfTagger(_ThresholdedTagger):
+    """The word-count baseline: TF-IDF features and a logistic regression per measure. X is an
+    array of passage texts, not embeddings; ``measure_ids`` names Y's columns."""
+
+    def __init__(self, *, measure_ids: Sequence[str] = (), C: float = 4.0, cv: object = 5, random_state: int | None = None) -> None:
+        self.measure_ids = measure_ids
+        self.C = C
+        self.cv = cv
+        self.random_state = random_state
+
+    def _measure_ids(self) -> np.ndarray:
+        if not self.measure_ids:
+            raise ValueError("TfidfTagger needs measure_ids")
+        return np.array(list(self.measure_ids))
+
+    def _check_input(self, X: np.ndarray, reset: bool) -> np.ndarray:
+        return np.asarray(X, dtype=object)
+
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+    def _new_model(self) -> BaseEstimator:
+        return make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+            LogisticRegression(C=self.C, max_iter=2000),
         )
 
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import BaseModel
+
+from pipeline.embed import embed_texts
+from pipeline.labels import indicator_matrix, read_labelled
+from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.classify import Tagger
 
 
 class MeasureMetrics(BaseModel):
@@ -49,3 +59,52 @@ def score_predictions(Y_true: np.ndarray, Y_pred: np.ndarray, measure_ids: Seque
         macro_f1=round(float(np.mean([m.f1 for m in per_measure.values()])), 4),
         micro_f1=round(_f1(*totals), 4),
     )
+
+
+class GapMetrics(BaseModel):
+    """How well ``no_evidence`` flags match the measures a document really leaves out."""
+
+    precision: float
+    recall: float
+    flagged: int
+    absent: int
+
+
+class GapReport(BaseModel):
+    documents: int
+    per_measure: dict[str, GapMetrics]
+    precision: float
+    recall: float
+
+
+def score_gaps(flags: dict[str, set[str]], absent: dict[str, set[str]], measure_ids: Sequence[str]) -> GapReport:
+    """``flags`` and ``absent`` map a document to the measures flagged, and truly absent."""
+    documents = sorted(absent)
+    per_measure = {}
+    totals = np.zeros(3)
+    for measure in measure_ids:
+        tp = sum(1 for d in documents if measure in flags[d] and measure in absent[d])
+        fp = sum(1 for d in documents if measure in flags[d] and measure not in absent[d])
+        fn = sum(1 for d in documents if measure not in flags[d] and measure in absent[d])
+        totals += (tp, fp, fn)
+        per_measure[measure] = GapMetrics(
+            precision=round(tp / (tp + fp), 4) if tp + fp else 1.0,
+            recall=round(tp / (tp + fn), 4) if tp + fn else 1.0,
+            flagged=tp + fp,
+            absent=tp + fn,
+        )
+    tp, fp, fn = totals
+    return GapReport(
+        documents=len(documents),
+        per_measure=per_measure,
+        precision=round(tp / (tp + fp), 4) if tp + fp else 1.0,
+        recall=round(tp / (tp + fn), 4) if tp + fn else 1.0,
+    )
+
+
+def evaluate_passages(path: Path, tagger: Tagger, settings: Settings) -> EvaluationReport:
+    """Contract 2: a fitted tagger scored on a JSONL file of ``{"text", "measures"}`` lines."""
+    labelled = read_labelled(path, list(tagger.classes_))
+    measure_ids = list(tagger.classes_)
+    predicted = tagger.predict(embed_texts([p.text for p in labelled], settings))
+    return score_predictions(indicator_matrix(labelled, measure_ids), predicted, measure_ids)

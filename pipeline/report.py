@@ -54,6 +54,15 @@ def failed_document_id(path: Path) -> str:
         return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
 
 
+def outcome(review: DocumentReview) -> str:
+    """One line for progress logs and summaries: the error, or the gaps and weak measures."""
+    if review.errors:
+        return f"{review.errors[0].code}: {review.errors[0].message}"
+    gaps = [m.id for m in review.measures if m.status == "no_evidence"]
+    weak = [m.id for m in review.measures if m.status == "weak"]
+    return f"no evidence: {', '.join(gaps) or 'none'}; weak: {', '.join(weak) or 'none'}"
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(

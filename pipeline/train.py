@@ -4,46 +4,20 @@ source document, so no document's passages sit on both sides of a split."""
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
-from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
-from pipeline.classify import MeasureTagger, Tagger, build_prototypes
+from pipeline.classify import MeasureTagger, Tagger, TfidfTagger, ZeroShotTagger, build_prototypes
 from pipeline.embed import embed_texts
 from pipeline.evaluate import EvaluationReport, score_predictions
+from pipeline.labels import LabelledPassage, indicator_matrix
 from pipeline.model_card import ModelCard
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy
 
-
-class LabelledPassage(BaseModel):
-    id: str
-    text: str = Field(min_length=1)
-    measures: list[str]
-    criteria: list[str] = []
-    origin: str = "written"
-    source: str
-
-
-def read_labelled(path: Path) -> list[LabelledPassage]:
-    """Read labels/passages.jsonl, naming the line of any malformed record."""
-    records = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                records.append(LabelledPassage.model_validate(json.loads(line)))
-            except ValueError as exc:
-                raise ValueError(f"{path}, line {number}: {exc}") from exc
-    return records
-
-
-def indicator_matrix(labelled: list[LabelledPassage], measure_ids: list[str]) -> np.ndarray:
-    return np.array([[int(m in p.measures) for m in measure_ids] for p in labelled], dtype=int)
 
 
 def data_hash(labelled: list[LabelledPassage]) -> str:
@@ -59,7 +33,12 @@ def grouped_splits(groups: list[str], n_splits: int = 5) -> list[tuple[np.ndarra
 
 
 def cross_validate_tagger(
-    tagger: Tagger, X: np.ndarray, Y: np.ndarray, groups: list[str], measure_ids: list[str], n_splits: int = 5
+    tagger: Tagger | TfidfTagger,
+    X: np.ndarray,
+    Y: np.ndarray,
+    groups: list[str],
+    measure_ids: list[str],
+    n_splits: int = 5,
 ) -> EvaluationReport:
     """Out-of-fold predictions; each fold's tagger, thresholds included, never sees that fold."""
     predicted = np.zeros_like(Y)
@@ -92,3 +71,25 @@ def fit_tagger(
         created=date.today().isoformat(),
     )
     return tagger, card
+
+
+def compare_taggers(
+    labelled: list[LabelledPassage], taxonomy: Taxonomy, settings: Settings, random_state: int = 0
+) -> dict[str, EvaluationReport]:
+    """The two baselines and the trained tagger, cross-validated on the same grouped folds."""
+    measure_ids = taxonomy.measure_ids
+    texts = np.array([p.text for p in labelled], dtype=object)
+    X = embed_texts(list(texts), settings)
+    Y = indicator_matrix(labelled, measure_ids)
+    groups = [p.source for p in labelled]
+    prototypes = build_prototypes(taxonomy, settings)
+    candidates: list[tuple[str, Tagger | TfidfTagger, np.ndarray]] = [
+        ("tfidf-logreg", TfidfTagger(measure_ids=measure_ids, random_state=random_state), texts),
+        ("zero-shot", ZeroShotTagger(prototypes=prototypes, random_state=random_state), X),
+        ("trained", MeasureTagger(prototypes=prototypes, random_state=random_state), X),
+    ]
+    return {
+        name: cross_validate_tagger(tagger, inputs, Y, groups, measure_ids)
+        for name, tagger, inputs in candidates
+    }
+

@@ -1,0 +1,104 @@
+"""The taggers keep scikit-learn's estimator contract (the checks that apply to a multi-label
+tagger over fixed-width sentence embeddings; sklearn's generic checks feed random feature counts
+and single-label targets, which these estimators refuse by design)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from pipeline.classify import MeasureTagger, TfidfTagger, ZeroShotTagger, build_prototypes
+from pipeline.embed import embed_texts
+from pipeline.labels import indicator_matrix, read_labelled
+from pipeline.settings import Settings
+from pipeline.taxonomy import load_taxonomy
+
+SETTINGS = Settings()
+TAXONOMY = load_taxonomy(SETTINGS.taxonomy_path)
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    labelled = read_labelled(SETTINGS.labels_path)[::4]
+    texts = np.array([p.text for p in labelled], dtype=object)
+    return texts, embed_texts(list(texts), SETTINGS), indicator_matrix(labelled, TAXONOMY.measure_ids)
+
+
+def _taggers() -> list[object]:
+    prototypes = build_prototypes(TAXONOMY, SETTINGS)
+    return [
+        MeasureTagger(prototypes=prototypes, cv=3, random_state=0),
+        ZeroShotTagger(prototypes=prototypes, cv=3, random_state=0),
+        TfidfTagger(measure_ids=TAXONOMY.measure_ids, cv=3, random_state=0),
+    ]
+
+
+@pytest.fixture(params=_taggers(), ids=lambda t: type(t).__name__)
+def tagger(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    return clone(request.param)
+
+
+def _inputs(tagger, data):  # type: ignore[no-untyped-def]
+    texts, X, Y = data
+    return (texts if isinstance(tagger, TfidfTagger) else X), Y
+
+
+def test_fit_returns_self_and_learns_per_measure(tagger, data) -> None:  # type: ignore[no-untyped-def]
+    X, Y = _inputs(tagger, data)
+    assert tagger.fit(X, Y) is tagger
+    assert list(tagger.classes_) == TAXONOMY.measure_ids
+    assert tagger.thresholds_.shape == (7,) and len(tagger.estimators_) == 7
+    proba = tagger.predict_proba(X[:5])
+    assert proba.shape == (5, 7) and np.all((proba >= 0) & (proba <= 1))
+    assert np.array_equal(tagger.predict(X[:5]), (proba >= tagger.thresholds_).astype(int))
+
+
+def test_unfitted_tagger_refuses_to_predict(tagger, data) -> None:  # type: ignore[no-untyped-def]
+    X, _ = _inputs(tagger, data)
+    with pytest.raises(NotFittedError):
+        tagger.predict_proba(X[:2])
+
+
+def test_get_params_and_clone_round_trip(tagger) -> None:  # type: ignore[no-untyped-def]
+    params = tagger.get_params()
+    twin = clone(tagger)
+    assert twin.get_params().keys() == params.keys()
+    assert twin.set_params(random_state=7).random_state == 7
+    assert not hasattr(twin, "classes_")
+
+
+def test_fixed_seed_gives_identical_results(tagger, data) -> None:  # type: ignore[no-untyped-def]
+    X, Y = _inputs(tagger, data)
+    first = clone(tagger).fit(X, Y)
+    second = clone(tagger).fit(X, Y)
+    assert np.array_equal(first.thresholds_, second.thresholds_)
+    assert np.allclose(first.predict_proba(X), second.predict_proba(X))
+
+
+def test_wrong_label_shape_is_refused(tagger, data) -> None:  # type: ignore[no-untyped-def]
+    X, Y = _inputs(tagger, data)
+    with pytest.raises(ValueError, match="Y must have shape"):
+        tagger.fit(X, Y[:, :3])
+
+
+def test_trained_tagger_separates_neighbouring_measures() -> None:
+    """The shipped tagger tells cyber security from infrastructure, and citizen apps from
+    remote care, on sentences written for this test."""
+    from pipeline.model_card import load_tagger
+
+    fitted, _ = load_tagger(SETTINGS.tagger_path, TAXONOMY, SETTINGS)
+    cases = {
+        "Our security operations centre now watches every partner's network around the clock "
+        "and we have run two ransomware exercises with the trusts this year.": "M3",
+        "We are replacing the ageing wide area network that links our three hospitals and will "
+        "move the remaining on-premise servers into the cloud by 2026.": "M2",
+        "Residents can now book, change and cancel appointments and read their test results in "
+        "the NHS App, and we are adding proxy access for carers.": "M5",
+        "Our virtual ward now supports 120 patients at home, with pulse oximetry and blood "
+        "pressure readings reviewed daily by the community hub clinicians.": "M6",
+    }
+    proba = fitted.predict_proba(embed_texts(list(cases), SETTINGS))
+    for row, expected in zip(proba, cases.values()):
+        assert TAXONOMY.measure_ids[int(np.argmax(row))] == expected

@@ -1,0 +1,71 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from pipeline.embed import embed_texts
+from pipeline.evaluate import score_gaps, score_predictions
+from pipeline.labels import read_labelled
+from pipeline.model_card import load_tagger
+from pipeline.settings import Settings
+from pipeline.taxonomy import load_taxonomy
+
+SMALL = [
+    {"text": "All four trusts will hold Cyber Essentials Plus and pass the DSPT by March 2026.", "measures": ["M3"]},
+    {"text": "We will replace the wide area network and close both on-site data centres.", "measures": ["M2"]},
+    {"text": "Residents will see their care plans and book appointments in the NHS App.", "measures": ["M5"]},
+    {"text": "A 90-bed virtual ward will monitor patients with heart failure at home.", "measures": ["M6"]},
+    {"text": "Every nurse gets a mobile device and single sign-on, ending ten log-ins a shift.", "measures": ["M4"]},
+    {"text": "Thank you to everyone who gave their time to help us write this document.", "measures": []},
+]
+
+
+def test_scores_by_hand() -> None:
+    y_true = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
+    y_pred = np.array([[1, 1], [0, 1], [0, 1], [1, 0]])
+    report = score_predictions(y_true, y_pred, ["A", "B"])
+    # A: tp=1 fp=1 fn=1; B: tp=2 fp=1 fn=0
+    assert report.per_measure["A"].model_dump() == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert report.per_measure["B"].precision == round(2 / 3, 4) and report.per_measure["B"].recall == 1.0
+    assert report.per_measure["B"].f1 == 0.8
+    assert report.macro_f1 == 0.65
+    assert report.micro_f1 == round(2 * 3 / (2 * 3 + 2 + 1), 4)
+
+
+def test_gap_scores_by_hand() -> None:
+    flags = {"a.pdf": {"M3", "M7"}, "b.pdf": {"M4"}}
+    absent = {"a.pdf": {"M3"}, "b.pdf": {"M4", "M6"}}
+    report = score_gaps(flags, absent, ["M3", "M4", "M6", "M7"])
+    assert report.per_measure["M7"].precision == 0.0 and report.per_measure["M6"].recall == 0.0
+    assert report.precision == round(2 / 3, 4) and report.recall == round(2 / 3, 4)
+
+
+def test_cli_evaluate_json_matches_a_count_by_hand(tmp_path: Path) -> None:
+    path = tmp_path / "small.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in SMALL))
+    result = CliRunner().invoke(app, ["evaluate", "--passages", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+
+    settings = Settings()
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    tagger, _ = load_tagger(settings.tagger_path, taxonomy, settings)
+    predicted = tagger.predict(embed_texts([row["text"] for row in SMALL], settings))
+    assert printed["n"] == len(SMALL)
+    for j, measure in enumerate(taxonomy.measure_ids):
+        tp = sum(1 for row, p in zip(SMALL, predicted) if measure in row["measures"] and p[j])
+        fp = sum(1 for row, p in zip(SMALL, predicted) if measure not in row["measures"] and p[j])
+        fn = sum(1 for row, p in zip(SMALL, predicted) if measure in row["measures"] and not p[j])
+        expected_f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        assert printed["per_measure"][measure]["f1"] == round(expected_f1, 4), measure
+        assert printed["per_measure"][measure]["support"] == tp + fn
+
+
+def test_unknown_measure_in_a_labelled_file_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(SMALL[0]) + "\n" + json.dumps({"text": "x", "measures": ["M9"]}) + "\n")
+    with pytest.raises(ValueError, match=r"line 2: unknown measure"):
+        read_labelled(path)
