@@ -93,7 +93,7 @@ def evaluate(
         from pipeline.evaluate import evaluate_passages
 
         _, fitted, _ = load_components(settings)
-        report = evaluate_passages(passages, fitted, settings)
+        report = evaluate_passages(passages, fitted)
         if as_json and not cv:
             print(report.model_dump_json(indent=2))
             return

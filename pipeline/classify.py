@@ -1,5 +1,5 @@
-"""Taggers: scikit-learn estimators over passage embeddings that score each passage against
-each WGLL measure, plus ``tag_passages`` which turns their scores into Tag records."""
+"""Taggers: scikit-learn estimators over passage texts that score each passage against each
+WGLL measure, plus ``tag_passages`` which turns their scores into Tag records."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
-from sklearn.pipeline import make_pipeline
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from pipeline.embed import Embeddings, embed_texts
 from pipeline.models import Passage, Tag
-from pipeline.settings import Settings
+from pipeline.settings import DEFAULT_EMBEDDING_MODEL, Settings, get_settings
 from pipeline.taxonomy import Taxonomy
 
 CRITERION_MARGIN = 0.03  # criteria this close to the best one in a measure are also named
@@ -63,24 +64,51 @@ def best_f1_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
     return thresholds
 
 
-class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
-    """What both taggers share: one binary model per measure, and per-measure thresholds
-    chosen on out-of-fold probabilities so they are not fitted to the data they cut.
+class SentenceEmbedder(TransformerMixin, BaseEstimator):
+    """Texts to unit vectors with the configured sentence-transformers model (cached on disk)."""
 
-    X is an (n_passages, dim) array of unit-length embeddings; Y an indicator matrix with one
-    column per measure in ``prototypes``' measure order. ``cv`` is a number of folds or a list
-    of (train, test) index pairs, e.g. grouped by source document.
+    def __init__(self, model_name: str = DEFAULT_EMBEDDING_MODEL) -> None:
+        self.model_name = model_name
+
+    def fit(self, X: Sequence[str], y: object = None) -> SentenceEmbedder:
+        return self
+
+    def transform(self, X: Sequence[str]) -> np.ndarray:
+        settings = get_settings().model_copy(update={"embedding_model": self.model_name})
+        return embed_texts(list(X), settings)
+
+
+class PrototypeSimilarity(TransformerMixin, BaseEstimator):
+    """Appends to each vector its cosine to every measure and criterion prompt, so the model can
+    lean on the taxonomy's wording where its training passages are thin."""
+
+    def __init__(self, prototypes: Prototypes | None = None) -> None:
+        self.prototypes = prototypes
+
+    def fit(self, X: np.ndarray, y: object = None) -> PrototypeSimilarity:
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        assert self.prototypes is not None
+        return np.hstack([X, self.prototypes.similarity(X)])
+
+
+class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
+    """What every tagger shares: X is a sequence of passage texts, Y an indicator matrix with one
+    column per measure; one binary model per measure; per-measure thresholds chosen on
+    out-of-fold probabilities, so they are not fitted to the passages they cut. ``cv`` is a
+    number of folds or a list of (train, test) index pairs, e.g. grouped by source document.
     """
 
-    prototypes: Prototypes | None
     cv: object
     random_state: int | None
 
-    def _check_input(self, X: np.ndarray, reset: bool) -> np.ndarray:
-        return validate_data(self, X, dtype=np.float32, reset=reset)
-
-    def _features(self, X: np.ndarray) -> np.ndarray:
+    def _measure_ids(self) -> np.ndarray:
         raise NotImplementedError
+
+    def _features(self, texts: np.ndarray) -> np.ndarray:
+        """Features shared by every measure's model, computed once per call."""
+        return texts
 
     def _measure_features(self, F: np.ndarray, j: int) -> np.ndarray:
         return F
@@ -88,20 +116,22 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     def _new_model(self) -> BaseEstimator:
         raise NotImplementedError
 
-    def _measure_ids(self) -> np.ndarray:
-        if self.prototypes is None:
-            raise ValueError(f"{type(self).__name__} needs prototypes (see build_prototypes)")
-        return np.array(list(dict.fromkeys(self.prototypes.measures)))
+    @staticmethod
+    def _texts(X: Sequence[str]) -> np.ndarray:
+        texts = np.asarray(X, dtype=object)
+        if texts.ndim != 1 or not all(isinstance(t, str) for t in texts):
+            raise ValueError("X must be a sequence of passage texts")
+        return texts
 
-    def fit(self, X: np.ndarray, Y: np.ndarray) -> _ThresholdedTagger:
-        X = self._check_input(X, reset=True)
+    def fit(self, X: Sequence[str], Y: np.ndarray) -> _ThresholdedTagger:
+        texts = self._texts(X)
         Y = np.asarray(Y, dtype=int)
         self.classes_ = self._measure_ids()
-        if Y.shape != (X.shape[0], len(self.classes_)):
-            raise ValueError(f"Y must have shape {(X.shape[0], len(self.classes_))}, got {Y.shape}")
-        F = self._features(X)
+        if Y.shape != (len(texts), len(self.classes_)):
+            raise ValueError(f"Y must have shape {(len(texts), len(self.classes_))}, got {Y.shape}")
+        F = self._features(texts)
         out_of_fold = np.zeros(Y.shape, dtype=float)
-        for train, test in self._splits(F):
+        for train, test in self._splits(len(texts)):
             for j in range(Y.shape[1]):
                 model = self._new_model().fit(self._measure_features(F[train], j), Y[train, j])
                 out_of_fold[test, j] = model.predict_proba(self._measure_features(F[test], j))[:, 1]
@@ -111,21 +141,27 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
         ]
         return self
 
-    def _splits(self, F: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _splits(self, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
         if isinstance(self.cv, int):
-            return list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(F))
+            return list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(np.zeros(n)))
         return list(self.cv)  # type: ignore[call-overload]
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """(n_passages, n_measures) probabilities in ``classes_`` order."""
         check_is_fitted(self)
-        F = self._features(self._check_input(X, reset=False))
+        F = self._features(self._texts(X))
         return np.column_stack(
             [model.predict_proba(self._measure_features(F, j))[:, 1] for j, model in enumerate(self.estimators_)]
         )
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
+def _measures_of(prototypes: Prototypes | None, name: str) -> np.ndarray:
+    if prototypes is None:
+        raise ValueError(f"{name} needs prototypes (see build_prototypes)")
+    return np.array(list(dict.fromkeys(prototypes.measures)))
 
 
 class ZeroShotTagger(_ThresholdedTagger):
@@ -133,14 +169,26 @@ class ZeroShotTagger(_ThresholdedTagger):
     by a per-measure sigmoid fitted on labelled passages. Learns nothing about wording: the
     baseline that shows what the taxonomy's descriptions alone can do."""
 
-    def __init__(self, *, prototypes: Prototypes | None = None, cv: object = 5, random_state: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        prototypes: Prototypes | None = None,
+        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+        cv: object = 5,
+        random_state: int | None = None,
+    ) -> None:
         self.prototypes = prototypes
+        self.embedding_model = embedding_model
         self.cv = cv
         self.random_state = random_state
 
-    def _features(self, X: np.ndarray) -> np.ndarray:
+    def _measure_ids(self) -> np.ndarray:
+        return _measures_of(self.prototypes, "ZeroShotTagger")
+
+    def _features(self, texts: np.ndarray) -> np.ndarray:
         assert self.prototypes is not None
-        return self.prototypes.best_per_measure(X, self.classes_)
+        vectors = SentenceEmbedder(self.embedding_model).transform(texts)
+        return self.prototypes.best_per_measure(vectors, self._measure_ids())
 
     def _measure_features(self, F: np.ndarray, j: int) -> np.ndarray:
         return F[:, [j]]
@@ -149,38 +197,8 @@ class ZeroShotTagger(_ThresholdedTagger):
         return LogisticRegression(C=100.0)
 
 
-class MeasureTagger(_ThresholdedTagger):
-    """Per measure, a regularised logistic regression over the passage embedding plus its
-    similarity to every measure and criterion prompt, calibrated with a sigmoid."""
-
-    def __init__(
-        self,
-        *,
-        prototypes: Prototypes | None = None,
-        C: float = 4.0,
-        cv: object = 5,
-        calibration: str = "sigmoid",
-        random_state: int | None = None,
-    ) -> None:
-        self.prototypes = prototypes
-        self.C = C
-        self.cv = cv
-        self.calibration = calibration
-        self.random_state = random_state
-
-    def _features(self, X: np.ndarray) -> np.ndarray:
-        assert self.prototypes is not None
-        return np.hstack([X, self.prototypes.similarity(X)])
-
-    def _new_model(self) -> BaseEstimator:
-        return CalibratedClassifierCV(
-            LogisticRegression(C=self.C, max_iter=2000), method=self.calibration, cv=3
-        )
-
-
 class TfidfTagger(_ThresholdedTagger):
-    """The word-count baseline: TF-IDF features and a logistic regression per measure. X is an
-    array of passage texts, not embeddings; ``measure_ids`` names Y's columns."""
+    """The word-count baseline: TF-IDF of words and word pairs, a logistic regression per measure."""
 
     def __init__(self, *, measure_ids: Sequence[str] = (), C: float = 4.0, cv: object = 5, random_state: int | None = None) -> None:
         self.measure_ids = measure_ids
@@ -189,20 +207,61 @@ class TfidfTagger(_ThresholdedTagger):
         self.random_state = random_state
 
     def _measure_ids(self) -> np.ndarray:
-        if not self.measure_ids:
+        if not len(self.measure_ids):
             raise ValueError("TfidfTagger needs measure_ids")
         return np.array(list(self.measure_ids))
 
-    def _check_input(self, X: np.ndarray, reset: bool) -> np.ndarray:
-        return np.asarray(X, dtype=object)
+    def _new_model(self) -> BaseEstimator:
+        return _lexical_model(self.C)
 
-    def _features(self, X: np.ndarray) -> np.ndarray:
-        return X
+
+def _lexical_model(C: float) -> Pipeline:
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+        LogisticRegression(C=C, max_iter=3000),
+    )
+
+
+class MeasureTagger(_ThresholdedTagger):
+    """The shipped tagger. Per measure, the average of two calibrated logistic regressions: a
+    semantic one over the passage embedding and its similarity to every measure and criterion
+    prompt (catches paraphrase the training passages never used), and a lexical one over TF-IDF
+    of words and word pairs (catches the domain's terms and acronyms)."""
+
+    def __init__(
+        self,
+        *,
+        prototypes: Prototypes | None = None,
+        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+        C: float = 4.0,
+        lexical_C: float = 16.0,
+        calibration: str = "sigmoid",
+        cv: object = 5,
+        random_state: int | None = None,
+    ) -> None:
+        self.prototypes = prototypes
+        self.embedding_model = embedding_model
+        self.C = C
+        self.lexical_C = lexical_C
+        self.calibration = calibration
+        self.cv = cv
+        self.random_state = random_state
+
+    def _measure_ids(self) -> np.ndarray:
+        return _measures_of(self.prototypes, "MeasureTagger")
 
     def _new_model(self) -> BaseEstimator:
-        return make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-            LogisticRegression(C=self.C, max_iter=2000),
+        semantic = make_pipeline(
+            SentenceEmbedder(self.embedding_model),
+            PrototypeSimilarity(self.prototypes),
+            LogisticRegression(C=self.C, max_iter=3000),
+        )
+        return VotingClassifier(
+            [
+                ("semantic", CalibratedClassifierCV(semantic, method=self.calibration, cv=3)),
+                ("lexical", CalibratedClassifierCV(_lexical_model(self.lexical_C), method=self.calibration, cv=3)),
+            ],
+            voting="soft",
         )
 
 
@@ -236,7 +295,7 @@ def tag_passages(
         return []
     if embeddings.ids != [p.passage_id for p in passages]:
         raise ValueError("embeddings do not belong to these passages")
-    probabilities = tagger.predict_proba(embeddings.vectors)
+    probabilities = tagger.predict_proba([p.text for p in passages])
     criteria = rank_criteria(
         tagger.prototypes.similarity(embeddings.vectors), tagger.prototypes, list(tagger.classes_)
     )

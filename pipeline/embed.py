@@ -88,15 +88,36 @@ class EmbeddingCache:
         self._connection.close()
 
 
+_recent: dict[str, np.ndarray] = {}  # vectors already read in this process, by cache key
+RECENT_LIMIT = 200_000
+
+
 def embed_texts(texts: Sequence[str], settings: Settings | None = None) -> np.ndarray:
-    """Embed ``texts`` with the configured model, computing only what the cache lacks."""
+    """Embed ``texts`` with the configured model, computing only what the caches lack."""
     settings = settings or get_settings()
+    model_name = settings.embedding_model
+    keys = [EmbeddingCache.key(model_name, text) for text in texts]
+    cached = {key: _recent[key] for key in keys if key in _recent}
+    if len(cached) < len(set(keys)):
+        cached.update(_read_or_compute(keys, texts, cached, settings))
+        if len(_recent) > RECENT_LIMIT:
+            _recent.clear()
+        _recent.update(cached)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack([cached[key] for key in keys]).astype(np.float32)
+
+
+def _read_or_compute(
+    keys: list[str], texts: Sequence[str], known: dict[str, np.ndarray], settings: Settings
+) -> dict[str, np.ndarray]:
     model_name = settings.embedding_model
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
     try:
-        keys = [EmbeddingCache.key(model_name, text) for text in texts]
-        cached = cache.get_many(keys)
-        missing = sorted({key: text for key, text in zip(keys, texts) if key not in cached}.items())
+        cached = cache.get_many([key for key in keys if key not in known])
+        missing = sorted(
+            {key: text for key, text in zip(keys, texts) if key not in cached and key not in known}.items()
+        )
         if missing:
             vectors = load_model(model_name).encode(
                 [text for _, text in missing],
@@ -110,9 +131,7 @@ def embed_texts(texts: Sequence[str], settings: Settings | None = None) -> np.nd
             cached.update(computed)
     finally:
         cache.close()
-    if not texts:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.vstack([cached[key] for key in keys]).astype(np.float32)
+    return cached
 
 
 def embed_passages(passages: Sequence[Passage], settings: Settings | None = None) -> Embeddings:

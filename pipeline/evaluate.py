@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel
 
-from pipeline.embed import embed_texts
 from pipeline.labels import indicator_matrix, read_labelled
-from pipeline.settings import Settings
 
 if TYPE_CHECKING:
     from pipeline.classify import Tagger
@@ -102,9 +100,9 @@ def score_gaps(flags: dict[str, set[str]], absent: dict[str, set[str]], measure_
     )
 
 
-def evaluate_passages(path: Path, tagger: Tagger, settings: Settings) -> EvaluationReport:
+def evaluate_passages(path: Path, tagger: Tagger) -> EvaluationReport:
     """Contract 2: a fitted tagger scored on a JSONL file of ``{"text", "measures"}`` lines."""
     labelled = read_labelled(path, list(tagger.classes_))
     measure_ids = list(tagger.classes_)
-    predicted = tagger.predict(embed_texts([p.text for p in labelled], settings))
+    predicted = tagger.predict([p.text for p in labelled])
     return score_predictions(indicator_matrix(labelled, measure_ids), predicted, measure_ids)

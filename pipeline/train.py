@@ -11,7 +11,6 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
 from pipeline.classify import MeasureTagger, Tagger, TfidfTagger, ZeroShotTagger, build_prototypes
-from pipeline.embed import embed_texts
 from pipeline.evaluate import EvaluationReport, score_predictions
 from pipeline.labels import LabelledPassage, indicator_matrix
 from pipeline.model_card import ModelCard
@@ -34,7 +33,7 @@ def grouped_splits(groups: list[str], n_splits: int = 5) -> list[tuple[np.ndarra
 
 def cross_validate_tagger(
     tagger: Tagger | TfidfTagger,
-    X: np.ndarray,
+    texts: list[str],
     Y: np.ndarray,
     groups: list[str],
     measure_ids: list[str],
@@ -44,8 +43,8 @@ def cross_validate_tagger(
     predicted = np.zeros_like(Y)
     for train, test in grouped_splits(groups, n_splits):
         inner = grouped_splits([groups[i] for i in train], n_splits)
-        fold_tagger = clone(tagger).set_params(cv=inner).fit(X[train], Y[train])
-        predicted[test] = fold_tagger.predict(X[test])
+        fold_tagger = clone(tagger).set_params(cv=inner).fit([texts[i] for i in train], Y[train])
+        predicted[test] = fold_tagger.predict([texts[i] for i in test])
     return score_predictions(Y, predicted, measure_ids)
 
 
@@ -54,12 +53,16 @@ def fit_tagger(
 ) -> tuple[Tagger, ModelCard]:
     """Fit on all labelled passages and describe the result in a model card."""
     measure_ids = taxonomy.measure_ids
-    X = embed_texts([p.text for p in labelled], settings)
+    texts = [p.text for p in labelled]
     Y = indicator_matrix(labelled, measure_ids)
     groups = [p.source for p in labelled]
-    tagger = MeasureTagger(prototypes=build_prototypes(taxonomy, settings), random_state=random_state)
-    report = cross_validate_tagger(tagger, X, Y, groups, measure_ids)
-    tagger.set_params(cv=grouped_splits(groups)).fit(X, Y)
+    tagger = MeasureTagger(
+        prototypes=build_prototypes(taxonomy, settings),
+        embedding_model=settings.embedding_model,
+        random_state=random_state,
+    )
+    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids)
+    tagger.set_params(cv=grouped_splits(groups)).fit(texts, Y)
     card = ModelCard(
         tagger=type(tagger).__name__,
         taxonomy_version=taxonomy.version,
@@ -78,18 +81,14 @@ def compare_taggers(
 ) -> dict[str, EvaluationReport]:
     """The two baselines and the trained tagger, cross-validated on the same grouped folds."""
     measure_ids = taxonomy.measure_ids
-    texts = np.array([p.text for p in labelled], dtype=object)
-    X = embed_texts(list(texts), settings)
+    texts = [p.text for p in labelled]
     Y = indicator_matrix(labelled, measure_ids)
     groups = [p.source for p in labelled]
     prototypes = build_prototypes(taxonomy, settings)
-    candidates: list[tuple[str, Tagger | TfidfTagger, np.ndarray]] = [
-        ("tfidf-logreg", TfidfTagger(measure_ids=measure_ids, random_state=random_state), texts),
-        ("zero-shot", ZeroShotTagger(prototypes=prototypes, random_state=random_state), X),
-        ("trained", MeasureTagger(prototypes=prototypes, random_state=random_state), X),
+    model = settings.embedding_model
+    candidates: list[tuple[str, Tagger | TfidfTagger]] = [
+        ("tfidf-logreg", TfidfTagger(measure_ids=measure_ids, random_state=random_state)),
+        ("zero-shot", ZeroShotTagger(prototypes=prototypes, embedding_model=model, random_state=random_state)),
+        ("trained", MeasureTagger(prototypes=prototypes, embedding_model=model, random_state=random_state)),
     ]
-    return {
-        name: cross_validate_tagger(tagger, inputs, Y, groups, measure_ids)
-        for name, tagger, inputs in candidates
-    }
-
+    return {name: cross_validate_tagger(tagger, texts, Y, groups, measure_ids) for name, tagger in candidates}

@@ -1,6 +1,6 @@
 """The taggers keep scikit-learn's estimator contract (the checks that apply to a multi-label
-tagger over fixed-width sentence embeddings; sklearn's generic checks feed random feature counts
-and single-label targets, which these estimators refuse by design)."""
+tagger over passage texts; sklearn's generic checks feed numeric arrays and single-label targets,
+which these estimators refuse by design)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from pipeline.classify import MeasureTagger, TfidfTagger, ZeroShotTagger, build_prototypes
-from pipeline.embed import embed_texts
 from pipeline.labels import indicator_matrix, read_labelled
 from pipeline.settings import Settings
 from pipeline.taxonomy import load_taxonomy
@@ -20,10 +19,9 @@ TAXONOMY = load_taxonomy(SETTINGS.taxonomy_path)
 
 
 @pytest.fixture(scope="module")
-def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    labelled = read_labelled(SETTINGS.labels_path)[::4]
-    texts = np.array([p.text for p in labelled], dtype=object)
-    return texts, embed_texts(list(texts), SETTINGS), indicator_matrix(labelled, TAXONOMY.measure_ids)
+def data() -> tuple[list[str], np.ndarray]:
+    labelled = read_labelled(SETTINGS.labels_path)[::8]
+    return [p.text for p in labelled], indicator_matrix(labelled, TAXONOMY.measure_ids)
 
 
 def _taggers() -> list[object]:
@@ -40,13 +38,8 @@ def tagger(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     return clone(request.param)
 
 
-def _inputs(tagger, data):  # type: ignore[no-untyped-def]
-    texts, X, Y = data
-    return (texts if isinstance(tagger, TfidfTagger) else X), Y
-
-
 def test_fit_returns_self_and_learns_per_measure(tagger, data) -> None:  # type: ignore[no-untyped-def]
-    X, Y = _inputs(tagger, data)
+    X, Y = data
     assert tagger.fit(X, Y) is tagger
     assert list(tagger.classes_) == TAXONOMY.measure_ids
     assert tagger.thresholds_.shape == (7,) and len(tagger.estimators_) == 7
@@ -56,7 +49,7 @@ def test_fit_returns_self_and_learns_per_measure(tagger, data) -> None:  # type:
 
 
 def test_unfitted_tagger_refuses_to_predict(tagger, data) -> None:  # type: ignore[no-untyped-def]
-    X, _ = _inputs(tagger, data)
+    X, _ = data
     with pytest.raises(NotFittedError):
         tagger.predict_proba(X[:2])
 
@@ -70,15 +63,21 @@ def test_get_params_and_clone_round_trip(tagger) -> None:  # type: ignore[no-unt
 
 
 def test_fixed_seed_gives_identical_results(tagger, data) -> None:  # type: ignore[no-untyped-def]
-    X, Y = _inputs(tagger, data)
+    X, Y = data
     first = clone(tagger).fit(X, Y)
     second = clone(tagger).fit(X, Y)
     assert np.array_equal(first.thresholds_, second.thresholds_)
     assert np.allclose(first.predict_proba(X), second.predict_proba(X))
 
 
+def test_non_text_input_is_refused(tagger, data) -> None:  # type: ignore[no-untyped-def]
+    _, Y = data
+    with pytest.raises(ValueError, match="passage texts"):
+        tagger.fit(np.zeros((len(Y), 4)), Y)
+
+
 def test_wrong_label_shape_is_refused(tagger, data) -> None:  # type: ignore[no-untyped-def]
-    X, Y = _inputs(tagger, data)
+    X, Y = data
     with pytest.raises(ValueError, match="Y must have shape"):
         tagger.fit(X, Y[:, :3])
 
@@ -99,6 +98,6 @@ def test_trained_tagger_separates_neighbouring_measures() -> None:
         "Our virtual ward now supports 120 patients at home, with pulse oximetry and blood "
         "pressure readings reviewed daily by the community hub clinicians.": "M6",
     }
-    proba = fitted.predict_proba(embed_texts(list(cases), SETTINGS))
+    proba = fitted.predict_proba(list(cases))
     for row, expected in zip(proba, cases.values()):
         assert TAXONOMY.measure_ids[int(np.argmax(row))] == expected

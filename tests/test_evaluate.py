@@ -6,7 +6,6 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from pipeline.embed import embed_texts
 from pipeline.evaluate import score_gaps, score_predictions
 from pipeline.labels import read_labelled
 from pipeline.model_card import load_tagger
@@ -53,7 +52,7 @@ def test_cli_evaluate_json_matches_a_count_by_hand(tmp_path: Path) -> None:
     settings = Settings()
     taxonomy = load_taxonomy(settings.taxonomy_path)
     tagger, _ = load_tagger(settings.tagger_path, taxonomy, settings)
-    predicted = tagger.predict(embed_texts([row["text"] for row in SMALL], settings))
+    predicted = tagger.predict([row["text"] for row in SMALL])
     assert printed["n"] == len(SMALL)
     for j, measure in enumerate(taxonomy.measure_ids):
         tp = sum(1 for row, p in zip(SMALL, predicted) if measure in row["measures"] and p[j])
