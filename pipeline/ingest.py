@@ -3,7 +3,6 @@ hyphenated line ends joined, two-column pages read column by column, headings fo
 
 from __future__ import annotations
 
-import hashlib
 import re
 import statistics
 from collections import Counter
@@ -17,7 +16,7 @@ import pdfplumber
 import pypdfium2 as pdfium
 
 from pipeline.errors import CorruptPDF, EncryptedPDF, NoTextLayer, NotAPDF, TooLarge
-from pipeline.models import Document, Heading, Page, SourceInfo
+from pipeline.models import Document, Heading, Page, SourceInfo, document_id
 from pipeline.settings import Settings, get_settings
 
 PDF_MAGIC = b"%PDF-"
@@ -47,11 +46,6 @@ class Line:
     size: float
     bold: bool
     column: int = 0
-
-
-def document_id(data: bytes) -> str:
-    """A document's identity is the SHA-256 of its bytes (DESIGN.md)."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def read_document(

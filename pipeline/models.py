@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 from typing import ClassVar, Literal
 
@@ -9,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Status = Literal["evidenced", "weak", "no_evidence"]
 ErrorCode = Literal["encrypted", "corrupt", "no_text", "not_pdf", "too_large", "timeout"]
+
+
+def document_id(data: bytes) -> str:
+    """A document's identity is the SHA-256 of its bytes (DESIGN.md)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 class Record(BaseModel):

@@ -11,13 +11,13 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from pipeline.errors import ReviewError
-from pipeline.ingest import document_id
 from pipeline.models import (
     Document,
     DocumentReview,
     DocumentSummary,
     MeasureCoverage,
     ReviewErrorRecord,
+    document_id,
 )
 
 

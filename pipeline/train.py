@@ -48,14 +48,17 @@ def cross_validate_tagger(
     return score_predictions(Y, predicted, measure_ids)
 
 
+def training_arrays(labelled: list[LabelledPassage], measure_ids: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
+    """Texts, the indicator matrix of their measures, and their source documents (CV groups)."""
+    return [p.text for p in labelled], indicator_matrix(labelled, measure_ids), [p.source for p in labelled]
+
+
 def fit_tagger(
     labelled: list[LabelledPassage], taxonomy: Taxonomy, settings: Settings, random_state: int = 0
 ) -> tuple[Tagger, ModelCard]:
     """Fit on all labelled passages and describe the result in a model card."""
     measure_ids = taxonomy.measure_ids
-    texts = [p.text for p in labelled]
-    Y = indicator_matrix(labelled, measure_ids)
-    groups = [p.source for p in labelled]
+    texts, Y, groups = training_arrays(labelled, measure_ids)
     tagger = MeasureTagger(
         prototypes=build_prototypes(taxonomy, settings),
         embedding_model=settings.embedding_model,
@@ -81,9 +84,7 @@ def compare_taggers(
 ) -> dict[str, EvaluationReport]:
     """The two baselines and the trained tagger, cross-validated on the same grouped folds."""
     measure_ids = taxonomy.measure_ids
-    texts = [p.text for p in labelled]
-    Y = indicator_matrix(labelled, measure_ids)
-    groups = [p.source for p in labelled]
+    texts, Y, groups = training_arrays(labelled, measure_ids)
     prototypes = build_prototypes(taxonomy, settings)
     model = settings.embedding_model
     candidates: list[tuple[str, Tagger | TfidfTagger]] = [
