@@ -53,12 +53,24 @@ def training_arrays(labelled: list[LabelledPassage], measure_ids: list[str]) -> 
     return [p.text for p in labelled], indicator_matrix(labelled, measure_ids), [p.source for p in labelled]
 
 
+MIN_POSITIVES = 20  # nested, calibrated cross-validation needs positives in every fold
+
+
+def _require_enough(Y: np.ndarray, measure_ids: list[str]) -> None:
+    thin = {m: int(n) for m, n in zip(measure_ids, Y.sum(axis=0)) if n < MIN_POSITIVES}
+    if thin:
+        raise ValueError(
+            f"too few labelled passages to train: {thin} positive(s); each measure needs at least {MIN_POSITIVES}"
+        )
+
+
 def fit_tagger(
     labelled: list[LabelledPassage], taxonomy: Taxonomy, settings: Settings, random_state: int = 0
 ) -> tuple[Tagger, ModelCard]:
     """Fit on all labelled passages and describe the result in a model card."""
     measure_ids = taxonomy.measure_ids
     texts, Y, groups = training_arrays(labelled, measure_ids)
+    _require_enough(Y, measure_ids)
     tagger = MeasureTagger(
         prototypes=build_prototypes(taxonomy, settings),
         embedding_model=settings.embedding_model,

@@ -68,3 +68,12 @@ def test_unknown_measure_in_a_labelled_file_names_the_line(tmp_path: Path) -> No
     path.write_text(json.dumps(SMALL[0]) + "\n" + json.dumps({"text": "x", "measures": ["M9"]}) + "\n")
     with pytest.raises(ValueError, match=r"line 2: unknown measure"):
         read_labelled(path)
+
+
+def test_training_on_too_few_passages_says_so(tmp_path: Path) -> None:
+    from pipeline.train import fit_tagger
+
+    settings = Settings()
+    labelled = read_labelled(settings.labels_path)[:40]
+    with pytest.raises(ValueError, match="too few labelled passages"):
+        fit_tagger(labelled, load_taxonomy(settings.taxonomy_path), settings)

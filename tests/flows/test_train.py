@@ -17,13 +17,13 @@ def test_train_flow_saves_tagger_card_and_metrics_artifact(tmp_path: Path) -> No
     settings = Settings()
     lines = settings.labels_path.read_text().splitlines()
     small = tmp_path / "small.jsonl"
-    small.write_text("\n".join(lines[::12]) + "\n")
+    small.write_text("\n".join(lines[::8]) + "\n")
     output = tmp_path / "tagger.joblib"
 
     card = train_tagger(small, output, settings)
 
     saved = json.loads(card_path(output).read_text())
-    assert saved["n_training_passages"] == len(lines[::12])
+    assert saved["n_training_passages"] == len(lines[::8])
     assert set(saved["thresholds"]) == {f"M{n}" for n in range(1, 8)}
     assert 0.0 < saved["cv_metrics"]["macro_f1"] <= 1.0
     tagger, loaded = load_tagger(output, load_taxonomy(settings.taxonomy_path), settings)
