@@ -32,7 +32,7 @@ def review_document(item: BatchItem, out_dir: Path, settings: Settings | None = 
         document = run_ingest(item.path, settings, source=item.source, password=item.password)
     except ReviewError as error:
         get_run_logger().warning("%s", error)
-        review = failed_review(item.path, error, card.summary(), ics=item.source.ics)
+        review = failed_review(item.path, error, card.summary(), item.source)
     else:
         passages = run_segment(document, settings, [m.name for m in taxonomy.measures])
         embeddings = run_embed(passages, settings)

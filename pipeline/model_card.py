@@ -10,6 +10,7 @@ from typing import Any
 import joblib
 from pydantic import BaseModel
 
+from pipeline import __version__
 from pipeline.errors import ModelCardMismatch
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy
@@ -29,6 +30,7 @@ class ModelCard(BaseModel):
     def summary(self) -> dict[str, object]:
         """What every review JSON carries, so each score traces back to its model."""
         return {
+            "pipeline_version": __version__,
             "tagger": self.tagger,
             "tagger_hash": self.tagger_hash,
             "taxonomy_version": self.taxonomy_version,

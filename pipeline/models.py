@@ -147,6 +147,8 @@ class DocumentSummary(Record):
     ics: str | None
     title: str | None
     pages: int | None
+    organisation_level: str | None = None
+    year: int | None = None
 
 
 class ReviewErrorRecord(Record):

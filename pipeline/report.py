@@ -17,6 +17,7 @@ from pipeline.models import (
     DocumentSummary,
     MeasureCoverage,
     ReviewErrorRecord,
+    SourceInfo,
     document_id,
 )
 
@@ -29,16 +30,21 @@ def build_review(document: Document, measures: list[MeasureCoverage], model: dic
             ics=document.source.ics,
             title=document.title,
             pages=document.page_count,
+            organisation_level=document.source.organisation_level,
+            year=document.source.year,
         ),
         model=model,
         measures=measures,
     )
 
 
-def failed_review(path: Path, error: ReviewError, model: dict[str, object], ics: str | None = None) -> DocumentReview:
+def failed_review(path: Path, error: ReviewError, model: dict[str, object], source: SourceInfo) -> DocumentReview:
     """The record of a document that could not be read: no measures, one error entry."""
     return DocumentReview(
-        document=DocumentSummary(id=failed_document_id(path), file=path.name, ics=ics, title=None, pages=None),
+        document=DocumentSummary(
+            id=failed_document_id(path), file=path.name, ics=source.ics, title=None, pages=None,
+            organisation_level=source.organisation_level, year=source.year,
+        ),
         model=model,
         measures=[],
         errors=[ReviewErrorRecord(code=error.code, message=str(error))],  # type: ignore[arg-type]
