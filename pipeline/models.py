@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from functools import cached_property
 from typing import ClassVar, Literal
 
@@ -15,6 +16,16 @@ ErrorCode = Literal["encrypted", "corrupt", "no_text", "not_pdf", "too_large", "
 def document_id(data: bytes) -> str:
     """A document's identity is the SHA-256 of its bytes (DESIGN.md)."""
     return hashlib.sha256(data).hexdigest()
+
+
+VERSION_FIELDS = ("pipeline_version", "taxonomy_version", "embedding_model", "tagger_hash")
+
+
+def versions_key(model: Mapping[str, object]) -> str:
+    """One hash of every version that shapes a result (DESIGN.md: identities and versions);
+    results with equal document id and versions key are the same result."""
+    joined = "\0".join(f"{field}={model.get(field, '')}" for field in VERSION_FIELDS)
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
 class Record(BaseModel):

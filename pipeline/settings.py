@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1)
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Embedding cache.")
 
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the results store; default an SQLite file in the output folder."
+    )
+
     max_file_mb: float = Field(200.0, gt=0, description="Larger files are refused (too_large).")
     max_pages: int = Field(1000, ge=1, description="Documents with more pages are refused.")
 
