@@ -39,11 +39,16 @@ def review(
     paths: Annotated[list[Path], typer.Argument(help="PDF files, folders of PDFs, or manifest CSVs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <document id>.json and .html.")] = Path("out"),
     password: Annotated[Optional[str], typer.Option(help="Password for encrypted PDFs named directly.")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Documents reviewed at once (default 2).")] = None,
     embedding_model: ModelOption = None,
     tagger: TaggerOption = None,
     cache_dir: Annotated[Optional[Path], typer.Option(help="Where embeddings are cached.")] = None,
 ) -> None:
     """Review every strategy in PATHS through the review_batch flow and write results to --out."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.progress import listening
     from flows.review import review_batch
     from pipeline.manifest import collect_items
     from pipeline.report import outcome
@@ -53,12 +58,23 @@ def review(
         items = [item.model_copy(update={"password": item.password or password}) for item in items]
     if not items:
         raise typer.BadParameter("no PDF found in the given paths", param_hint="PATHS")
-    console.print(f"Reviewing {len(items)} document(s) into {out}/ ...")
-    reviews = review_batch(items, out, _settings(embedding_model, tagger, cache_dir))
+    settings = _settings(embedding_model, tagger, cache_dir)
+    if workers:
+        settings = settings.model_copy(update={"workers": workers})
+    batch = review_batch.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.workers))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task(f"Reviewing {len(items)} document(s) into {out}/", total=len(items))
+
+        def advance(done: int, total: int, finished: object) -> None:
+            progress.update(bar, completed=done, description=f"Reviewed {getattr(finished, 'document').file}")
+
+        with listening(advance):
+            reviews = batch(items, out, settings)
     table = Table("file", "outcome", "document id")
     for item_review in reviews:
-        style = "red" if item_review.errors else ""
-        table.add_row(item_review.document.file, f"[{style}]{outcome(item_review)}" if style else outcome(item_review), item_review.document.id[:12])
+        text = outcome(item_review)
+        table.add_row(item_review.document.file, f"[red]{text}[/red]" if item_review.errors else text, item_review.document.id[:12])
     console.print(table)
 
 
@@ -89,11 +105,10 @@ def evaluate(
         raise typer.BadParameter("give --passages FILE, --cv, or both")
     results: dict[str, object] = {}
     if passages is not None:
-        from flows.tasks import load_components
         from pipeline.evaluate import evaluate_passages
+        from pipeline.review import load_components
 
-        _, fitted, _ = load_components(settings)
-        report = evaluate_passages(passages, fitted)
+        report = evaluate_passages(passages, load_components(settings).tagger)
         if as_json and not cv:
             print(report.model_dump_json(indent=2))
             return

@@ -1,65 +1,77 @@
-"""The review flows: one document, or a batch in which a failing document never stops the rest."""
+"""The review flows: one document, or a batch in which a failing document never stops the rest.
+Results are written and stored as each document finishes, so an interrupted batch loses nothing."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect import flow, get_run_logger, unmapped
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.tasks import (
-    load_components,
-    run_coverage,
-    run_embed,
-    run_ingest,
-    run_segment,
-    run_tag,
-    run_write,
-)
-from pipeline.errors import ReviewError
+from flows.progress import document_finished
+from flows.tasks import run_review, run_save, run_write
+from pipeline.errors import as_review_error
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview
-from pipeline.report import build_review, failed_review, outcome
+from pipeline.report import outcome
+from pipeline.review import ReviewResult, failed_result, load_components
 from pipeline.settings import Settings, get_settings
+from pipeline.store import finish_run, open_store, start_run
 
 
 @flow(name="review-document", flow_run_name="review-{item.path.name}")
 def review_document(item: BatchItem, out_dir: Path, settings: Settings | None = None) -> DocumentReview:
-    """ingest -> segment -> embed -> tag -> coverage -> report, for one PDF."""
-    settings = settings or get_settings()
-    taxonomy, tagger, card = load_components(settings)
-    try:
-        document = run_ingest(item.path, settings, source=item.source, password=item.password)
-    except ReviewError as error:
-        get_run_logger().warning("%s", error)
-        review = failed_review(item.path, error, card.summary(), item.source)
-    else:
-        passages = run_segment(document, settings, [m.name for m in taxonomy.measures])
-        embeddings = run_embed(passages, settings)
-        tags = run_tag(passages, embeddings, tagger)
-        measures = run_coverage(passages, tags, taxonomy, card, settings)
-        review = build_review(document, measures, card.summary())
-    run_write(review, out_dir)
+    """Review one PDF: the batch flow with a single item."""
+    (review,) = review_batch([item], out_dir, settings)
     return review
 
 
-@flow(name="review-batch")
+@flow(name="review-batch", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | None = None) -> list[DocumentReview]:
-    """Review every item; unreadable documents get an error record and the batch goes on."""
+    """Review every item, `settings.workers` at a time; each result is written to ``out_dir`` and
+    the store as soon as it is ready. Returns the reviews in the order of ``items``."""
     settings = settings or get_settings()
-    logger = get_run_logger()
-    reviews = []
-    for number, item in enumerate(items, start=1):
-        review = review_document(item, out_dir, settings)
-        reviews.append(review)
-        logger.info("%d/%d %s: %s", number, len(items), item.path.name, outcome(review))
+    components = load_components(settings)
+    engine = open_store(settings.database_url, out_dir)
+    run_id = start_run(engine, components.card.summary(), out_dir)
+    reviewing = run_review.with_options(timeout_seconds=settings.document_timeout_seconds)
+    futures = reviewing.map(items, unmapped(settings))
+    item_of = {future: item for future, item in zip(futures, items)}
+    reviews: dict[int, DocumentReview] = {}
+    for done, future in enumerate(as_completed(futures), start=1):
+        item = item_of[future]
+        result = future.result(raise_on_failure=False)
+        if not isinstance(result, ReviewResult):
+            result = failed_result(item, as_review_error(item.path, result), components)
+        run_write(result.review, out_dir)
+        run_save(engine, run_id, result)
+        reviews[items.index(item)] = result.review
+        get_run_logger().info("%d/%d %s: %s", done, len(items), item.path.name, outcome(result.review))
+        document_finished(done, len(items), result.review)
+    ordered = [reviews[i] for i in range(len(items))]
+    finish_run(engine, run_id, documents=len(ordered), failures=sum(1 for r in ordered if r.errors))
+    _publish_summary(ordered, out_dir)
+    return ordered
+
+
+def _publish_summary(reviews: list[DocumentReview], out_dir: Path) -> None:
     create_table_artifact(
         key="review-batch",
-        table=[
-            {"file": r.document.file, "outcome": outcome(r), "document id": r.document.id[:12]}
-            for r in reviews
-        ],
+        table=[{"file": r.document.file, "outcome": outcome(r), "document id": r.document.id[:12]} for r in reviews],
         description=f"{len(reviews)} documents reviewed into {out_dir}",
     )
-    return reviews
-
+    failures = [r for r in reviews if r.errors]
+    missing = Counter(m.id for r in reviews for m in r.measures if m.status == "no_evidence")
+    lines = [
+        f"# Review batch: {len(reviews)} documents, {len(failures)} could not be read",
+        "",
+        "## Measures most often without evidence",
+        *([f"- {measure}: {count} document(s)" for measure, count in missing.most_common()] or ["- none"]),
+        "",
+        "## Documents that could not be read",
+        *([f"- {r.document.file}: {r.errors[0].code}" for r in failures] or ["- none"]),
+    ]
+    create_markdown_artifact(key="review-batch-summary", markdown="\n".join(lines))

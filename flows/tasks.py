@@ -1,69 +1,52 @@
-"""Thin Prefect tasks, one per pipeline stage; every decision lives in ``pipeline``."""
+"""Thin Prefect tasks over the pipeline; every decision lives in ``pipeline``."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from prefect import task
+from sqlalchemy import Engine
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.classify import Tagger, tag_passages
-from pipeline.coverage import assess_coverage
-from pipeline.embed import Embeddings, embed_passages
-from pipeline.ingest import read_document
+from pipeline.classify import Tagger
 from pipeline.labels import read_labelled
-from pipeline.model_card import ModelCard, load_tagger, save_tagger
-from pipeline.models import Document, DocumentReview, MeasureCoverage, Passage, SourceInfo, Tag
+from pipeline.manifest import BatchItem
+from pipeline.model_card import ModelCard, save_tagger
+from pipeline.models import DocumentReview, file_identity, versions_key
 from pipeline.report import write_outputs
-from pipeline.segment import split_passages
+from pipeline.review import ReviewResult, load_components, review_item
 from pipeline.settings import Settings
-from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.store import save_review
+from pipeline.taxonomy import Taxonomy
 from pipeline.train import fit_tagger
 
-
-@lru_cache(maxsize=4)
-def _load(taxonomy_path: Path, tagger_path: Path, embedding_model: str, settings_json: str) -> tuple[Taxonomy, Any, ModelCard]:
-    settings = Settings.model_validate_json(settings_json)
-    taxonomy = load_taxonomy(taxonomy_path)
-    tagger, card = load_tagger(tagger_path, taxonomy, settings)
-    return taxonomy, tagger, card
+SETTINGS_OUTSIDE_RESULTS = {"cache_dir", "database_url", "workers"}
 
 
-def load_components(settings: Settings) -> tuple[Taxonomy, Tagger, ModelCard]:
-    """Taxonomy, tagger and model card, loaded once per process."""
-    return _load(settings.taxonomy_path, settings.tagger_path, settings.embedding_model, settings.model_dump_json())
+def review_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+    """Same bytes, same versions and same result-shaping settings: same review (DESIGN.md)."""
+    item: BatchItem = parameters["item"]
+    settings: Settings = parameters["settings"]
+    model = load_components(settings).card.summary()
+    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS)
+    digest = hashlib.sha256(f"{item.model_dump_json()}\0{shaping}".encode()).hexdigest()[:16]
+    return f"review-{file_identity(item.path)}-{versions_key(model)}-{digest}"
 
 
-@task(task_run_name="ingest-{path.name}", cache_policy=NO_CACHE)
-def run_ingest(path: Path, settings: Settings, source: SourceInfo | None = None, password: str | None = None) -> Document:
-    return read_document(path, settings, source=source, password=password)
+@task(
+    task_run_name="review-{item.path.name}",
+    cache_key_fn=review_cache_key,
+    persist_result=True,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+)
+def run_review(item: BatchItem, settings: Settings) -> ReviewResult:
+    return review_item(item, load_components(settings), settings)
 
 
-@task(cache_policy=NO_CACHE)
-def run_segment(document: Document, settings: Settings, listing_names: list[str]) -> list[Passage]:
-    return split_passages(document, settings, listing_names=listing_names)
-
-
-@task(cache_policy=NO_CACHE)
-def run_embed(passages: list[Passage], settings: Settings) -> Embeddings:
-    return embed_passages(passages, settings)
-
-
-@task(cache_policy=NO_CACHE)
-def run_tag(passages: list[Passage], embeddings: Embeddings, tagger: Tagger) -> list[Tag]:
-    return tag_passages(passages, embeddings, tagger)
-
-
-@task(cache_policy=NO_CACHE)
-def run_coverage(
-    passages: list[Passage], tags: list[Tag], taxonomy: Taxonomy, card: ModelCard, settings: Settings
-) -> list[MeasureCoverage]:
-    return assess_coverage(passages, tags, taxonomy, card.thresholds, settings)
-
-
-@task(cache_policy=NO_CACHE)
+@task(task_run_name="write-{review.document.file}", cache_policy=NO_CACHE)
 def run_write(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     return write_outputs(review, out_dir)
 
@@ -76,3 +59,8 @@ def run_fit_tagger(labels_path: Path, taxonomy: Taxonomy, settings: Settings) ->
 @task(cache_policy=NO_CACHE)
 def run_save_tagger(tagger: Tagger, card: ModelCard, output: Path) -> ModelCard:
     return save_tagger(tagger, card, output)
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15])
+def run_save(engine: Engine, run_id: int, result: ReviewResult) -> None:
+    save_review(engine, run_id, result.review, result.passages, result.tags)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from threading import Lock
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,9 +39,18 @@ def resolve_model_location(model_name: str) -> str:
     return model_name
 
 
-@lru_cache(maxsize=2)
+_loading = Lock()
+
+
 def load_model(model_name: str) -> SentenceTransformer:
-    """Load once per process, offline: nothing may be fetched from a model hub."""
+    """Load once per process (and once only when threads ask together), offline."""
+    with _loading:
+        return _load_model(model_name)
+
+
+@lru_cache(maxsize=2)
+def _load_model(model_name: str) -> SentenceTransformer:
+    """Nothing may be fetched from a model hub: the model must be on this machine."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer

@@ -47,3 +47,12 @@ class TaxonomyError(ValueError):
 
 class ModelCardMismatch(ValueError):
     """A saved tagger was built for another taxonomy version or embedding model."""
+
+
+def as_review_error(file: Path | str, exc: BaseException) -> ReviewError:
+    """Any failure of one document's review as a contract error, so the batch can list it."""
+    if isinstance(exc, ReviewError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return ReviewTimeout(file, "the review took longer than the per-document time limit")
+    return CorruptPDF(file, f"the review failed unexpectedly ({exc!r})")

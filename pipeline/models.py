@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,6 +17,15 @@ ErrorCode = Literal["encrypted", "corrupt", "no_text", "not_pdf", "too_large", "
 def document_id(data: bytes) -> str:
     """A document's identity is the SHA-256 of its bytes (DESIGN.md)."""
     return hashlib.sha256(data).hexdigest()
+
+
+def file_identity(path: Path) -> str:
+    """The content hash where the bytes can be read; otherwise a hash of the path, so that even
+    a missing file or a folder gets a stable identity and output name."""
+    try:
+        return document_id(path.read_bytes())
+    except OSError:
+        return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
 
 
 VERSION_FIELDS = ("pipeline_version", "taxonomy_version", "embedding_model", "tagger_hash")

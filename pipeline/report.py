@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +17,7 @@ from pipeline.models import (
     MeasureCoverage,
     ReviewErrorRecord,
     SourceInfo,
-    document_id,
+    file_identity,
 )
 
 
@@ -42,22 +41,13 @@ def failed_review(path: Path, error: ReviewError, model: dict[str, object], sour
     """The record of a document that could not be read: no measures, one error entry."""
     return DocumentReview(
         document=DocumentSummary(
-            id=failed_document_id(path), file=path.name, ics=source.ics, title=None, pages=None,
+            id=file_identity(path), file=path.name, ics=source.ics, title=None, pages=None,
             organisation_level=source.organisation_level, year=source.year,
         ),
         model=model,
         measures=[],
         errors=[ReviewErrorRecord(code=error.code, message=str(error))],  # type: ignore[arg-type]
     )
-
-
-def failed_document_id(path: Path) -> str:
-    """The content hash where the bytes can be read; otherwise a hash of the path, so that
-    even a missing file or a folder gets a stable output name."""
-    try:
-        return document_id(path.read_bytes())
-    except OSError:
-        return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
 
 
 def outcome(review: DocumentReview) -> str:
@@ -92,3 +82,23 @@ def write_outputs(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     json_path.write_text(json.dumps(review.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     html_path.write_text(render_html(review), encoding="utf-8")
     return json_path, html_path
+
+
+def locate_review(out_dir: Path, key: str) -> DocumentReview:
+    """The review in ``out_dir`` named by a document id (or its first characters), its JSON
+    file, or the file name of the strategy it reviews."""
+    candidate = Path(key)
+    if candidate.suffix == ".json" and candidate.is_file():
+        return DocumentReview.model_validate_json(candidate.read_text(encoding="utf-8"))
+    matches = []
+    for path in sorted(out_dir.glob("*.json")):
+        try:
+            review = DocumentReview.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if review.document.id.startswith(key) or review.document.file == candidate.name:
+            matches.append(review)
+    if len(matches) != 1:
+        found = "no review" if not matches else f"{len(matches)} reviews"
+        raise LookupError(f"{found} in {out_dir} matches {key!r}; give a longer document id or the JSON file")
+    return matches[0]

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from threading import Lock
 
 import spacy
 from spacy.language import Language
@@ -19,6 +20,7 @@ from pipeline.settings import Settings, get_settings
 DOT_LEADER = re.compile(r"(\.\s?){5,}|(\u2026\s?){2,}")
 HEADING_NUMBER = re.compile(r"^\s*(section|chapter|part)?\s*[\divx]+(\.\d+)*\.?\s+", re.IGNORECASE)
 MIN_NAMES_FOR_A_LISTING = 4
+_one_at_a_time = Lock()  # a spaCy memory zone is per pipeline, not per thread
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def split_passages(
     nlp = build_segmenter()
     text = document.text
     passages: list[Passage] = []
-    with nlp.memory_zone():
+    with _one_at_a_time, nlp.memory_zone():
         inputs = ((text[s.start : s.end], s) for s in sections)
         for doc, section in nlp.pipe(inputs, as_tuples=True, batch_size=64):
             sentences = [

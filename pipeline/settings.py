@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the results store; default an SQLite file in the output folder."
     )
 
+    workers: int = Field(2, ge=1, description="Documents reviewed at once in a batch.")
+    document_timeout_seconds: float = Field(
+        900.0, gt=0, description="A document still under review after this long fails with timeout."
+    )
+
     max_file_mb: float = Field(200.0, gt=0, description="Larger files are refused (too_large).")
     max_pages: int = Field(1000, ge=1, description="Documents with more pages are refused.")
 

@@ -1,0 +1,31 @@
+"""The audit_coverage flow: read a folder of reviews, write the cross-ICS audit, publish a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.audit import AuditFiles, audit_markdown, read_reviews, write_audit
+from pipeline.models import DocumentReview
+
+
+@task(task_run_name="read-reviews-{folder.name}", cache_policy=NO_CACHE)
+def run_read_reviews(folder: Path) -> list[DocumentReview]:
+    return read_reviews(folder)
+
+
+@task(cache_policy=NO_CACHE)
+def run_write_audit(reviews: list[DocumentReview], out_dir: Path) -> AuditFiles:
+    return write_audit(reviews, out_dir)
+
+
+@flow(name="audit-coverage", flow_run_name="audit-{reviews_dir.name}")
+def audit_coverage(reviews_dir: Path, out_dir: Path) -> AuditFiles:
+    """reviews -> coverage matrix, ranked gaps, year-on-year changes, heatmap and HTML page."""
+    reviews = run_read_reviews(reviews_dir)
+    files = run_write_audit(reviews, out_dir)
+    create_markdown_artifact(key="coverage-audit", markdown=audit_markdown(reviews, files), description=f"Coverage audit of {reviews_dir}")
+    return files

@@ -1,0 +1,77 @@
+"""One document through every stage, as plain functions: the unit of work a review task runs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.classify import tag_passages
+from pipeline.coverage import assess_coverage
+from pipeline.embed import embed_passages
+from pipeline.errors import ReviewError
+from pipeline.ingest import read_document
+from pipeline.manifest import BatchItem
+from pipeline.model_card import ModelCard, load_tagger
+from pipeline.models import DocumentReview, Passage, Tag
+from pipeline.report import build_review, failed_review
+from pipeline.segment import split_passages
+from pipeline.settings import Settings
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+
+class Components(BaseModel):
+    """What every review needs and is loaded once per process: taxonomy, tagger, model card."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    taxonomy: Taxonomy
+    tagger: Any
+    card: ModelCard
+
+
+class ReviewResult(BaseModel):
+    """A review with the passages and tags behind it, so the store can trace every score."""
+
+    review: DocumentReview
+    passages: list[Passage] = []
+    tags: list[Tag] = []
+
+
+_loading = Lock()
+
+
+def load_components(settings: Settings) -> Components:
+    """Taxonomy, tagger and card for these settings, loaded once per process and thread-safe."""
+    with _loading:
+        return _load(settings.taxonomy_path, settings.tagger_path, settings.model_dump_json())
+
+
+@lru_cache(maxsize=4)
+def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Components:
+    settings = Settings.model_validate_json(settings_json)
+    taxonomy = load_taxonomy(taxonomy_path)
+    tagger, card = load_tagger(tagger_path, taxonomy, settings)
+    return Components(taxonomy=taxonomy, tagger=tagger, card=card)
+
+
+def review_item(item: BatchItem, components: Components, settings: Settings) -> ReviewResult:
+    """ingest -> segment -> embed -> tag -> coverage for one file; unreadable files become a
+    review with an error entry instead of an exception."""
+    model = components.card.summary()
+    try:
+        document = read_document(item.path, settings, source=item.source, password=item.password)
+    except ReviewError as error:
+        return ReviewResult(review=failed_review(item.path, error, model, item.source))
+    passages = split_passages(document, settings, listing_names=[m.name for m in components.taxonomy.measures])
+    tags = tag_passages(passages, embed_passages(passages, settings), components.tagger)
+    measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
+    return ReviewResult(review=build_review(document, measures, model), passages=passages, tags=tags)
+
+
+def failed_result(item: BatchItem, error: ReviewError, components: Components) -> ReviewResult:
+    """The result for a file whose review failed outside ingest (a time limit, a crash)."""
+    return ReviewResult(review=failed_review(item.path, error, components.card.summary(), item.source))

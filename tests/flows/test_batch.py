@@ -1,0 +1,54 @@
+"""Batch behaviour users rely on: unchanged documents are not recomputed, results are stored as
+they finish, progress is reported per document."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from flows.progress import listening
+from flows.review import review_batch
+from pipeline.manifest import BatchItem, collect_items
+from pipeline.models import DocumentReview
+from pipeline.store import latest_reviews, open_store
+from tests.conftest import SAMPLE_DIR
+
+
+def _review_task_states(flow_run_id: object) -> list[str]:
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return sorted(run.state.name for run in runs if run.name.startswith("review-"))
+
+
+def test_second_run_of_unchanged_documents_recomputes_nothing(tmp_path: Path, bad_pdfs: dict[str, Path]) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLE_DIR / "marlshire-ics-2023.pdf", folder)
+    shutil.copy(bad_pdfs["corrupt"], folder)
+    items = collect_items([folder])
+    out = tmp_path / "out"
+
+    first = review_batch(items, out, return_state=True)
+    second = review_batch(items, out, return_state=True)
+
+    assert _review_task_states(first.state_details.flow_run_id) == ["Completed", "Completed"]
+    assert _review_task_states(second.state_details.flow_run_id) == ["Cached", "Cached"]
+    assert [r.model_dump() for r in first.result()] == [r.model_dump() for r in second.result()]
+    engine = open_store(None, out)
+    assert len(latest_reviews(engine)) == 2
+
+
+def test_progress_is_reported_for_every_document(tmp_path: Path, bad_pdfs: dict[str, Path]) -> None:
+    seen: list[tuple[int, int, str]] = []
+
+    def record(done: int, total: int, review: DocumentReview) -> None:
+        seen.append((done, total, review.document.file))
+
+    items = [BatchItem(path=bad_pdfs[code]) for code in ("encrypted", "not_pdf", "empty")]
+    with listening(record):
+        review_batch(items, tmp_path / "out")
+    assert [(done, total) for done, total, _ in seen] == [(1, 3), (2, 3), (3, 3)]
+    assert sorted(file for _, _, file in seen) == ["empty.pdf", "encrypted.pdf", "minutes.pdf"]
