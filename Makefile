@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 
-.PHONY: install run test samples train clean
+.PHONY: install services run test bench samples train clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,11 +16,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# PostgreSQL, Chromium and poppler for the store and browser tests (Debian packages; skipped
+# with a message where they cannot be installed).
+services:
+	bash scripts/ensure-test-services.sh
+
 run: install
 	$(VENV)/bin/wgll review corpora/sample --out $(OUT)
+	$(VENV)/bin/wgll audit $(OUT) --out $(OUT)/audit
 
-test: install
+test: install services
 	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/bench_rerun.py
 
 samples: install
 	$(PY) corpora/generate_samples.py

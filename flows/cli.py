@@ -79,6 +79,38 @@ def review(
 
 
 @app.command()
+def pack(
+    document: Annotated[str, typer.Argument(help="Document id (or its start), review JSON, or strategy file name.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder holding the reviews; the pack is written there.")] = Path("out"),
+) -> None:
+    """Write the reviewer pre-briefing pack of one reviewed document, as HTML and PDF."""
+    from pipeline.pack import write_pack
+    from pipeline.report import locate_review
+    from pipeline.taxonomy import load_taxonomy
+
+    try:
+        found = locate_review(out, document)
+    except LookupError as error:
+        raise typer.BadParameter(str(error), param_hint="DOCUMENT") from error
+    html_path, pdf_path = write_pack(found, load_taxonomy(_settings().taxonomy_path), out)
+    console.print(f"{html_path}\n{pdf_path}")
+
+
+@app.command()
+def audit(
+    reviews: Annotated[Path, typer.Argument(help="Folder of review JSON files written by `wgll review`.")] = Path("out"),
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the audit files (default REVIEWS/audit).")] = None,
+) -> None:
+    """Audit coverage across documents: ICS x measure matrix (CSV, Parquet), heatmap (PNG, HTML),
+    ranked gaps and year-on-year changes (audit_coverage flow)."""
+    from flows.audit import audit_coverage
+
+    files = audit_coverage(reviews, out or reviews / "audit")
+    for name, path in files.model_dump().items():
+        console.print(f"{name}: {path}")
+
+
+@app.command()
 def train(labels: LabelsOption = None, output: Annotated[Optional[Path], typer.Option(help="Where to write the tagger (.joblib).")] = None) -> None:
     """Fit the tagger on labelled passages (train_tagger flow) and write it with its model card."""
     from flows.train import train_tagger

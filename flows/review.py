@@ -12,7 +12,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.progress import document_finished
-from flows.tasks import run_review, run_save, run_write
+from flows.tasks import run_pack, run_review, run_save, run_write
 from pipeline.errors import as_review_error
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview
@@ -31,8 +31,9 @@ def review_document(item: BatchItem, out_dir: Path, settings: Settings | None = 
 
 @flow(name="review-batch", task_runner=ThreadPoolTaskRunner(max_workers=2))
 def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | None = None) -> list[DocumentReview]:
-    """Review every item, `settings.workers` at a time; each result is written to ``out_dir`` and
-    the store as soon as it is ready. Returns the reviews in the order of ``items``."""
+    """Review every item, `settings.workers` at a time; each result is written to ``out_dir`` (JSON,
+    reviewer page, pre-briefing pack) and to the store as soon as it is ready. Returns the reviews
+    in the order of ``items``."""
     settings = settings or get_settings()
     components = load_components(settings)
     engine = open_store(settings.database_url, out_dir)
@@ -47,6 +48,7 @@ def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | Non
         if not isinstance(result, ReviewResult):
             result = failed_result(item, as_review_error(item.path, result), components)
         run_write(result.review, out_dir)
+        run_pack(result.review, components.taxonomy, out_dir)
         run_save(engine, run_id, result)
         reviews[items.index(item)] = result.review
         get_run_logger().info("%d/%d %s: %s", done, len(items), item.path.name, outcome(result.review))

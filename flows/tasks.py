@@ -15,6 +15,7 @@ from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
 from pipeline.models import DocumentReview, file_identity, versions_key
+from pipeline.pack import write_pack
 from pipeline.report import write_outputs
 from pipeline.review import ReviewResult, load_components, review_item
 from pipeline.settings import Settings
@@ -49,6 +50,11 @@ def run_review(item: BatchItem, settings: Settings) -> ReviewResult:
 @task(task_run_name="write-{review.document.file}", cache_policy=NO_CACHE)
 def run_write(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     return write_outputs(review, out_dir)
+
+
+@task(task_run_name="pack-{review.document.file}", cache_policy=NO_CACHE)
+def run_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path) -> tuple[Path, Path]:
+    return write_pack(review, taxonomy, out_dir)
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,0 +1,210 @@
+"""The reviewer pre-briefing pack: one self-contained HTML file and its PDF print, so a peer
+reviewer can prepare an assessment visit from the verdicts, the quoted evidence and the questions
+to ask where the strategy is silent. Every piece of review text is escaped by Jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, NoReturn
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from pipeline.models import CriterionCoverage, DocumentReview, Evidence, MeasureCoverage, Status
+from pipeline.taxonomy import Criterion, Taxonomy
+
+Level = Literal["ICS", "ORG"]
+SILENT: frozenset[Status] = frozenset({"no_evidence", "weak"})
+LEVEL_NAMES: dict[Level, str] = {"ICS": "System (ICS)", "ORG": "Organisation (ORG)"}
+# Manifests name an organisation level in words; these say which criteria level it answers to.
+LEVEL_ALIASES: dict[str, Level] = {
+    "ics": "ICS", "icb": "ICS", "system": "ICS", "place": "ICS",
+    "trust": "ORG", "org": "ORG", "organisation": "ORG", "organization": "ORG", "provider": "ORG",
+}
+# Run metadata a reviewer must see, shown as "not recorded" when the review lacks it.
+MODEL_FIELDS: dict[str, str] = {
+    "tagger": "Tagger",
+    "tagger_hash": "Tagger file hash (SHA-256)",
+    "taxonomy_version": "Taxonomy version",
+    "embedding_model": "Embedding model",
+    "training_data_hash": "Training data hash (SHA-256)",
+    "thresholds": "Thresholds per measure",
+    "pipeline_version": "Pipeline version",
+}
+# Labels for optional fields a model card summary may add.
+EXTRA_MODEL_LABELS: dict[str, str] = {"cv_macro_f1": "Cross-validated macro-F1", "created": "Tagger trained"}
+MAX_QUESTIONS = 3
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    """A criterion's verdict joined with its taxonomy wording."""
+
+    id: str
+    title: str
+    level: str
+    status: Status
+    score: float
+    questions: list[str]
+
+
+@dataclass(frozen=True)
+class MeasureView:
+    """One measure as the pack shows it: verdict, criteria, best quotes, questions if silent."""
+
+    coverage: MeasureCoverage
+    criteria: list[CriterionView]
+    quotes: list[Evidence]
+    questions: list[str]
+
+    @property
+    def criteria_evidenced(self) -> int:
+        return sum(1 for c in self.criteria if c.status == "evidenced")
+
+
+@dataclass(frozen=True)
+class SilentGroup:
+    """The silent criteria of one level, grouped by measure so a long list stays scannable."""
+
+    level: str
+    primary: bool
+    measures: list[tuple[MeasureCoverage, list[CriterionView]]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(criteria) for _, criteria in self.measures)
+
+
+def primary_level(organisation_level: str | None) -> Level | None:
+    """The criteria level that matters most for this document; None when the manifest is silent."""
+    if not organisation_level:
+        return None
+    return LEVEL_ALIASES.get(organisation_level.strip().lower())
+
+
+def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion]) -> CriterionView:
+    criterion = known.get(coverage.id)
+    if criterion is None:
+        # A review made with another taxonomy version can name criteria this one lacks.
+        level = coverage.id.split(".")[1] if coverage.id.count(".") == 2 else "?"
+        return CriterionView(coverage.id, "Not in this taxonomy version", level, coverage.status, coverage.score, [])
+    return CriterionView(criterion.id, criterion.title, criterion.level, coverage.status, coverage.score,
+                         criterion.questions[:MAX_QUESTIONS])
+
+
+def _level_first(criteria: Iterable[CriterionView], level: Level | None) -> list[CriterionView]:
+    """Stable sort putting the document's own level first (ICS strategy: ICS criteria)."""
+    return sorted(criteria, key=lambda c: c.level != level) if level else list(criteria)
+
+
+def measure_questions(criteria: list[CriterionView], level: Level | None) -> list[str]:
+    """Up to three questions for a silent measure, taken round-robin from its criteria with no
+    evidence (then weak ones), so they span the measure instead of drilling into one criterion."""
+    for wanted in ("no_evidence", "weak", "evidenced"):
+        pool = _level_first((c for c in criteria if c.status == wanted and c.questions), level)
+        if pool:
+            break
+    else:
+        return []
+    questions: list[str] = []
+    for index in range(MAX_QUESTIONS):
+        for criterion in pool:
+            if index < len(criterion.questions) and len(questions) < MAX_QUESTIONS:
+                questions.append(criterion.questions[index])
+    return questions
+
+
+def _measure_view(coverage: MeasureCoverage, known: dict[str, Criterion], level: Level | None,
+                  quotes: int) -> MeasureView:
+    criteria = [_criterion_view(c, known) for c in coverage.criteria]
+    best = sorted(coverage.evidence, key=lambda e: -e.score)[:quotes]
+    questions = measure_questions(criteria, level) if coverage.status in SILENT else []
+    return MeasureView(coverage, criteria, best, questions)
+
+
+def silent_groups(measures: list[MeasureView], level: Level | None) -> list[SilentGroup]:
+    """Silent criteria by level (the document's own level first), then by measure."""
+    order: list[Level] = ["ORG", "ICS"] if level == "ORG" else ["ICS", "ORG"]
+    groups = []
+    for group_level in order:
+        by_measure = [
+            (m.coverage, [c for c in m.criteria if c.level == group_level and c.status in SILENT])
+            for m in measures
+        ]
+        by_measure = [(m, criteria) for m, criteria in by_measure if criteria]
+        if by_measure:
+            groups.append(SilentGroup(LEVEL_NAMES[group_level], group_level == level, by_measure))
+    return groups
+
+
+def model_rows(model: dict[str, object]) -> list[tuple[str, object]]:
+    """The run metadata in a fixed order, the expected fields first, so packs compare at a glance."""
+    rows: list[tuple[str, object]] = [(label, model.get(key)) for key, label in MODEL_FIELDS.items()]
+    rows += [
+        (EXTRA_MODEL_LABELS.get(key, key.replace("_", " ").capitalize()), value)
+        for key, value in model.items() if key not in MODEL_FIELDS
+    ]
+    return rows
+
+
+def long_date(day: date) -> str:
+    """UK style ("23 November 2026"), unambiguous for readers on either side of the Atlantic."""
+    return f"{day.day} {day:%B %Y}"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("pipeline", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["status_label"] = lambda status: status.replace("_", " ").capitalize()
+    return environment
+
+
+def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date, quotes: int = 3) -> str:
+    """The pack as one HTML string with inline CSS and no external resources; ``quotes`` is how
+    many of each measure's best evidence passages are quoted."""
+    level = primary_level(review.document.organisation_level)
+    known = {c.id: c for c in taxonomy.criteria}
+    measures = [_measure_view(m, known, level, quotes) for m in review.measures]
+    review_taxonomy = review.model.get("taxonomy_version")
+    return _environment().get_template("pack.html").render(
+        review=review,
+        document=review.document,
+        measures=measures,
+        silent_measures=[m for m in measures if m.coverage.status in SILENT],
+        silent_groups=silent_groups(measures, level),
+        level=level,
+        level_names=LEVEL_NAMES,
+        model_rows=model_rows(review.model),
+        taxonomy_version=taxonomy.version,
+        taxonomy_mismatch=review_taxonomy is not None and str(review_taxonomy) != taxonomy.version,
+        generated=long_date(generated),
+    )
+
+
+def _refuse_fetch(url: str, *args: object, **kwargs: object) -> NoReturn:
+    """The pack is self-contained, so any fetch WeasyPrint attempts is refused, not followed."""
+    raise ValueError(f"the pre-briefing pack loads no external resources (refused {url[:80]!r})")
+
+
+def write_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path,
+               generated: date | None = None) -> tuple[Path, Path]:
+    """Write ``<document id>-pack.html`` and ``<document id>-pack.pdf``; returns their paths."""
+    from weasyprint import HTML  # imported here: half a second to load, and only the PDF needs it
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html = render_pack_html(review, taxonomy, generated or date.today())
+    html_path = out_dir / f"{review.document.id}-pack.html"
+    pdf_path = out_dir / f"{review.document.id}-pack.pdf"
+    html_path.write_text(html, encoding="utf-8")
+    HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_path)
+    return html_path, pdf_path
