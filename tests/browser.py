@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,27 @@ def render(html_file: Path, out_dir: Path, window: tuple[int, int] = (1200, 2000
     if not screenshot.is_file():
         raise RuntimeError(f"chromium wrote no screenshot to {screenshot}")
     return Rendered(dom=dom, screenshot=screenshot)
+
+
+class Elements(HTMLParser):
+    """Counts elements by tag and gathers the visible text of the dumped DOM."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: dict[str, int] = {}
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        self.ids.update(value for name, value in attrs if name == "id" and value)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_dom(dom: str) -> Elements:
+    """Element counts, ids and visible text of a dumped DOM."""
+    parser = Elements()
+    parser.feed(dom)
+    return parser

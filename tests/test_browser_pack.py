@@ -3,7 +3,6 @@ styles apply, and hostile PDF text stays text (no script or image element comes 
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -13,33 +12,10 @@ from pipeline.models import DocumentReview, DocumentSummary, ReviewErrorRecord
 from pipeline.pack import write_pack
 from pipeline.settings import get_settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
-from tests.browser import Rendered, render, require_chromium
+from tests.browser import Rendered, parse_dom, render, require_chromium
 from tests.test_pack import GENERATED, MODEL, _review
 
 NHS_BLUE = (0x00, 0x5E, 0xB8)
-
-
-class _Elements(HTMLParser):
-    """Counts elements by tag and gathers the visible text of the dumped DOM."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: dict[str, int] = {}
-        self.ids: set[str] = set()
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags[tag] = self.tags.get(tag, 0) + 1
-        self.ids.update(value for name, value in attrs if name == "id" and value)
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def _parse(dom: str) -> _Elements:
-    parser = _Elements()
-    parser.feed(dom)
-    return parser
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +32,7 @@ def rendered(taxonomy: Taxonomy, tmp_path_factory: pytest.TempPathFactory) -> Re
 
 
 def test_measure_table_and_silent_section_render(rendered: Rendered, taxonomy: Taxonomy) -> None:
-    page = _parse(rendered.dom)
+    page = parse_dom(rendered.dom)
     text = " ".join(" ".join(page.text).split())
     assert {"measure-table", "silent", "run"} <= page.ids
     for measure in taxonomy.measures:
@@ -66,7 +42,7 @@ def test_measure_table_and_silent_section_render(rendered: Rendered, taxonomy: T
 
 
 def test_no_script_or_image_element_comes_from_pdf_text(rendered: Rendered) -> None:
-    page = _parse(rendered.dom)
+    page = parse_dom(rendered.dom)
     assert page.tags.get("script", 0) == 0
     assert page.tags.get("img", 0) == 0
     text = " ".join(page.text)
@@ -89,6 +65,6 @@ def test_unreadable_pack_renders_its_error(taxonomy: Taxonomy, tmp_path: Path) -
         errors=[ReviewErrorRecord(code="not_pdf", message="minutes.pdf: not a PDF file (starts with 'These are')")],
     )
     html_path, _ = write_pack(review, taxonomy, tmp_path, generated=GENERATED)
-    text = " ".join(" ".join(_parse(render(html_path, tmp_path).dom).text).split())
+    text = " ".join(" ".join(parse_dom(render(html_path, tmp_path).dom).text).split())
     assert "This strategy could not be read" in text and "not_pdf" in text
     assert "Where the strategy is silent" not in text
