@@ -16,9 +16,11 @@ from flows.tasks import run_pack, run_review, run_save, run_write
 from pipeline.errors import as_review_error
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview
-from pipeline.report import outcome
-from pipeline.review import ReviewResult, failed_result, load_components
+from pipeline.pack import pack_paths
+from pipeline.report import outcome, outputs_current
+from pipeline.review import ReviewResult, failed_result, load_card
 from pipeline.settings import Settings, get_settings
+from pipeline.taxonomy import load_taxonomy
 from pipeline.store import finish_run, open_store, start_run
 
 
@@ -35,9 +37,10 @@ def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | Non
     reviewer page, pre-briefing pack) and to the store as soon as it is ready. Returns the reviews
     in the order of ``items``."""
     settings = settings or get_settings()
-    components = load_components(settings)
+    card = load_card(settings)
+    taxonomy = load_taxonomy(settings.taxonomy_path)
     engine = open_store(settings.database_url, out_dir)
-    run_id = start_run(engine, components.card.summary(), out_dir)
+    run_id = start_run(engine, card.summary(), out_dir)
     reviewing = run_review.with_options(timeout_seconds=settings.document_timeout_seconds)
     futures = reviewing.map(items, unmapped(settings))
     item_of = {future: item for future, item in zip(futures, items)}
@@ -46,9 +49,10 @@ def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | Non
         item = item_of[future]
         result = future.result(raise_on_failure=False)
         if not isinstance(result, ReviewResult):
-            result = failed_result(item, as_review_error(item.path, result), components)
-        run_write(result.review, out_dir)
-        run_pack(result.review, components.taxonomy, out_dir)
+            result = failed_result(item, as_review_error(item.path, result), card)
+        if not outputs_current(result.review, out_dir, *pack_paths(result.review, out_dir)):
+            run_pack(result.review, taxonomy, out_dir)
+            run_write(result.review, out_dir)
         run_save(engine, run_id, result)
         reviews[items.index(item)] = result.review
         get_run_logger().info("%d/%d %s: %s", done, len(items), item.path.name, outcome(result.review))

@@ -61,6 +61,13 @@ def save_tagger(tagger: object, card: ModelCard, tagger_path: Path) -> ModelCard
 
 def load_tagger(tagger_path: Path, taxonomy: Taxonomy, settings: Settings) -> tuple[Any, ModelCard]:
     """Load a tagger, refusing one built for another taxonomy or embedding model."""
+    card = read_card(tagger_path, taxonomy, settings)
+    return joblib.load(tagger_path), card
+
+
+def read_card(tagger_path: Path, taxonomy: Taxonomy, settings: Settings) -> ModelCard:
+    """The model card of a saved tagger, checked against the running taxonomy, embedding model
+    and the tagger file itself; cheap, so cache keys can carry the versions without loading it."""
     try:
         card = ModelCard.model_validate_json(card_path(tagger_path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -77,4 +84,4 @@ def load_tagger(tagger_path: Path, taxonomy: Taxonomy, settings: Settings) -> tu
         )
     if file_hash(tagger_path) != card.tagger_hash:
         raise ModelCardMismatch(f"{tagger_path}: file does not match its model card's hash")
-    return joblib.load(tagger_path), card
+    return card

@@ -196,6 +196,10 @@ def _refuse_fetch(url: str, *args: object, **kwargs: object) -> NoReturn:
     raise ValueError(f"the pre-briefing pack loads no external resources (refused {url[:80]!r})")
 
 
+def pack_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
+    return out_dir / f"{review.document.id}-pack.html", out_dir / f"{review.document.id}-pack.pdf"
+
+
 def write_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path,
                generated: date | None = None) -> tuple[Path, Path]:
     """Write ``<document id>-pack.html`` and ``<document id>-pack.pdf``; returns their paths."""
@@ -203,8 +207,7 @@ def write_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path,
 
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_pack_html(review, taxonomy, generated or date.today())
-    html_path = out_dir / f"{review.document.id}-pack.html"
-    pdf_path = out_dir / f"{review.document.id}-pack.pdf"
+    html_path, pdf_path = pack_paths(review, out_dir)
     html_path.write_text(html, encoding="utf-8")
     HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_path)
     return html_path, pdf_path

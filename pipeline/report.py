@@ -74,13 +74,29 @@ def render_html(review: DocumentReview) -> str:
     return _environment().get_template("review.html").render(review=review, gaps=gaps)
 
 
+def review_json(review: DocumentReview) -> str:
+    return json.dumps(review.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def output_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
+    return out_dir / f"{review.document.id}.json", out_dir / f"{review.document.id}.html"
+
+
+def outputs_current(review: DocumentReview, out_dir: Path, *extra: Path) -> bool:
+    """True when ``out_dir`` already holds exactly this review (and the ``extra`` files made
+    from it), so an unchanged re-run need not render anything again."""
+    json_path, html_path = output_paths(review, out_dir)
+    if not all(path.is_file() for path in (json_path, html_path, *extra)):
+        return False
+    return json_path.read_text(encoding="utf-8") == review_json(review)
+
+
 def write_outputs(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     """Write the JSON and HTML of one review; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path = out_dir / f"{review.document.id}.json"
-    html_path = out_dir / f"{review.document.id}.html"
-    json_path.write_text(json.dumps(review.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    json_path, html_path = output_paths(review, out_dir)
     html_path.write_text(render_html(review), encoding="utf-8")
+    json_path.write_text(review_json(review), encoding="utf-8")  # last: it marks the outputs complete
     return json_path, html_path
 
 

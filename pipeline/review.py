@@ -15,7 +15,7 @@ from pipeline.embed import embed_passages
 from pipeline.errors import ReviewError
 from pipeline.ingest import read_document
 from pipeline.manifest import BatchItem
-from pipeline.model_card import ModelCard, load_tagger
+from pipeline.model_card import ModelCard, load_tagger, read_card
 from pipeline.models import DocumentReview, Passage, Tag
 from pipeline.report import build_review, failed_review
 from pipeline.segment import split_passages
@@ -42,6 +42,17 @@ class ReviewResult(BaseModel):
 
 
 _loading = Lock()
+
+
+def load_card(settings: Settings) -> ModelCard:
+    """The configured tagger's model card (versions and thresholds) without loading the tagger."""
+    with _loading:
+        return _card(settings.taxonomy_path, settings.tagger_path, settings.model_dump_json())
+
+
+@lru_cache(maxsize=4)
+def _card(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> ModelCard:
+    return read_card(tagger_path, load_taxonomy(taxonomy_path), Settings.model_validate_json(settings_json))
 
 
 def load_components(settings: Settings) -> Components:
@@ -72,6 +83,6 @@ def review_item(item: BatchItem, components: Components, settings: Settings) -> 
     return ReviewResult(review=build_review(document, measures, model), passages=passages, tags=tags)
 
 
-def failed_result(item: BatchItem, error: ReviewError, components: Components) -> ReviewResult:
+def failed_result(item: BatchItem, error: ReviewError, card: ModelCard) -> ReviewResult:
     """The result for a file whose review failed outside ingest (a time limit, a crash)."""
-    return ReviewResult(review=failed_review(item.path, error, components.card.summary(), item.source))
+    return ReviewResult(review=failed_review(item.path, error, card.summary(), item.source))

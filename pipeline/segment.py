@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from threading import Lock
 
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING
 
 from pipeline.models import Document, Passage
 from pipeline.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 DOT_LEADER = re.compile(r"(\.\s?){5,}|(\u2026\s?){2,}")
 HEADING_NUMBER = re.compile(r"^\s*(section|chapter|part)?\s*[\divx]+(\.\d+)*\.?\s+", re.IGNORECASE)
@@ -30,7 +32,6 @@ class Section:
     end: int
 
 
-@Language.component("wgll_layout_breaks")
 def mark_layout_breaks(doc: Doc) -> Doc:
     """Paragraph breaks from the PDF layout (blank lines) always start a new sentence."""
     for token in doc[1:]:
@@ -42,7 +43,13 @@ def mark_layout_breaks(doc: Doc) -> Doc:
 
 @lru_cache(maxsize=1)
 def build_segmenter() -> Language:
-    """A blank English pipeline: layout breaks first, then the rule-based sentencizer."""
+    """A blank English pipeline: layout breaks first, then the rule-based sentencizer. spaCy is
+    imported here, not at module level: a re-run that finds every document cached never needs it."""
+    import spacy
+    from spacy.language import Language
+
+    if "wgll_layout_breaks" not in Language.factories:
+        Language.component("wgll_layout_breaks", func=mark_layout_breaks)
     nlp = spacy.blank("en")
     nlp.add_pipe("wgll_layout_breaks")
     nlp.add_pipe("sentencizer")

@@ -182,7 +182,7 @@ def _create_schema(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            pass
         metadata.create_all(conn)
 
 
@@ -225,8 +225,6 @@ def save_review(
     """
     key = versions_key(review.model)
     with engine.begin() as conn:
-        if conn.execute(select(reviews_table.c.run_id).where(reviews_table.c.document_id == review.document.id, reviews_table.c.versions_key == key)).first():
-            return
         _upsert_document(conn, review)
         _upsert_review(conn, run_id, key, review)
         _insert_new(conn, passages_table, [_row(passages_table, p, versions_key=key) for p in passages])
@@ -308,7 +306,7 @@ def _upsert_review(conn: Connection, run_id: int, key: str, review: DocumentRevi
 def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert the rows the table does not hold yet; any unique key already present is skipped."""
     if rows:
-        conn.execute(table.insert(), rows)
+        conn.execute(_upsert(conn, table).on_conflict_do_nothing(), rows)
 
 
 def _coverage_rows(review: DocumentReview, key: str) -> list[dict[str, Any]]:
