@@ -18,7 +18,7 @@ from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview
 from pipeline.pack import pack_paths
 from pipeline.report import outcome, outputs_current
-from pipeline.review import ReviewResult, failed_result, load_card
+from pipeline.review import ReviewResult, failed_result, load_card, model_summary
 from pipeline.settings import Settings, get_settings
 from pipeline.taxonomy import load_taxonomy
 from pipeline.store import finish_run, open_store, start_run
@@ -37,10 +37,10 @@ def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | Non
     reviewer page, pre-briefing pack) and to the store as soon as it is ready. Returns the reviews
     in the order of ``items``."""
     settings = settings or get_settings()
-    card = load_card(settings)
+    model = model_summary(load_card(settings), settings)
     taxonomy = load_taxonomy(settings.taxonomy_path)
     engine = open_store(settings.database_url, out_dir)
-    run_id = start_run(engine, card.summary(), out_dir)
+    run_id = start_run(engine, model, out_dir)
     reviewing = run_review.with_options(timeout_seconds=settings.document_timeout_seconds)
     futures = reviewing.map(items, unmapped(settings))
     item_of = {future: item for future, item in zip(futures, items)}
@@ -49,7 +49,7 @@ def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | Non
         item = item_of[future]
         result = future.result(raise_on_failure=False)
         if not isinstance(result, ReviewResult):
-            result = failed_result(item, as_review_error(item.path, result), card)
+            result = failed_result(item, as_review_error(item.path, result), model)
         if not outputs_current(result.review, out_dir, *pack_paths(result.review, out_dir)):
             run_pack(result.review, taxonomy, out_dir)
             run_write(result.review, out_dir)

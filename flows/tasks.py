@@ -17,23 +17,19 @@ from pipeline.model_card import ModelCard, save_tagger
 from pipeline.models import DocumentReview, file_identity, versions_key
 from pipeline.pack import write_pack
 from pipeline.report import write_outputs
-from pipeline.review import ReviewResult, load_card, load_components, review_item
+from pipeline.review import ReviewResult, load_card, load_components, model_summary, review_item
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
 from pipeline.train import fit_tagger
 
-SETTINGS_OUTSIDE_RESULTS = {"cache_dir", "database_url", "workers"}
-
-
 def review_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    """Same bytes, same versions and same result-shaping settings: same review (DESIGN.md)."""
+    """Same bytes, same manifest entry, same versions and verdict-shaping settings: same review."""
     item: BatchItem = parameters["item"]
     settings: Settings = parameters["settings"]
-    model = load_card(settings).summary()
-    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS)
-    digest = hashlib.sha256(f"{item.model_dump_json()}\0{shaping}".encode()).hexdigest()[:16]
-    return f"review-{file_identity(item.path)}-{versions_key(model)}-{digest}"
+    model = model_summary(load_card(settings), settings)
+    entry = hashlib.sha256(item.model_dump_json().encode()).hexdigest()[:16]
+    return f"review-{file_identity(item.path)}-{versions_key(model)}-{entry}"
 
 
 @task(

@@ -28,7 +28,7 @@ def file_identity(path: Path) -> str:
         return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
 
 
-VERSION_FIELDS = ("pipeline_version", "taxonomy_version", "embedding_model", "tagger_hash")
+VERSION_FIELDS = ("pipeline_version", "taxonomy_version", "embedding_model", "tagger_hash", "settings_digest")
 
 
 def versions_key(model: Mapping[str, object]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from threading import Lock
@@ -69,10 +70,20 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
     return Components(taxonomy=taxonomy, tagger=tagger, card=card)
 
 
+SETTINGS_OUTSIDE_RESULTS = {"cache_dir", "database_url", "workers", "document_timeout_seconds"}
+
+
+def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
+    """The model card's summary plus a digest of the settings that shape verdicts (passage sizes,
+    evidence counts, limits): what every review and store row records as its versions."""
+    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS)
+    return {**card.summary(), "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16]}
+
+
 def review_item(item: BatchItem, components: Components, settings: Settings) -> ReviewResult:
     """ingest -> segment -> embed -> tag -> coverage for one file; unreadable files become a
     review with an error entry instead of an exception."""
-    model = components.card.summary()
+    model = model_summary(components.card, settings)
     try:
         document = read_document(item.path, settings, source=item.source, password=item.password)
     except ReviewError as error:
@@ -83,6 +94,6 @@ def review_item(item: BatchItem, components: Components, settings: Settings) -> 
     return ReviewResult(review=build_review(document, measures, model), passages=passages, tags=tags)
 
 
-def failed_result(item: BatchItem, error: ReviewError, card: ModelCard) -> ReviewResult:
+def failed_result(item: BatchItem, error: ReviewError, model: dict[str, object]) -> ReviewResult:
     """The result for a file whose review failed outside ingest (a time limit, a crash)."""
-    return ReviewResult(review=failed_review(item.path, error, card.summary(), item.source))
+    return ReviewResult(review=failed_review(item.path, error, model, item.source))

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
     event,
     func,
@@ -136,7 +137,7 @@ coverage_table = Table(
         ["document_id", "versions_key"], ["reviews.document_id", "reviews.versions_key"]
     ),
 )
-# Unique per verdict; COALESCE because NULLs never collide in a unique index (SQLite, PostgreSQL).
+# One row per verdict; COALESCE because NULLs never collide in a unique index.
 Index(
     "coverage_verdict",
     coverage_table.c.document_id,
@@ -146,7 +147,10 @@ Index(
     unique=True,
 )
 
-_UPSERTS: dict[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_UPSERTS: dict[str, Callable[[Table], Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 def open_store(url: str | None, out_dir: Path) -> Engine:
@@ -182,7 +186,7 @@ def _create_schema(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
         else:
-            pass
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         metadata.create_all(conn)
 
 
@@ -220,15 +224,15 @@ def save_review(
 ) -> None:
     """Store one document's review with its passages, tags and coverage in one transaction.
 
-    Saving a result already stored under the same versions key adds nothing; a stored failure
+    Saving a result already stored under the same versions key adds no rows; a stored failure
     (e.g. a timeout) gives way to the newer result, so a retried document is not stuck failed.
     """
     key = versions_key(review.model)
     with engine.begin() as conn:
         _upsert_document(conn, review)
         _upsert_review(conn, run_id, key, review)
-        _insert_new(conn, passages_table, [_row(passages_table, p, versions_key=key) for p in passages])
-        _insert_new(conn, tags_table, [_row(tags_table, t, versions_key=key) for t in tags])
+        _insert_new(conn, passages_table, _rows(passages_table, passages, key))
+        _insert_new(conn, tags_table, _rows(tags_table, tags, key))
         _insert_new(conn, coverage_table, _coverage_rows(review, key))
 
 
@@ -244,8 +248,8 @@ def find_review(engine: Engine, document_id: str, key: str) -> DocumentReview | 
 
 
 def latest_reviews(engine: Engine) -> list[DocumentReview]:
-    """The newest review of every document, by the run that wrote it, ordered by document id:
-    what the coverage audit reports on."""
+    """The newest review of every document, by the last run that saved it, ordered by document
+    id: what the coverage audit reports on."""
     ranked = select(
         reviews_table.c.document_id,
         reviews_table.c.review,
@@ -273,19 +277,27 @@ def _row(table: Table, record: BaseModel, **extra: object) -> dict[str, Any]:
     return {column.name: values[column.name] for column in table.c if column.name in values}
 
 
+def _rows(table: Table, records: Sequence[BaseModel], key: str) -> list[dict[str, Any]]:
+    """Rows of records that do not carry the versions key themselves."""
+    return [_row(table, record, versions_key=key) for record in records]
+
+
 def _upsert_document(conn: Connection, review: DocumentReview) -> None:
     """Same bytes, same document: take the newest file name and manifest details, but never erase
     what an earlier read learned (a failed read knows no title or page count)."""
     row = _row(documents_table, review.document)
     stmt = _upsert(conn, documents_table).values(**row)
     refreshed = {
-        name: func.coalesce(stmt.excluded[name], documents_table.c[name]) for name in row if name != "id"
+        name: func.coalesce(stmt.excluded[name], documents_table.c[name])
+        for name in row
+        if name != "id"
     }
     conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=refreshed))
 
 
 def _upsert_review(conn: Connection, run_id: int, key: str, review: DocumentReview) -> None:
-    """Insert the review; replace a stored one only if that one failed (retried documents)."""
+    """Insert the review, or mark the stored one as confirmed by this run (so the audit follows
+    the newest run); its content is replaced only if it was a failure (a retried document)."""
     stmt = _upsert(conn, reviews_table).values(
         document_id=review.document.id,
         versions_key=key,
@@ -293,12 +305,15 @@ def _upsert_review(conn: Connection, run_id: int, key: str, review: DocumentRevi
         review=review.model_dump(mode="json"),
         error_code=review.errors[0].code if review.errors else None,
     )
-    replaced = {name: stmt.excluded[name] for name in ("run_id", "review", "error_code")}
+    stored_failed = reviews_table.c.error_code.is_not(None)
+    kept_unless_failed = {
+        name: case((stored_failed, stmt.excluded[name]), else_=reviews_table.c[name])
+        for name in ("review", "error_code")
+    }
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["document_id", "versions_key"],
-            set_=replaced,
-            where=reviews_table.c.error_code.is_not(None),
+            set_={"run_id": stmt.excluded.run_id, **kept_unless_failed},
         )
     )
 
@@ -314,7 +329,9 @@ def _coverage_rows(review: DocumentReview, key: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for measure in review.measures:
         base = {"document_id": review.document.id, "versions_key": key, "measure_id": measure.id}
-        rows.append({**base, "criterion_id": None, "status": measure.status, "score": measure.score})
+        rows.append(
+            {**base, "criterion_id": None, "status": measure.status, "score": measure.score}
+        )
         rows.extend(
             {**base, "criterion_id": c.id, "status": c.status, "score": c.score}
             for c in measure.criteria
