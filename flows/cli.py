@@ -14,6 +14,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from pipeline.evaluate import EvaluationReport, GapReport
+    from pipeline.models import DocumentReview
     from pipeline.settings import Settings
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -66,8 +67,8 @@ def review(
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task(f"Reviewing {len(items)} document(s) into {out}/", total=len(items))
 
-        def advance(done: int, total: int, finished: object) -> None:
-            progress.update(bar, completed=done, description=f"Reviewed {getattr(finished, 'document').file}")
+        def advance(done: int, total: int, finished: DocumentReview) -> None:
+            progress.update(bar, completed=done, description=f"Reviewed {finished.document.file}")
 
         with listening(advance):
             reviews = batch(items, out, settings)

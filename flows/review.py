@@ -20,8 +20,8 @@ from pipeline.pack import pack_paths
 from pipeline.report import outcome, outputs_current
 from pipeline.review import ReviewResult, failed_result, load_card, model_summary
 from pipeline.settings import Settings, get_settings
-from pipeline.taxonomy import load_taxonomy
 from pipeline.store import finish_run, open_store, start_run
+from pipeline.taxonomy import load_taxonomy
 
 
 @flow(name="review-document", flow_run_name="review-{item.path.name}")
@@ -43,10 +43,10 @@ def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | Non
     run_id = start_run(engine, model, out_dir)
     reviewing = run_review.with_options(timeout_seconds=settings.document_timeout_seconds)
     futures = reviewing.map(items, unmapped(settings))
-    item_of = {future: item for future, item in zip(futures, items)}
+    position = {future: index for index, future in enumerate(futures)}
     reviews: dict[int, DocumentReview] = {}
     for done, future in enumerate(as_completed(futures), start=1):
-        item = item_of[future]
+        item = items[position[future]]
         result = future.result(raise_on_failure=False)
         if not isinstance(result, ReviewResult):
             result = failed_result(item, as_review_error(item.path, result), model)
@@ -54,7 +54,7 @@ def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | Non
             run_pack(result.review, taxonomy, out_dir)
             run_write(result.review, out_dir)
         run_save(engine, run_id, result)
-        reviews[items.index(item)] = result.review
+        reviews[position[future]] = result.review
         get_run_logger().info("%d/%d %s: %s", done, len(items), item.path.name, outcome(result.review))
         document_finished(done, len(items), result.review)
     ordered = [reviews[i] for i in range(len(items))]

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
-from sqlalchemy import Engine
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy import Engine
 
 from pipeline.classify import Tagger
 from pipeline.labels import read_labelled
@@ -22,6 +22,7 @@ from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
 from pipeline.train import fit_tagger
+
 
 def review_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     """Same bytes, same manifest entry, same versions and verdict-shaping settings: same review."""
