@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 
-.PHONY: install services run test bench samples train clean
+.PHONY: install services run test bench samples train screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -36,6 +36,9 @@ samples: install
 
 train: install
 	$(VENV)/bin/wgll train
+
+screenshots: run
+	bash scripts/screenshots.sh $(OUT)
 
 clean:
 	rm -rf $(OUT) .pytest_cache

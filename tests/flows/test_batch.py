@@ -13,6 +13,7 @@ from flows.progress import listening
 from flows.review import review_batch
 from pipeline.manifest import BatchItem, collect_items
 from pipeline.models import DocumentReview
+from pipeline.settings import Settings
 from pipeline.store import latest_reviews, open_store
 from tests.conftest import SAMPLE_DIR
 
@@ -52,3 +53,26 @@ def test_progress_is_reported_for_every_document(tmp_path: Path, bad_pdfs: dict[
         review_batch(items, tmp_path / "out")
     assert [(done, total) for done, total, _ in seen] == [(1, 3), (2, 3), (3, 3)]
     assert sorted(file for _, _, file in seen) == ["empty.pdf", "encrypted.pdf", "minutes.pdf"]
+
+
+def test_document_over_the_time_limit_is_listed_as_timeout(tmp_path: Path, bad_pdfs: dict[str, Path]) -> None:
+    """A long document is stopped at the limit and listed; a quick one in the same batch is not."""
+    long_lines = [f"Line {n}: our shared care record programme connects partners across the system." for n in range(45)]
+    long_pdf = _write_pages(tmp_path / "long.pdf", [long_lines] * 80)
+    items = [BatchItem(path=long_pdf), BatchItem(path=bad_pdfs["not_pdf"])]
+    slow, quick = review_batch(items, tmp_path / "out", Settings(document_timeout_seconds=3))
+    assert [e.code for e in slow.errors] == ["timeout"] and slow.measures == []
+    assert "time limit" in slow.errors[0].message
+    assert [e.code for e in quick.errors] == ["not_pdf"]
+
+
+def _write_pages(path: Path, pages: list[list[str]]) -> Path:
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), invariant=1)
+    for lines in pages:
+        for row, line in enumerate(lines):
+            pdf.drawString(60, 800 - 16 * row, line)
+        pdf.showPage()
+    pdf.save()
+    return path
