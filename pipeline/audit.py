@@ -10,19 +10,18 @@ import json
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from pydantic import ValidationError
 
+from pipeline.html import html_templates
 from pipeline.models import DocumentReview, Record
 
 # The taxonomy fixes the measures as M1..M7 (taxonomy.py refuses any other set).
@@ -283,13 +282,6 @@ def plot_heatmap(table: pd.DataFrame, names: dict[str, str], path: Path) -> Path
     return path
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("pipeline", "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
-    )
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts with missing values as None, so the template can test them plainly."""
     return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
@@ -310,7 +302,7 @@ def render_audit_html(
 ) -> str:
     """The audit page: summary, matrix, ranked gaps, changes, and the heatmap inlined so it stands alone."""
     gap_records = _records(gaps)
-    return _environment().get_template("audit.html").render(
+    return html_templates().get_template("audit.html").render(
         rows=_records(table),
         ics_count=table["ics"].nunique(),
         unreadable=int((~_readable(table)).sum()),

@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal, NoReturn
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from pipeline.html import html_templates
 from pipeline.models import CriterionCoverage, DocumentReview, Evidence, MeasureCoverage, Status
 from pipeline.taxonomy import Criterion, Taxonomy
 
@@ -156,19 +155,6 @@ def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("pipeline", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["status_label"] = lambda status: status.replace("_", " ").capitalize()
-    return environment
-
-
 def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date, quotes: int = 3) -> str:
     """The pack as one HTML string with inline CSS and no external resources; ``quotes`` is how
     many of each measure's best evidence passages are quoted."""
@@ -176,7 +162,7 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
     known = {c.id: c for c in taxonomy.criteria}
     measures = [_measure_view(m, known, level, quotes) for m in review.measures]
     review_taxonomy = review.model.get("taxonomy_version")
-    return _environment().get_template("pack.html").render(
+    return html_templates().get_template("pack.html").render(
         review=review,
         document=review.document,
         measures=measures,

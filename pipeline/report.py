@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from pipeline.errors import ReviewError
+from pipeline.html import html_templates
 from pipeline.models import (
     Document,
     DocumentReview,
@@ -59,19 +57,9 @@ def outcome(review: DocumentReview) -> str:
     return f"no evidence: {', '.join(gaps) or 'none'}; weak: {', '.join(weak) or 'none'}"
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("pipeline", "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_html(review: DocumentReview) -> str:
     gaps = [m for m in review.measures if m.status == "no_evidence"]
-    return _environment().get_template("review.html").render(review=review, gaps=gaps)
+    return html_templates().get_template("review.html").render(review=review, gaps=gaps)
 
 
 def review_json(review: DocumentReview) -> str:
