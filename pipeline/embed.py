@@ -107,7 +107,7 @@ def embed_texts(texts: Sequence[str], settings: Settings | None = None) -> np.nd
     settings = settings or get_settings()
     model_name = settings.embedding_model
     keys = [EmbeddingCache.key(model_name, text) for text in texts]
-    cached = {key: _recent[key] for key in keys if key in _recent}
+    cached = {key: vector for key in keys if (vector := _recent.get(key)) is not None}
     if len(cached) < len(set(keys)):
         cached.update(_read_or_compute(keys, texts, cached, settings))
         if len(_recent) > RECENT_LIMIT:
