@@ -24,8 +24,9 @@ def run_write_audit(reviews: list[DocumentReview], out_dir: Path) -> AuditFiles:
 
 @flow(name="audit-coverage", flow_run_name="audit-{reviews_dir.name}")
 def audit_coverage(reviews_dir: Path, out_dir: Path) -> AuditFiles:
-    """reviews -> coverage matrix, ranked gaps, year-on-year changes, heatmap and HTML page."""
-    reviews = run_read_reviews(reviews_dir)
-    files = run_write_audit(reviews, out_dir)
+    """reviews -> coverage matrix, ranked gaps, year-on-year changes, heatmap and HTML page. The
+    tasks go through the flow's task runner (threads, or Dask workers sharing the folders)."""
+    reviews = run_read_reviews.submit(reviews_dir).result()
+    files = run_write_audit.submit(reviews, out_dir).result()
     create_markdown_artifact(key="coverage-audit", markdown=audit_markdown(reviews, files), description=f"Coverage audit of {reviews_dir}")
     return files

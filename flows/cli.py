@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Prefect's temporary local server gives up after 20 s; on a loaded 2-core machine its first start
+# (database migrations) can take longer.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
 app = typer.Typer(help="Review ICS digital strategies against What Good Looks Like.", no_args_is_help=True)
 console = Console()
@@ -28,11 +32,45 @@ TaggerOption = Annotated[Optional[Path], typer.Option(help="A fitted tagger (.jo
 LabelsOption = Annotated[Optional[Path], typer.Option(help="Labelled passages (JSONL); default labels/passages.jsonl.")]
 
 
-def _settings(embedding_model: str | None = None, tagger: Path | None = None, cache_dir: Path | None = None) -> Settings:
+WorkersOption = Annotated[
+    Optional[int], typer.Option(min=1, help="Documents reviewed at once: threads, or local Dask worker processes (default 2).")
+]
+TaskRunnerOption = Annotated[
+    Optional[str], typer.Option(help="threads (default) or dask (worker processes; see docs/scale-out.md).")
+]
+DaskAddressOption = Annotated[
+    Optional[str], typer.Option(help="Scheduler of a running Dask cluster, e.g. tcp://host:8786 (implies --task-runner dask).")
+]
+
+
+def _settings(
+    embedding_model: str | None = None,
+    tagger: Path | None = None,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+    task_runner: str | None = None,
+    dask_address: str | None = None,
+) -> Settings:
+    """Settings from the environment, with the options given on the command line on top; an invalid
+    value is reported as a usage error naming the option."""
+    from pydantic import ValidationError
+
     from pipeline.settings import Settings
 
-    overrides = {"embedding_model": embedding_model, "tagger_path": tagger, "cache_dir": cache_dir}
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    overrides = {
+        "embedding_model": embedding_model,
+        "tagger_path": tagger,
+        "cache_dir": cache_dir,
+        "workers": workers,
+        "task_runner": "dask" if dask_address and task_runner is None else task_runner,
+        "dask_address": dask_address,
+    }
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        problem = error.errors()[0]
+        option = "--" + str(problem["loc"][0]).replace("_", "-")
+        raise typer.BadParameter(problem["msg"], param_hint=option) from error
 
 
 @app.command()
@@ -40,17 +78,19 @@ def review(
     paths: Annotated[list[Path], typer.Argument(help="PDF files, folders of PDFs, or manifest CSVs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <document id>.json and .html.")] = Path("out"),
     password: Annotated[Optional[str], typer.Option(help="Password for encrypted PDFs named directly.")] = None,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="Documents reviewed at once (default 2).")] = None,
+    workers: WorkersOption = None,
+    task_runner: TaskRunnerOption = None,
+    dask_address: DaskAddressOption = None,
     embedding_model: ModelOption = None,
     tagger: TaggerOption = None,
     cache_dir: Annotated[Optional[Path], typer.Option(help="Where embeddings are cached.")] = None,
 ) -> None:
     """Review every strategy in PATHS through the review_batch flow and write results to --out."""
-    from prefect.task_runners import ThreadPoolTaskRunner
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows.progress import listening
     from flows.review import review_batch
+    from flows.runners import task_runner_for
     from pipeline.manifest import collect_items
     from pipeline.report import outcome
 
@@ -59,10 +99,8 @@ def review(
         items = [item.model_copy(update={"password": item.password or password}) for item in items]
     if not items:
         raise typer.BadParameter("no PDF found in the given paths", param_hint="PATHS")
-    settings = _settings(embedding_model, tagger, cache_dir)
-    if workers:
-        settings = settings.model_copy(update={"workers": workers})
-    batch = review_batch.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.workers))
+    settings = _settings(embedding_model, tagger, cache_dir, workers, task_runner, dask_address)
+    batch = review_batch.with_options(task_runner=task_runner_for(settings))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task(f"Reviewing {len(items)} document(s) into {out}/", total=len(items))
@@ -101,12 +139,16 @@ def pack(
 def audit(
     reviews: Annotated[Path, typer.Argument(help="Folder of review JSON files written by `wgll review`.")] = Path("out"),
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the audit files (default REVIEWS/audit).")] = None,
+    task_runner: TaskRunnerOption = None,
+    dask_address: DaskAddressOption = None,
 ) -> None:
     """Audit coverage across documents: ICS x measure matrix (CSV, Parquet), heatmap (PNG, HTML),
     ranked gaps and year-on-year changes (audit_coverage flow)."""
     from flows.audit import audit_coverage
+    from flows.runners import task_runner_for
 
-    files = audit_coverage(reviews, out or reviews / "audit")
+    settings = _settings(task_runner=task_runner, dask_address=dask_address)
+    files = audit_coverage.with_options(task_runner=task_runner_for(settings))(reviews, out or reviews / "audit")
     for name, path in files.model_dump().items():
         console.print(f"{name}: {path}")
 

@@ -66,4 +66,4 @@ def run_save_tagger(tagger: Tagger, card: ModelCard, output: Path) -> ModelCard:
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15])
 def run_save(engine: Engine, run_id: int, result: ReviewResult) -> None:
-    save_review(engine, run_id, result.review, result.passages, result.tags)
+    save_review(engine, run_id, result.review, result.passages, result.tags, (result.worker.host, result.worker.pid))

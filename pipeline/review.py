@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from functools import lru_cache
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage
@@ -34,12 +36,25 @@ class Components(BaseModel):
     card: ModelCard
 
 
+class Worker(BaseModel):
+    """The process that produced a result: with Dask workers, which machine and process it was."""
+
+    host: str
+    pid: int
+
+    @classmethod
+    def this_process(cls) -> Worker:
+        return cls(host=socket.gethostname(), pid=os.getpid())
+
+
 class ReviewResult(BaseModel):
-    """A review with the passages and tags behind it, so the store can trace every score."""
+    """A review with the passages and tags behind it, so the store can trace every score, and the
+    worker that produced it."""
 
     review: DocumentReview
     passages: list[Passage] = []
     tags: list[Tag] = []
+    worker: Worker = Field(default_factory=Worker.this_process)
 
 
 _loading = Lock()
@@ -70,7 +85,14 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
     return Components(taxonomy=taxonomy, tagger=tagger, card=card)
 
 
-SETTINGS_OUTSIDE_RESULTS = {"cache_dir", "database_url", "workers", "document_timeout_seconds"}
+SETTINGS_OUTSIDE_RESULTS = {
+    "cache_dir",
+    "database_url",
+    "workers",
+    "task_runner",
+    "dask_address",
+    "document_timeout_seconds",
+}
 
 
 def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:

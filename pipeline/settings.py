@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,7 +43,17 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the results store; default an SQLite file in the output folder."
     )
 
-    workers: int = Field(2, ge=1, description="Documents reviewed at once in a batch.")
+    workers: int = Field(
+        2, ge=1, description="Documents reviewed at once: threads, or the processes of a temporary Dask cluster."
+    )
+    task_runner: Literal["threads", "dask"] = Field(
+        "threads",
+        description="How a batch runs its documents: threads in this process, or Dask worker processes "
+        "(a temporary local cluster, or the scheduler at dask_address).",
+    )
+    dask_address: str | None = Field(
+        None, description="Scheduler of a running Dask cluster, e.g. tcp://10.0.0.5:8786; implies task_runner=dask."
+    )
     document_timeout_seconds: float = Field(
         900.0, gt=0, description="A document still under review after this long fails with timeout."
     )

@@ -34,6 +34,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     text,
     update,
@@ -84,6 +85,8 @@ reviews_table = Table(
     Column("run_id", Integer, nullable=False, index=True),
     Column("review", JSONType, nullable=False),
     Column("error_code", String(16)),
+    Column("worker_host", Text),  # where the review was computed: with Dask, which worker
+    Column("worker_pid", Integer),
     PrimaryKeyConstraint("document_id", "versions_key"),
     ForeignKeyConstraint(["document_id"], ["documents.id"]),
     ForeignKeyConstraint(["run_id"], ["runs.id"]),
@@ -187,7 +190,29 @@ def _create_schema(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _refuse_older_schema(conn)
         metadata.create_all(conn)
+
+
+class StoreSchemaError(RuntimeError):
+    """The store was written by a version of wgll-review with other tables."""
+
+
+def _refuse_older_schema(conn: Connection) -> None:
+    """There are no migrations: a store missing columns this version writes is named, with what to
+    do, rather than failing later inside an INSERT."""
+    inspector = inspect(conn)
+    existing = set(inspector.get_table_names())
+    for table in metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        missing = {column.name for column in table.c} - {column["name"] for column in inspector.get_columns(table.name)}
+        if missing:
+            raise StoreSchemaError(
+                f"{conn.engine.url.render_as_string(hide_password=True)}: table {table.name} lacks "
+                f"{', '.join(sorted(missing))}; it was written by an older wgll-review. Move it aside or "
+                "use another output folder or database; unchanged documents come back from the task cache."
+            )
 
 
 def start_run(engine: Engine, model: Mapping[str, object], out_dir: Path) -> int:
@@ -221,8 +246,10 @@ def save_review(
     review: DocumentReview,
     passages: Sequence[Passage],
     tags: Sequence[Tag],
+    worker: tuple[str, int] | None = None,
 ) -> None:
-    """Store one document's review with its passages, tags and coverage in one transaction.
+    """Store one document's review with its passages, tags and coverage in one transaction;
+    ``worker`` is the (host, pid) of the process that computed it.
 
     Saving a result already stored under the same versions key adds no rows; a stored failure
     (e.g. a timeout) gives way to the newer result, so a retried document is not stuck failed.
@@ -230,7 +257,7 @@ def save_review(
     key = versions_key(review.model)
     with engine.begin() as conn:
         _upsert_document(conn, review)
-        _upsert_review(conn, run_id, key, review)
+        _upsert_review(conn, run_id, key, review, worker)
         _insert_new(conn, passages_table, _rows(passages_table, passages, key))
         _insert_new(conn, tags_table, _rows(tags_table, tags, key))
         _insert_new(conn, coverage_table, _coverage_rows(review, key))
@@ -295,7 +322,9 @@ def _upsert_document(conn: Connection, review: DocumentReview) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=refreshed))
 
 
-def _upsert_review(conn: Connection, run_id: int, key: str, review: DocumentReview) -> None:
+def _upsert_review(
+    conn: Connection, run_id: int, key: str, review: DocumentReview, worker: tuple[str, int] | None
+) -> None:
     """Insert the review, or mark the stored one as confirmed by this run (so the audit follows
     the newest run); its content is replaced only if it was a failure (a retried document)."""
     stmt = _upsert(conn, reviews_table).values(
@@ -304,11 +333,13 @@ def _upsert_review(conn: Connection, run_id: int, key: str, review: DocumentRevi
         run_id=run_id,
         review=review.model_dump(mode="json"),
         error_code=review.errors[0].code if review.errors else None,
+        worker_host=worker[0] if worker else None,
+        worker_pid=worker[1] if worker else None,
     )
     stored_failed = reviews_table.c.error_code.is_not(None)
     kept_unless_failed = {
         name: case((stored_failed, stmt.excluded[name]), else_=reviews_table.c[name])
-        for name in ("review", "error_code")
+        for name in ("review", "error_code", "worker_host", "worker_pid")
     }
     conn.execute(
         stmt.on_conflict_do_update(

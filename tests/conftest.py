@@ -17,6 +17,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("WGLL_CACHE_DIR", str(cache / "embeddings"))
     os.environ.setdefault("PREFECT_HOME", str(cache / "prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 

@@ -8,14 +8,16 @@ reason shown, never silently passed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,7 +31,7 @@ POSTGRES_USER = "wgll"
 START_ATTEMPTS = 3
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -59,7 +61,7 @@ def _start(prefix: list[str], folder: Path, data: Path) -> int:
     """Start the cluster on a free loopback port (another on failure); return the port."""
     log = folder / "server.log"
     for _ in range(START_ATTEMPTS):
-        port = _free_port()
+        port = free_port()
         options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         pg_ctl = [str(POSTGRES_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log)]
         if _run([*prefix, *pg_ctl, "-w", "start"]).returncode == 0:
@@ -111,3 +113,55 @@ def postgresql_database(postgresql_url: str) -> Iterator[str]:
             conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+
+
+class Processes:
+    """Long-running commands a test starts, stopped afterwards by pid: each command and every
+    process it spawned (a Dask nanny's worker, uvicorn under the Prefect CLI)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started: list[subprocess.Popen[bytes]] = []
+        self.stopped_pids: set[int] = set()
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.folder / f"{name}.log").open("wb")
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.started.append(process)
+        return process
+
+    def log(self, name: str) -> str:
+        return (self.folder / f"{name}.log").read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        """Terminate every process started and its descendants, newest first; kill what lingers."""
+        import psutil
+
+        family: list[psutil.Process] = []
+        for process in reversed(self.started):
+            try:
+                parent = psutil.Process(process.pid)
+                family.extend([*parent.children(recursive=True), parent])
+            except psutil.NoSuchProcess:
+                continue
+        self.stopped_pids |= {member.pid for member in family} | {p.pid for p in self.started}
+        for member in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.terminate()
+        _, alive = psutil.wait_procs(family, timeout=20)
+        for member in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.kill()
+        psutil.wait_procs(alive, timeout=10)
+        for process in self.started:
+            process.wait(timeout=10)
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float, logs: Callable[[], str]) -> None:
+    """Poll ``check`` until it holds; on timeout fail with what was awaited and the service's log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f} s:\n{logs()[-3000:]}")

@@ -24,12 +24,14 @@ from pipeline.models import (
     versions_key,
 )
 from pipeline.store import (
+    StoreSchemaError,
     documents_table,
     find_review,
     finish_run,
     latest_reviews,
     metadata,
     open_store,
+    reviews_table,
     runs_table,
     save_review,
     start_run,
@@ -302,3 +304,23 @@ def test_concurrent_processes_write_no_duplicates_and_lose_nothing(
         finished = select(runs_table.c.documents).where(runs_table.c.finished_at.is_not(None))
         assert sorted(conn.execute(finished).scalars()) == [12, 12]
     engine.dispose()
+
+
+def test_the_worker_that_computed_a_review_is_recorded(engine: Engine, tmp_path: Path) -> None:
+    """Scale-out runs must show which worker process produced each review; a re-run elsewhere
+    of the same versions keeps the original producer."""
+    records = reviewed("north")
+    save_review(engine, start_run(engine, MODEL, tmp_path), *records, worker=("node-a", 4242))
+    save_review(engine, start_run(engine, MODEL, tmp_path), *records, worker=("node-b", 77))
+    with engine.connect() as conn:
+        stored = conn.execute(select(reviews_table.c.worker_host, reviews_table.c.worker_pid)).all()
+    assert [tuple(row) for row in stored] == [("node-a", 4242)]
+
+
+def test_a_store_from_an_older_schema_is_refused_by_name(tmp_path: Path) -> None:
+    engine = open_store(None, tmp_path)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE reviews DROP COLUMN worker_pid")
+    engine.dispose()
+    with pytest.raises(StoreSchemaError, match=r"wgll\.sqlite: table reviews lacks worker_pid.*older wgll-review"):
+        open_store(None, tmp_path)
