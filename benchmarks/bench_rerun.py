@@ -1,8 +1,9 @@
-"""Cold and warm `wgll review` of the sample corpus, measured in the same run.
+"""`make run` twice on the sample corpus (review, then audit), measured in the same run.
 
-Cold: empty embedding cache, empty Prefect result storage, empty output folder. Warm: the same
-command again on unchanged inputs, which should find every document in Prefect's cache. Prints
-seconds and the warm/cold ratio, and writes them as JSON (default benchmarks/results/rerun.json).
+Cold: empty embedding cache, empty Prefect result storage, empty output folder (the project is
+installed already: installing is not timed). Warm: the same `make run` again on unchanged inputs,
+which finds every review done and the audit current and starts no flow. Prints seconds and the
+ratio, and writes them as JSON (default benchmarks/results/rerun.json).
 """
 
 from __future__ import annotations
@@ -11,26 +12,23 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WGLL = Path(sys.executable).parent / "wgll"
 
 
-def timed_review(corpus: Path, out: Path, environment: dict[str, str]) -> float:
+def timed_make_run(out: Path, environment: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run([str(WGLL), "review", str(corpus), "--out", str(out)], check=True, env=environment,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "run", f"OUT={out}"], check=True,
+                   env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", type=Path, default=ROOT / "corpora" / "sample")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "rerun.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -41,9 +39,9 @@ def main() -> None:
             "WGLL_CACHE_DIR": str(base / "cache"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
-        cold = timed_review(args.corpus, base / "out", environment)
-        warm = timed_review(args.corpus, base / "out", environment)
-    documents = len(list(args.corpus.glob("*.pdf")))
+        cold = timed_make_run(base / "out", environment)
+        warm = timed_make_run(base / "out", environment)
+    documents = len(list((ROOT / "corpora" / "sample").glob("*.pdf")))
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
@@ -55,10 +53,10 @@ def main() -> None:
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{'run':<6}{'seconds':>10}")
-    print(f"{'cold':<6}{cold:>10.1f}")
-    print(f"{'warm':<6}{warm:>10.1f}")
-    print(f"warm/cold {warm / cold:.3f} (speed-up {cold / warm:.1f}x) over {documents} documents")
+    print(f"{'make run':<10}{'seconds':>10}")
+    print(f"{'first':<10}{cold:>10.1f}")
+    print(f"{'second':<10}{warm:>10.1f}")
+    print(f"second/first {warm / cold:.3f} (speed-up {cold / warm:.1f}x, target >= 5x) over {documents} documents")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from pipeline.evaluate import EvaluationReport, GapReport
+    from pipeline.manifest import BatchItem
     from pipeline.models import DocumentReview
     from pipeline.settings import Settings
 
@@ -84,15 +85,12 @@ def review(
     embedding_model: ModelOption = None,
     tagger: TaggerOption = None,
     cache_dir: Annotated[Optional[Path], typer.Option(help="Where embeddings are cached.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Review every document again, even those already done.")] = False,
 ) -> None:
-    """Review every strategy in PATHS through the review_batch flow and write results to --out."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from flows.progress import listening
-    from flows.review import review_batch
-    from flows.runners import task_runner_for
+    """Review every strategy in PATHS through the review_batch flow and write results to --out.
+    When every document is already reviewed in --out under the current versions, say so and stop."""
     from pipeline.manifest import collect_items
-    from pipeline.report import outcome
+    from pipeline.uptodate import split_current
 
     items = collect_items(paths)
     if password:
@@ -100,6 +98,24 @@ def review(
     if not items:
         raise typer.BadParameter("no PDF found in the given paths", param_hint="PATHS")
     settings = _settings(embedding_model, tagger, cache_dir, workers, task_runner, dask_address)
+    done, to_do = split_current(items, out, settings)
+    if to_do or force:
+        reviews = _run_batch(items, out, settings, refresh=force)
+    else:
+        console.print(f"All {len(items)} document(s) already reviewed in {out}/ under the current versions; "
+                      "nothing to do (--force reviews them again).")
+        reviews = done
+    _print_outcomes(reviews)
+
+
+def _run_batch(items: list[BatchItem], out: Path, settings: Settings, refresh: bool) -> list[DocumentReview]:
+    """The review_batch flow on the configured task runner, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.progress import listening
+    from flows.review import review_batch
+    from flows.runners import task_runner_for
+
     batch = review_batch.with_options(task_runner=task_runner_for(settings))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
@@ -109,7 +125,12 @@ def review(
             progress.update(bar, completed=done, description=f"Reviewed {finished.document.file}")
 
         with listening(advance):
-            reviews = batch(items, out, settings)
+            return batch(items, out, settings, refresh=refresh)
+
+
+def _print_outcomes(reviews: list[DocumentReview]) -> None:
+    from pipeline.report import outcome
+
     table = Table("file", "outcome", "document id")
     for item_review in reviews:
         text = outcome(item_review)
@@ -141,14 +162,23 @@ def audit(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the audit files (default REVIEWS/audit).")] = None,
     task_runner: TaskRunnerOption = None,
     dask_address: DaskAddressOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Write the audit again even if the reviews have not changed.")] = False,
 ) -> None:
     """Audit coverage across documents: ICS x measure matrix (CSV, Parquet), heatmap (PNG, HTML),
-    ranked gaps and year-on-year changes (audit_coverage flow)."""
-    from flows.audit import audit_coverage
-    from flows.runners import task_runner_for
+    ranked gaps and year-on-year changes (audit_coverage flow). When the audit in --out was written
+    from exactly the reviews now in REVIEWS, say so and stop."""
+    from pipeline.audit import current_audit, read_reviews
 
-    settings = _settings(task_runner=task_runner, dask_address=dask_address)
-    files = audit_coverage.with_options(task_runner=task_runner_for(settings))(reviews, out or reviews / "audit")
+    target = out or reviews / "audit"
+    files = None if force else current_audit(read_reviews(reviews), target)
+    if files is not None:
+        console.print(f"The audit in {target}/ is up to date with the reviews in {reviews}/ (--force writes it again).")
+    else:
+        from flows.audit import audit_coverage
+        from flows.runners import task_runner_for
+
+        settings = _settings(task_runner=task_runner, dask_address=dask_address)
+        files = audit_coverage.with_options(task_runner=task_runner_for(settings))(reviews, target)
     for name, path in files.model_dump().items():
         console.print(f"{name}: {path}")
 

@@ -32,16 +32,18 @@ def review_document(item: BatchItem, out_dir: Path, settings: Settings | None = 
 
 
 @flow(name="review-batch", task_runner=ThreadPoolTaskRunner(max_workers=2))
-def review_batch(items: list[BatchItem], out_dir: Path, settings: Settings | None = None) -> list[DocumentReview]:
+def review_batch(
+    items: list[BatchItem], out_dir: Path, settings: Settings | None = None, refresh: bool = False
+) -> list[DocumentReview]:
     """Review every item, `settings.workers` at a time; each result is written to ``out_dir`` (JSON,
     reviewer page, pre-briefing pack) and to the store as soon as it is ready. Returns the reviews
-    in the order of ``items``."""
+    in the order of ``items``. Unchanged documents come from the task cache unless ``refresh``."""
     settings = settings or get_settings()
     model = model_summary(load_card(settings), settings)
     taxonomy = load_taxonomy(settings.taxonomy_path)
     engine = open_store(settings.database_url, out_dir)
     run_id = start_run(engine, model, out_dir)
-    reviewing = run_review.with_options(timeout_seconds=settings.document_timeout_seconds)
+    reviewing = run_review.with_options(timeout_seconds=settings.document_timeout_seconds, refresh_cache=refresh or None)
     futures = reviewing.map(items, unmapped(settings))
     position = {future: index for index, future in enumerate(futures)}
     reviews: dict[int, DocumentReview] = {}

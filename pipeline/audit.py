@@ -5,6 +5,7 @@ that stands alone. Every piece of text taken from reviews is escaped by Jinja2's
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import re
@@ -34,6 +35,7 @@ STATUS_TEXT_COLOURS = {"evidenced": "white", "weak": "black", "no_evidence": "wh
 STATUS_RANK = {"no_evidence": 0, "weak": 1, "evidenced": 2}
 DOCUMENT_COLUMNS = ["document_id", "file", "title", "ics", "organisation_level", "year", "error"]
 NO_ICS = "(ICS not given)"
+INPUTS_FILE = "audit-inputs.sha256"
 
 
 class MalformedReview(ValueError):
@@ -323,11 +325,8 @@ def write_audit(reviews: Sequence[DocumentReview], out_dir: Path) -> AuditFiles:
     if not reviews:
         raise ValueError("no reviews to audit: run `wgll review` into the folder first")
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = AuditFiles(
-        csv=out_dir / "audit.csv", parquet=out_dir / "audit.parquet", gaps_csv=out_dir / "audit-gaps.csv",
-        changes_csv=out_dir / "audit-changes.csv", heatmap_png=out_dir / "audit-heatmap.png",
-        html=out_dir / "audit.html",
-    )
+    files = audit_files(out_dir)
+    (out_dir / INPUTS_FILE).unlink(missing_ok=True)
     table = coverage_table(reviews)
     gaps = ranked_gaps(table)
     changes = year_changes(table)
@@ -339,7 +338,33 @@ def write_audit(reviews: Sequence[DocumentReview], out_dir: Path) -> AuditFiles:
     plot_heatmap(table, names, files.heatmap_png)
     page = render_audit_html(table, gaps, changes, names, files.heatmap_png.read_bytes())
     files.html.write_text(page, encoding="utf-8")
+    (out_dir / INPUTS_FILE).write_text(inputs_digest(reviews), encoding="utf-8")  # last: marks the audit complete
     return files
+
+
+def audit_files(out_dir: Path) -> AuditFiles:
+    return AuditFiles(
+        csv=out_dir / "audit.csv", parquet=out_dir / "audit.parquet", gaps_csv=out_dir / "audit-gaps.csv",
+        changes_csv=out_dir / "audit-changes.csv", heatmap_png=out_dir / "audit-heatmap.png",
+        html=out_dir / "audit.html",
+    )
+
+
+def inputs_digest(reviews: Sequence[DocumentReview]) -> str:
+    """One hash of every review audited, whatever order they were read in."""
+    digest = hashlib.sha256()
+    for review in sorted(reviews, key=lambda r: (r.document.id, r.document.file)):
+        digest.update(review.model_dump_json().encode())
+    return digest.hexdigest()
+
+
+def current_audit(reviews: Sequence[DocumentReview], out_dir: Path) -> AuditFiles | None:
+    """The audit files in ``out_dir`` when they were written, completely, from exactly these
+    reviews; None when the audit must be written again."""
+    files = audit_files(out_dir)
+    marker = out_dir / INPUTS_FILE
+    complete = marker.is_file() and all(Path(path).is_file() for path in files.model_dump().values())
+    return files if complete and marker.read_text(encoding="utf-8") == inputs_digest(reviews) else None
 
 
 def _markdown_text(text: str) -> str:

@@ -17,6 +17,7 @@ from pipeline.audit import (
     MalformedReview,
     audit_markdown,
     coverage_table,
+    current_audit,
     plot_heatmap,
     measure_names,
     ranked_gaps,
@@ -132,7 +133,8 @@ def test_year_changes_compare_each_measure_across_years(table: pd.DataFrame) -> 
 def test_write_audit_writes_every_file(tmp_path: Path, table: pd.DataFrame) -> None:
     files = write_audit(sample_reviews(), tmp_path / "audit")
     assert {p.name for p in (tmp_path / "audit").iterdir()} == {
-        "audit.csv", "audit.parquet", "audit-gaps.csv", "audit-changes.csv", "audit-heatmap.png", "audit.html"
+        "audit.csv", "audit.parquet", "audit-gaps.csv", "audit-changes.csv", "audit-heatmap.png", "audit.html",
+        "audit-inputs.sha256",
     }
     pd.testing.assert_frame_equal(pd.read_parquet(files.parquet), table)
     csv = pd.read_csv(files.csv)
@@ -196,3 +198,15 @@ def test_malformed_review_is_an_error_naming_the_file(tmp_path: Path) -> None:
 def test_nothing_to_audit_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no reviews to audit"):
         write_audit(read_reviews(tmp_path), tmp_path / "audit")
+
+
+def test_an_audit_is_current_only_for_the_reviews_it_was_written_from(tmp_path: Path) -> None:
+    reviews = sample_reviews()
+    assert current_audit(reviews, tmp_path) is None, "nothing written yet"
+    files = write_audit(reviews, tmp_path)
+    assert current_audit(list(reversed(reviews)), tmp_path) == files, "order of reading does not matter"
+    assert current_audit(reviews[:-1], tmp_path) is None, "a review fewer"
+    changed = reviews[0].model_copy(update={"document": reviews[0].document.model_copy(update={"year": 2030})})
+    assert current_audit([changed, *reviews[1:]], tmp_path) is None, "a review changed"
+    files.heatmap_png.unlink()
+    assert current_audit(reviews, tmp_path) is None, "an output missing"

@@ -74,6 +74,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "PREFECT_UI_ENABLED": "false",
             "PREFECT_API_DATABASE_CONNECTION_URL": f"{base.replace('+psycopg', '+asyncpg')}/prefect",
             "WGLL_DATABASE_URL": f"{base}/results",
+            # Empty caches: the workers must compute, so loading the model once each is observable.
+            "WGLL_CACHE_DIR": str(folder / "embeddings"),
         }
         scheduler = f"tcp://127.0.0.1:{scheduler_port}"
         loopback_only = ["--dashboard-address", "127.0.0.1:0"]
@@ -112,6 +114,19 @@ def _worker_pids(scheduler: str) -> set[int]:
             return set(client.run(os.getpid).values())
     except OSError:
         return set()
+
+
+def _embedding_model_loads(scheduler: str) -> list[int]:
+    """How many times each worker process loaded an embedding model."""
+    from distributed import Client
+
+    def loads() -> int:
+        from pipeline.embed import _load_model
+
+        return int(_load_model.cache_info().misses)
+
+    with Client(scheduler, timeout=5) as client:
+        return sorted(client.run(loads).values())
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +175,7 @@ def test_a_batch_spreads_over_dask_workers_and_matches_a_local_run(
     engine.dispose()
     assert len(producers) == len(six_strategies) == 6
     assert {pid for _, pid in producers} == _worker_pids(cluster.scheduler), "both worker processes took documents"
+    assert _embedding_model_loads(cluster.scheduler) == [1, 1], "each worker loads the model once, not per document"
 
     local_env = {
         key: value for key, value in os.environ.items() if not key.startswith(("PREFECT_API", "WGLL_DATABASE"))

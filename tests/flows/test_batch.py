@@ -8,7 +8,10 @@ from pathlib import Path
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.sorting import FlowRunSort
+from typer.testing import CliRunner
 
+from flows.cli import app
 from flows.progress import listening
 from flows.review import review_batch
 from pipeline.manifest import BatchItem, collect_items
@@ -76,3 +79,40 @@ def _write_pages(path: Path, pages: list[list[str]]) -> Path:
         pdf.showPage()
     pdf.save()
     return path
+
+
+def _flow_run_count() -> int:
+    with get_client(sync_client=True) as client:
+        return int(client.count_flow_runs())
+
+
+def test_a_rerun_of_a_finished_batch_starts_no_flow_until_something_changes(tmp_path: Path) -> None:
+    """`make run` twice: the second review sees in the store and the output folder that every
+    document is done and stops at once; a new file, or --force, runs the batch again."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(SAMPLE_DIR / "tamsey-valley-trust-2024.pdf", folder)
+    review = ["review", str(folder), "--out", str(out)]
+
+    first = CliRunner().invoke(app, review)
+    runs_after_first = _flow_run_count()
+    again = CliRunner().invoke(app, review)
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert "already reviewed" in again.output and "tamsey-valley-trust-2024.pdf" in again.output
+    assert _flow_run_count() == runs_after_first
+
+    shutil.copy(SAMPLE_DIR / "severn-coast-ics-2022.pdf", folder)
+    grown = CliRunner().invoke(app, review)
+    assert grown.exit_code == 0 and "already reviewed" not in grown.output, grown.output
+    assert _flow_run_count() == runs_after_first + 1
+    assert len(latest_reviews(open_store(None, out))) == 2
+
+    (out / next(out.glob("*-pack.pdf")).name).unlink()
+    repaired = CliRunner().invoke(app, review)
+    assert "already reviewed" not in repaired.output and len(list(out.glob("*-pack.pdf"))) == 2
+
+    forced = CliRunner().invoke(app, [*review, "--force"], catch_exceptions=False)
+    assert forced.exit_code == 0 and "already reviewed" not in forced.output
+    with get_client(sync_client=True) as client:
+        newest = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
+    assert _review_task_states(newest.id) == ["Completed", "Completed"], "--force recomputes"

@@ -1,0 +1,53 @@
+"""Is a batch already done? Like `make`, a re-run over unchanged inputs should cost seconds: the
+command line asks this before starting a flow, and starts none when every document is current."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.manifest import BatchItem
+from pipeline.models import DocumentReview, file_identity, versions_key
+from pipeline.pack import pack_paths
+from pipeline.report import outputs_current
+from pipeline.review import load_card, model_summary
+from pipeline.settings import Settings
+from pipeline.store import SQLITE_FILE, find_review, open_store
+
+
+def split_current(
+    items: Sequence[BatchItem], out_dir: Path, settings: Settings
+) -> tuple[list[DocumentReview], list[BatchItem]]:
+    """The reviews already done, and the items still to do: an item is done when its review is
+    both in the store and in ``out_dir`` under the current versions, with the same manifest
+    details. Failed reviews count as to do: a password may have been added, or the failure may
+    have been transient, and the flow's cache decides cheaply."""
+    if settings.database_url is None and not (out_dir / SQLITE_FILE).is_file():
+        return [], list(items)
+    key = versions_key(model_summary(load_card(settings), settings))
+    engine = open_store(settings.database_url, out_dir)
+    done: list[DocumentReview] = []
+    to_do: list[BatchItem] = []
+    try:
+        for item in items:
+            stored = find_review(engine, file_identity(item.path), key)
+            if stored is not None and _current(stored, item, out_dir):
+                done.append(stored)
+            else:
+                to_do.append(item)
+    finally:
+        engine.dispose()
+    return done, to_do
+
+
+def _current(stored: DocumentReview, item: BatchItem, out_dir: Path) -> bool:
+    if stored.errors:
+        return False
+    document = stored.document
+    same_entry = (document.file, document.ics, document.organisation_level, document.year) == (
+        item.path.name,
+        item.source.ics,
+        item.source.organisation_level,
+        item.source.year,
+    )
+    return same_entry and outputs_current(stored, out_dir, *pack_paths(stored, out_dir))
