@@ -35,7 +35,9 @@ def review_document(item: BatchItem, out_dir: Path, settings: Settings | None = 
 def review_batch(
     items: list[BatchItem], out_dir: Path, settings: Settings | None = None, refresh: bool = False
 ) -> list[DocumentReview]:
-    """Review every item, `settings.workers` at a time; each result is written to ``out_dir`` (JSON,
+    """Review every item on the flow's task runner (two threads unless given another with
+    ``review_batch.with_options(task_runner=task_runner_for(settings))``, as the command line does);
+    each result is written to ``out_dir`` (JSON,
     reviewer page, pre-briefing pack) and to the store as soon as it is ready. Returns the reviews
     in the order of ``items``. Unchanged documents come from the task cache unless ``refresh``."""
     settings = settings or get_settings()
