@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +26,22 @@ from pipeline.taxonomy import Taxonomy
 from pipeline.train import fit_tagger
 
 
+@cache
+def result_shape() -> str:
+    """A hash of the result records' fields: a cached result pickled by a release whose records had
+    other fields would load without the new ones, so a change of shape is a cache miss."""
+    schema = json.dumps(ReviewResult.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()[:8]
+
+
 def review_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    """Same bytes, same manifest entry, same versions and verdict-shaping settings: same review."""
+    """Same bytes, same manifest entry, same versions and verdict-shaping settings, same shape of
+    result records: same review."""
     item: BatchItem = parameters["item"]
     settings: Settings = parameters["settings"]
     model = model_summary(load_card(settings), settings)
     entry = hashlib.sha256(item.model_dump_json().encode()).hexdigest()[:16]
-    return f"review-{file_identity(item.path)}-{versions_key(model)}-{entry}"
+    return f"review-{file_identity(item.path)}-{versions_key(model)}-{entry}-{result_shape()}"
 
 
 @task(

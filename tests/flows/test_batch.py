@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import FlowRunSort
@@ -14,8 +16,10 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.progress import listening
 from flows.review import review_batch
+from flows.tasks import result_shape
 from pipeline.manifest import BatchItem, collect_items
 from pipeline.models import DocumentReview
+from pipeline.review import ReviewResult
 from pipeline.settings import Settings
 from pipeline.store import latest_reviews, open_store
 from tests.conftest import SAMPLE_DIR
@@ -116,3 +120,21 @@ def test_a_rerun_of_a_finished_batch_starts_no_flow_until_something_changes(tmp_
     with get_client(sync_client=True) as client:
         newest = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)[0]
     assert _review_task_states(newest.id) == ["Completed", "Completed"], "--force recomputes"
+
+
+def test_results_cached_by_a_release_with_other_record_fields_are_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pickled result from before a field was added would load without it and break the batch."""
+    import flows.tasks
+
+    class Grown(ReviewResult):
+        reviewer_note: str = ""
+
+    before = result_shape()
+    monkeypatch.setattr(flows.tasks, "ReviewResult", Grown)
+    result_shape.cache_clear()
+    try:
+        assert result_shape() != before
+    finally:
+        monkeypatch.undo()
+        result_shape.cache_clear()
+    assert result_shape() == before
