@@ -15,6 +15,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from pipeline.evaluate import EvaluationReport, GapReport
     from pipeline.manifest import BatchItem
+    from pipeline.model_card import ModelCard
     from pipeline.models import DocumentReview
     from pipeline.settings import Settings
 
@@ -184,14 +185,24 @@ def audit(
 
 
 @app.command()
-def train(labels: LabelsOption = None, output: Annotated[Optional[Path], typer.Option(help="Where to write the tagger (.joblib).")] = None) -> None:
-    """Fit the tagger on labelled passages (train_tagger flow) and write it with its model card."""
+def train(
+    labels: LabelsOption = None,
+    output: Annotated[Optional[Path], typer.Option(help="Where to write the tagger (.joblib).")] = None,
+    folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds (fewer is faster, noisier).")] = 5,
+    force: Annotated[bool, typer.Option("--force", help="Replace the model at --output even if macro-F1 drops.")] = False,
+) -> None:
+    """Fit the tagger on labelled passages (train_tagger flow) and write it with its model card,
+    unless its macro-F1 falls below the previous model's training set on the same folds."""
     from flows.train import train_tagger
 
     settings = _settings()
     target = output or settings.tagger_path
-    card = train_tagger(labels or settings.labels_path, target, settings)
-    console.print(f"Saved {target}; cross-validated macro-F1 {card.cv_metrics['macro_f1']}")
+    result = train_tagger(labels or settings.labels_path, target, settings, folds=folds, force=force)
+    _print_before_after(result.card)
+    if not result.saved:
+        console.print(f"[red]Kept the model at {target}: {result.refused}.[/red] Use --force to replace it anyway.")
+        raise typer.Exit(1)
+    console.print(f"Saved {target}; cross-validated macro-F1 {result.card.cv_metrics['macro_f1']}")
 
 
 @app.command()
@@ -225,12 +236,13 @@ def evaluate(
         from pipeline.evaluate import score_gaps
         from pipeline.labels import read_labelled
         from pipeline.manifest import collect_items
+        from pipeline.model_card import read_previous_card
         from pipeline.taxonomy import load_taxonomy
         from pipeline.train import compare_taggers
 
         taxonomy = load_taxonomy(settings.taxonomy_path)
         labelled = read_labelled(labels or settings.labels_path, taxonomy.measure_ids)
-        reports = compare_taggers(labelled, taxonomy, settings)
+        reports = compare_taggers(labelled, taxonomy, settings, previous=read_previous_card(settings.tagger_path))
         gold = {
             g["file"]: g for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))
             if (gold_dir / g["file"]).is_file()
@@ -249,6 +261,62 @@ def evaluate(
         print(json.dumps(results, indent=2))
 
 
+ReviewsOption = Annotated[Path, typer.Option(help="Folder holding the reviews and their store (wgll.sqlite).")]
+
+
+@app.command("export-review")
+def export_review(
+    targets: Annotated[list[str], typer.Argument(help="Run ids (numbers) or documents (id or its start, review JSON, file name).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV to write; Label Studio tasks (.json) and config (.label-config.xml) go beside it.")],
+    reviews: ReviewsOption = Path("out"),
+    margin: Annotated[float, typer.Option(min=0.0, max=1.0, help="Scores this close to a threshold count as uncertain.")] = 0.1,
+    limit: Annotated[int, typer.Option(min=0, help="Most passages chosen besides the evidence of weak measures.")] = 50,
+) -> None:
+    """Write the passages most worth a reviewer's look (near a threshold, zero-shot and trained
+    taggers disagreeing, evidence behind a weak verdict) as CSV and Label Studio tasks."""
+    from pipeline.feedback import export_for_review
+
+    settings = _settings()
+    try:
+        paths, count = export_for_review(targets, reviews, out, settings, margin=margin, limit=limit)
+    except LookupError as error:
+        raise typer.BadParameter(str(error), param_hint="TARGETS") from error
+    console.print(f"{count} passage(s) for review:")
+    for path in paths:
+        console.print(f"  {path}")
+
+
+@app.command("import-review")
+def import_review(
+    file: Annotated[Path, typer.Argument(help="A filled-in review CSV, or a Label Studio JSON export.")],
+    reviews: ReviewsOption = Path("out"),
+    labels: LabelsOption = None,
+    reviewer: Annotated[Optional[str], typer.Option(help="Reviewer id for verdicts that name none.")] = None,
+) -> None:
+    """Check a reviewer's verdicts and add them to the labelled passages as `reviewed`; a verdict
+    contradicting an earlier label is listed, never written over it."""
+    from pipeline.errors import ReviewFileError
+    from pipeline.feedback import import_verdicts
+
+    settings = _settings()
+    target = labels or settings.labels_path
+    try:
+        report = import_verdicts(file, reviews, target, settings, reviewer or "")
+    except LookupError as error:
+        raise typer.BadParameter(str(error), param_hint="--reviews") from error
+    except ReviewFileError as error:
+        console.print(str(error), markup=False, highlight=False, style="red")
+        raise typer.Exit(1) from error
+    console.print(f"{len(report.added)} verdict(s) added to {target}; {report.unchanged} already labelled the same way.")
+    if report.conflicts:
+        table = Table("row", "passage", "verdict", "earlier label", "of", "origin")
+        for c in report.conflicts:
+            table.add_row(c.where, c.passage_id, ", ".join(c.verdict) or "none", ", ".join(c.earlier) or "none", c.earlier_id, c.earlier_origin)
+        console.print(f"{len(report.conflicts)} verdict(s) contradict an earlier label and were not written "
+                      f"(edit {target} by hand to settle them):")
+        console.print(table)
+
+
 def _print_reports(reports: dict[str, EvaluationReport]) -> None:
     """One column per model: F1 with (precision/recall) beneath the same measure."""
     names = list(reports)
@@ -263,6 +331,25 @@ def _print_reports(reports: dict[str, EvaluationReport]) -> None:
     for label, attribute in (("macro-F1", "macro_f1"), ("micro-F1", "micro_f1")):
         table.add_row(label, "", *[f"{getattr(reports[n], attribute):.3f}" for n in names])
     console.print(table)
+
+
+def _print_before_after(card: ModelCard) -> None:
+    """The before/after table of a training run: the previous training set and the new one,
+    cross-validated on the same folds."""
+    from pipeline.evaluate import EvaluationReport
+
+    if card.before is None:
+        console.print("No reviewer verdicts new since the previous model: no before/after comparison.")
+        return
+    before = EvaluationReport.model_validate(card.before.cv_metrics)
+    after = EvaluationReport.model_validate(card.cv_metrics)
+    console.print(
+        f"Before review: {card.before.n_training_passages} passages; after: {card.n_training_passages} "
+        f"({len(card.reviewed_ids)} reviewer verdicts); same {card.cv_folds} grouped folds"
+        + ("" if card.before.exact else " (the previous training set could not be rebuilt exactly)")
+    )
+    _print_reports({"before review": before, "after review": after})
+    console.print(f"macro-F1 {before.macro_f1:.4f} -> {after.macro_f1:.4f} ({after.macro_f1 - before.macro_f1:+.4f})")
 
 
 def _print_gaps(gaps: GapReport) -> None:

@@ -66,8 +66,11 @@ def run_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path) -> tuple
 
 
 @task(cache_policy=NO_CACHE)
-def run_fit_tagger(labels_path: Path, taxonomy: Taxonomy, settings: Settings) -> tuple[Tagger, ModelCard]:
-    return fit_tagger(read_labelled(labels_path, taxonomy.measure_ids), taxonomy, settings)
+def run_fit_tagger(
+    labels_path: Path, taxonomy: Taxonomy, settings: Settings, folds: int = 5, previous: ModelCard | None = None
+) -> tuple[Tagger, ModelCard]:
+    labelled = read_labelled(labels_path, taxonomy.measure_ids)
+    return fit_tagger(labelled, taxonomy, settings, n_splits=folds, previous=previous)
 
 
 @task(cache_policy=NO_CACHE)

@@ -56,3 +56,13 @@ def as_review_error(file: Path | str, exc: BaseException) -> ReviewError:
     if isinstance(exc, TimeoutError):
         return ReviewTimeout(file, "the review took longer than the per-document time limit")
     return CorruptPDF(file, f"the review failed unexpectedly ({exc!r})")
+
+
+class ReviewFileError(ValueError):
+    """A reviewer's verdict file cannot be imported; ``problems`` name the row of each fault."""
+
+    def __init__(self, file: Path | str, problems: list[str]) -> None:
+        self.file = str(file)
+        self.problems = problems
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{self.file}: {len(problems)} problem(s), nothing imported:\n{listed}")

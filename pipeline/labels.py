@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 MEASURE_IDS = tuple(f"M{n}" for n in range(1, 8))
+REVIEWED = "reviewed"  # origin of a verdict a peer reviewer gave on a passage of a real strategy
+PROVENANCE_FIELDS = ("reviewer", "reviewed_on")
 
 
 class LabelledPassage(BaseModel):
-    """A passage with the measures it evidences; ``source`` groups it with its document."""
+    """A passage with the measures it evidences; ``source`` groups it with its document (for a
+    reviewer's verdict, the id of the strategy it was read in)."""
 
     id: str = ""
     text: str = Field(min_length=1)
@@ -21,6 +26,14 @@ class LabelledPassage(BaseModel):
     criteria: list[str] = []
     origin: str = "written"
     source: str = ""
+    reviewer: str = ""
+    reviewed_on: str = ""  # ISO date of the verdict
+
+    def identity_json(self) -> str:
+        """The record as JSON, with provenance fields only where given, so adding them to the
+        schema did not change the hash of labels written before reviews existed."""
+        empty = {name for name in PROVENANCE_FIELDS if not getattr(self, name)}
+        return self.model_dump_json(exclude=empty)
 
 
 def read_labelled(path: Path, measure_ids: Sequence[str] = MEASURE_IDS) -> list[LabelledPassage]:
@@ -41,3 +54,15 @@ def read_labelled(path: Path, measure_ids: Sequence[str] = MEASURE_IDS) -> list[
 
 def indicator_matrix(labelled: list[LabelledPassage], measure_ids: list[str]) -> np.ndarray:
     return np.array([[int(m in p.measures) for m in measure_ids] for p in labelled], dtype=int)
+
+
+def labels_digest(path: Path) -> str:
+    """A short hash of a labels file's bytes: reviews that quote labelled passages as the reason
+    for a tag carry it, so changed labels give changed results. Cached by size and mtime."""
+    stat = Path(path).stat()
+    return _digest(Path(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]

@@ -16,6 +16,17 @@ from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy
 
 
+class BeforeReview(BaseModel):
+    """The previous model's training set, cross-validated on the same folds in the same run as
+    the model this card describes: the "before" of a before/after comparison. ``exact`` says
+    whether the rebuilt set hashes to the previous card's training data."""
+
+    training_data_hash: str
+    n_training_passages: int
+    cv_metrics: dict[str, Any]
+    exact: bool
+
+
 class ModelCard(BaseModel):
     tagger: str
     tagger_hash: str = ""
@@ -26,6 +37,9 @@ class ModelCard(BaseModel):
     thresholds: dict[str, float]
     cv_metrics: dict[str, Any]
     created: str
+    cv_folds: int = 5
+    reviewed_ids: list[str] = []  # the reviewer verdicts this model was trained on
+    before: BeforeReview | None = None
 
     def summary(self) -> dict[str, object]:
         """What every review JSON carries, so each score traces back to its model."""
@@ -40,6 +54,14 @@ class ModelCard(BaseModel):
             "cv_macro_f1": self.cv_metrics.get("macro_f1"),
             "created": self.created,
         }
+
+
+def read_previous_card(tagger_path: Path) -> ModelCard | None:
+    """The card of the model a training run would replace, or None when there is none."""
+    try:
+        return ModelCard.model_validate_json(card_path(tagger_path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
 
 
 def card_path(tagger_path: Path) -> Path:

@@ -138,6 +138,26 @@ class Tag(Record):
     criteria: dict[str, list[str]] = {}
 
 
+class LabelledNeighbour(Record):
+    """A labelled passage close to an evidence passage: the kind of example that taught the
+    tagger the measure."""
+
+    id: str
+    text: str
+    measures: list[str]
+    origin: str
+    similarity: float
+
+
+class Why(Record):
+    """Why a passage counts as evidence of a measure: the taxonomy's evidence terms it contains
+    (by criterion id, or the measure id for the measure's own terms) and its nearest labelled
+    passages of that measure."""
+
+    terms: dict[str, list[str]] = {}
+    nearest: list[LabelledNeighbour] = []
+
+
 class Evidence(Record):
     passage_id: str
     pages: list[int]
@@ -145,6 +165,7 @@ class Evidence(Record):
     text: str
     score: float = Field(ge=0.0, le=1.0)
     criteria: list[str] = []
+    why: Why | None = None
 
 
 class CriterionCoverage(Record):

@@ -35,7 +35,11 @@ MODEL_FIELDS: dict[str, str] = {
     "pipeline_version": "Pipeline version",
 }
 # Labels for optional fields a model card summary may add.
-EXTRA_MODEL_LABELS: dict[str, str] = {"cv_macro_f1": "Cross-validated macro-F1", "created": "Tagger trained"}
+EXTRA_MODEL_LABELS: dict[str, str] = {
+    "cv_macro_f1": "Cross-validated macro-F1",
+    "created": "Tagger trained",
+    "labels_hash": "Labelled passages quoted as reasons (SHA-256, first 16)",
+}
 MAX_QUESTIONS = 3
 
 

@@ -16,7 +16,9 @@ from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage
 from pipeline.embed import embed_passages
 from pipeline.errors import ReviewError
+from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage
 from pipeline.ingest import read_document
+from pipeline.labels import labels_digest, read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, load_tagger, read_card
 from pipeline.models import DocumentReview, Passage, Tag
@@ -27,13 +29,15 @@ from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 
 class Components(BaseModel):
-    """What every review needs and is loaded once per process: taxonomy, tagger, model card."""
+    """What every review needs and is loaded once per process: taxonomy, tagger, model card, and
+    the embedded labelled passages that explain tags."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     taxonomy: Taxonomy
     tagger: Any
     card: ModelCard
+    labelled: LabelledIndex
 
 
 class Worker(BaseModel):
@@ -82,7 +86,8 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
     settings = Settings.model_validate_json(settings_json)
     taxonomy = load_taxonomy(taxonomy_path)
     tagger, card = load_tagger(tagger_path, taxonomy, settings)
-    return Components(taxonomy=taxonomy, tagger=tagger, card=card)
+    labelled = build_labelled_index(read_labelled(settings.labels_path, taxonomy.measure_ids), settings)
+    return Components(taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled)
 
 
 SETTINGS_OUTSIDE_RESULTS = {
@@ -96,10 +101,16 @@ SETTINGS_OUTSIDE_RESULTS = {
 
 
 def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
-    """The model card's summary plus a digest of the settings that shape verdicts (passage sizes,
-    evidence counts, limits): what every review and store row records as its versions."""
-    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS)
-    return {**card.summary(), "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16]}
+    """The model card's summary, the hash of the labelled passages quoted to explain tags, and a
+    digest of everything else that shapes results (passage sizes, evidence counts, limits, those
+    labels): what every review and store row records as its versions."""
+    labels_hash = labels_digest(settings.labels_path)
+    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash
+    return {
+        **card.summary(),
+        "labels_hash": labels_hash,
+        "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16],
+    }
 
 
 def review_item(item: BatchItem, components: Components, settings: Settings) -> ReviewResult:
@@ -111,8 +122,10 @@ def review_item(item: BatchItem, components: Components, settings: Settings) -> 
     except ReviewError as error:
         return ReviewResult(review=failed_review(item.path, error, model, item.source))
     passages = split_passages(document, settings, listing_names=[m.name for m in components.taxonomy.measures])
-    tags = tag_passages(passages, embed_passages(passages, settings), components.tagger)
+    embeddings = embed_passages(passages, settings)
+    tags = tag_passages(passages, embeddings, components.tagger)
     measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
+    measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
     return ReviewResult(review=build_review(document, measures, model), passages=passages, tags=tags)
 
 

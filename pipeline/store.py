@@ -292,6 +292,62 @@ def latest_reviews(engine: Engine) -> list[DocumentReview]:
         return [DocumentReview.model_validate(stored) for stored in conn.execute(query).scalars()]
 
 
+class StoredReview(BaseModel):
+    """A stored review with every passage and tag behind it (not only the evidence the JSON lists)."""
+
+    review: DocumentReview
+    passages: list[Passage]
+    tags: list[Tag]
+
+
+def stored_reviews(engine: Engine, run_id: int | None = None, document_ids: Sequence[str] = ()) -> list[StoredReview]:
+    """The reviews a run saved last (by ``run_id``), or the newest review of each of
+    ``document_ids``, with their passages and tags in passage order."""
+    query = select(reviews_table.c.document_id, reviews_table.c.versions_key, reviews_table.c.review)
+    if run_id is not None:
+        query = query.where(reviews_table.c.run_id == run_id).order_by(reviews_table.c.document_id)
+    else:
+        query = query.where(reviews_table.c.document_id.in_(list(document_ids))).order_by(
+            reviews_table.c.document_id, reviews_table.c.run_id.desc()
+        )
+    found: list[StoredReview] = []
+    with engine.connect() as conn:
+        seen: set[str] = set()
+        for document_id, key, stored in conn.execute(query).all():
+            if document_id in seen:
+                continue
+            seen.add(document_id)
+            rows = conn.execute(
+                select(passages_table, tags_table.c.scores, tags_table.c.criteria)
+                .join(tags_table, (tags_table.c.passage_id == passages_table.c.passage_id)
+                      & (tags_table.c.versions_key == passages_table.c.versions_key))
+                .where(passages_table.c.document_id == document_id, passages_table.c.versions_key == key)
+                .order_by(passages_table.c.ordinal)
+            ).mappings().all()
+            found.append(StoredReview(
+                review=DocumentReview.model_validate(stored),
+                passages=[Passage.model_validate({k: v for k, v in row.items() if k != "versions_key"}) for row in rows],
+                tags=[Tag(passage_id=row["passage_id"], scores=row["scores"], criteria=row["criteria"]) for row in rows],
+            ))
+    return found
+
+
+def stored_passage_texts(engine: Engine, passage_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Every stored (text, document id) of each passage id, over all versions: what a reviewer's
+    verdict on that passage may be checked against."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    ids = sorted(set(passage_ids))
+    with engine.connect() as conn:
+        for first in range(0, len(ids), 500):
+            rows = conn.execute(
+                select(passages_table.c.passage_id, passages_table.c.text, passages_table.c.document_id)
+                .where(passages_table.c.passage_id.in_(ids[first:first + 500]))
+            )
+            for passage_id, text_, document_id in rows:
+                found.setdefault(passage_id, []).append((text_, document_id))
+    return found
+
+
 def _upsert(conn: Connection, table: Table) -> Any:
     """An INSERT with the dialect's ON CONFLICT clause: conflicts are settled by the database
     in one statement, so concurrent writers never read-then-write."""

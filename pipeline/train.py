@@ -12,17 +12,16 @@ from sklearn.model_selection import GroupKFold
 
 from pipeline.classify import MeasureTagger, Tagger, TfidfTagger, ZeroShotTagger, build_prototypes
 from pipeline.evaluate import EvaluationReport, score_predictions
-from pipeline.labels import LabelledPassage, indicator_matrix
-from pipeline.model_card import ModelCard
+from pipeline.labels import REVIEWED, LabelledPassage, indicator_matrix
+from pipeline.model_card import BeforeReview, ModelCard
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy
-
 
 
 def data_hash(labelled: list[LabelledPassage]) -> str:
     digest = hashlib.sha256()
     for passage in labelled:
-        digest.update(passage.model_dump_json().encode())
+        digest.update(passage.identity_json().encode())
     return digest.hexdigest()
 
 
@@ -38,10 +37,15 @@ def cross_validate_tagger(
     groups: list[str],
     measure_ids: list[str],
     n_splits: int = 5,
+    trained_on: np.ndarray | None = None,
 ) -> EvaluationReport:
-    """Out-of-fold predictions; each fold's tagger, thresholds included, never sees that fold."""
+    """Out-of-fold predictions; each fold's tagger, thresholds included, never sees that fold.
+    ``trained_on`` (a boolean mask) limits what every fold may learn from while the test folds
+    stay the same, so two training sets can be compared on identical passages."""
     predicted = np.zeros_like(Y)
+    allowed = np.ones(len(texts), dtype=bool) if trained_on is None else np.asarray(trained_on, dtype=bool)
     for train, test in grouped_splits(groups, n_splits):
+        train = train[allowed[train]]
         inner = grouped_splits([groups[i] for i in train], n_splits)
         fold_tagger = clone(tagger).set_params(cv=inner).fit([texts[i] for i in train], Y[train])
         predicted[test] = fold_tagger.predict([texts[i] for i in test])
@@ -64,10 +68,48 @@ def _require_enough(Y: np.ndarray, measure_ids: list[str]) -> None:
         )
 
 
+def previous_training_set(labelled: list[LabelledPassage], previous: ModelCard) -> np.ndarray:
+    """Which of today's labelled passages the previous model learnt from: all but the reviewer
+    verdicts its card does not list (written labels change only by hand, under version control)."""
+    seen = set(previous.reviewed_ids)
+    return np.array([p.origin != REVIEWED or p.id in seen for p in labelled], dtype=bool)
+
+
+def _before_review(
+    tagger: MeasureTagger,
+    labelled: list[LabelledPassage],
+    previous: ModelCard | None,
+    measure_ids: list[str],
+    n_splits: int,
+) -> BeforeReview | None:
+    """The previous training set cross-validated on this run's folds; None when nothing is new."""
+    if previous is None:
+        return None
+    mask = previous_training_set(labelled, previous)
+    if mask.all():
+        return None
+    texts, Y, groups = training_arrays(labelled, measure_ids)
+    kept = [p for p, keep in zip(labelled, mask) if keep]
+    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids, n_splits, trained_on=mask)
+    return BeforeReview(
+        training_data_hash=data_hash(kept),
+        n_training_passages=len(kept),
+        cv_metrics=report.model_dump(),
+        exact=data_hash(kept) == previous.training_data_hash,
+    )
+
+
 def fit_tagger(
-    labelled: list[LabelledPassage], taxonomy: Taxonomy, settings: Settings, random_state: int = 0
+    labelled: list[LabelledPassage],
+    taxonomy: Taxonomy,
+    settings: Settings,
+    random_state: int = 0,
+    n_splits: int = 5,
+    previous: ModelCard | None = None,
 ) -> tuple[Tagger, ModelCard]:
-    """Fit on all labelled passages and describe the result in a model card."""
+    """Fit on all labelled passages and describe the result in a model card. With the card of
+    the ``previous`` model, the card also holds that model's training set cross-validated on the
+    same ``n_splits`` folds (``before``), so the two can be compared fairly."""
     measure_ids = taxonomy.measure_ids
     texts, Y, groups = training_arrays(labelled, measure_ids)
     _require_enough(Y, measure_ids)
@@ -76,8 +118,9 @@ def fit_tagger(
         embedding_model=settings.embedding_model,
         random_state=random_state,
     )
-    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids)
-    tagger.set_params(cv=grouped_splits(groups)).fit(texts, Y)
+    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids, n_splits)
+    before = _before_review(tagger, labelled, previous, measure_ids, n_splits)
+    tagger.set_params(cv=grouped_splits(groups, n_splits)).fit(texts, Y)
     card = ModelCard(
         tagger=type(tagger).__name__,
         taxonomy_version=taxonomy.version,
@@ -87,21 +130,67 @@ def fit_tagger(
         thresholds={m: round(float(t), 4) for m, t in zip(measure_ids, tagger.thresholds_)},
         cv_metrics=report.model_dump(),
         created=date.today().isoformat(),
+        cv_folds=n_splits,
+        reviewed_ids=[p.id for p in labelled if p.origin == REVIEWED],
+        before=before,
     )
     return tagger, card
 
 
-def compare_taggers(
+def refusal(card: ModelCard) -> str | None:
+    """Why a freshly trained model must not replace the previous one (its macro-F1 dropped on
+    the same folds), or None when it may."""
+    if card.before is None:
+        return None
+    before, after = card.before.cv_metrics["macro_f1"], card.cv_metrics["macro_f1"]
+    if after < before:
+        return (
+            f"cross-validated macro-F1 fell from {before:.4f} (previous training set) to {after:.4f} "
+            f"on the same {card.cv_folds} folds"
+        )
+    return None
+
+
+def fit_zero_shot(
     labelled: list[LabelledPassage], taxonomy: Taxonomy, settings: Settings, random_state: int = 0
+) -> ZeroShotTagger:
+    """The zero-shot tagger fitted on the labels: a second opinion that knows only the taxonomy's
+    wording, so where it and the trained tagger disagree a reviewer's verdict is most useful."""
+    texts, Y, _ = training_arrays(labelled, taxonomy.measure_ids)
+    return ZeroShotTagger(
+        prototypes=build_prototypes(taxonomy, settings),
+        embedding_model=settings.embedding_model,
+        random_state=random_state,
+    ).fit(texts, Y)
+
+
+BEFORE_REVIEW = "trained, before review"
+
+
+def compare_taggers(
+    labelled: list[LabelledPassage],
+    taxonomy: Taxonomy,
+    settings: Settings,
+    random_state: int = 0,
+    previous: ModelCard | None = None,
 ) -> dict[str, EvaluationReport]:
-    """The two baselines and the trained tagger, cross-validated on the same grouped folds."""
+    """The two baselines and the trained tagger, cross-validated on the same grouped folds; with
+    the ``previous`` model's card, also the trained tagger limited to that model's training set
+    (``BEFORE_REVIEW``) when reviewer verdicts have been added since."""
     measure_ids = taxonomy.measure_ids
     texts, Y, groups = training_arrays(labelled, measure_ids)
     prototypes = build_prototypes(taxonomy, settings)
     model = settings.embedding_model
-    candidates: list[tuple[str, Tagger | TfidfTagger]] = [
-        ("tfidf-logreg", TfidfTagger(measure_ids=measure_ids, random_state=random_state)),
-        ("zero-shot", ZeroShotTagger(prototypes=prototypes, embedding_model=model, random_state=random_state)),
-        ("trained", MeasureTagger(prototypes=prototypes, embedding_model=model, random_state=random_state)),
+    trained = MeasureTagger(prototypes=prototypes, embedding_model=model, random_state=random_state)
+    candidates: list[tuple[str, Tagger | TfidfTagger, np.ndarray | None]] = [
+        ("tfidf-logreg", TfidfTagger(measure_ids=measure_ids, random_state=random_state), None),
+        ("zero-shot", ZeroShotTagger(prototypes=prototypes, embedding_model=model, random_state=random_state), None),
     ]
-    return {name: cross_validate_tagger(tagger, texts, Y, groups, measure_ids) for name, tagger in candidates}
+    before = None if previous is None else previous_training_set(labelled, previous)
+    if before is not None and not before.all():
+        candidates.append((BEFORE_REVIEW, trained, before))
+    candidates.append(("trained", trained, None))
+    return {
+        name: cross_validate_tagger(tagger, texts, Y, groups, measure_ids, trained_on=mask)
+        for name, tagger, mask in candidates
+    }
