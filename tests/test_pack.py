@@ -12,7 +12,8 @@ import pytest
 from markupsafe import escape
 
 from pipeline.models import (
-    CriterionCoverage, DocumentReview, DocumentSummary, Evidence, MeasureCoverage, ReviewErrorRecord, Status,
+    CriterionCoverage, DocumentReview, DocumentSummary, Evidence, LabelledNeighbour, MeasureCoverage,
+    ReviewErrorRecord, Status, Why,
 )
 from pipeline.pack import render_pack_html, write_pack
 from pipeline.settings import get_settings
@@ -235,3 +236,20 @@ def test_review_from_another_taxonomy_version_is_flagged(taxonomy: Taxonomy) -> 
     html = render_pack_html(old, taxonomy, GENERATED)
     assert "produced with taxonomy version 0.9" in html
     assert "M7.ICS.9" in html and "Not in this taxonomy version" in html
+
+
+def test_pack_says_why_each_quote_was_tagged_and_escapes_it(taxonomy: Taxonomy) -> None:
+    review = _review(taxonomy)
+    neighbour = LabelledNeighbour(id="r-0042", text=f"Our board signs off the digital plan. {SCRIPT}",
+                                  measures=["M1"], origin="reviewed", similarity=0.8123)
+    why = Why(terms={"M1.ICS.2": ["digital board", IMG]}, nearest=[neighbour])
+    m1 = review.measures[0]
+    explained = [m1.evidence[0].model_copy(update={"why": why}), *m1.evidence[1:]]
+    review = review.model_copy(update={"measures": [m1.model_copy(update={"evidence": explained}), *review.measures[1:]]})
+
+    html = render_pack_html(review, taxonomy, GENERATED)
+    measure = _section(html, '<span class="id">M1</span> Well led')
+    assert "Why:" in measure and "“digital board”" in measure and "(M1.ICS.2)" in measure
+    assert "r-0042" in measure and "similarity 0.81" in measure and "Closest labelled passages of M1" in measure
+    assert SCRIPT not in html and IMG not in html
+    assert str(escape(SCRIPT)) in measure and str(escape(IMG)) in measure
