@@ -123,21 +123,26 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
             raise ValueError("X must be a sequence of passage texts")
         return texts
 
-    def fit(self, X: Sequence[str], Y: np.ndarray) -> _ThresholdedTagger:
+    def fit(self, X: Sequence[str], Y: np.ndarray, sample_weight: Sequence[int] | None = None) -> _ThresholdedTagger:
+        """``sample_weight``: whole numbers; a passage of weight k is learnt from as k copies of
+        itself (thresholds are still chosen on each passage once)."""
         texts = self._texts(X)
         Y = np.asarray(Y, dtype=int)
         self.classes_ = self._measure_ids()
         if Y.shape != (len(texts), len(self.classes_)):
             raise ValueError(f"Y must have shape {(len(texts), len(self.classes_))}, got {Y.shape}")
+        counts = _copies(sample_weight, len(texts))
         F = self._features(texts)
         out_of_fold = np.zeros(Y.shape, dtype=float)
         for train, test in self._splits(len(texts)):
+            rows = np.repeat(train, counts[train])
             for j in range(Y.shape[1]):
-                model = self._new_model().fit(self._measure_features(F[train], j), Y[train, j])
+                model = self._new_model().fit(self._measure_features(F[rows], j), Y[rows, j])
                 out_of_fold[test, j] = model.predict_proba(self._measure_features(F[test], j))[:, 1]
         self.thresholds_ = best_f1_thresholds(Y, out_of_fold)
+        rows = np.repeat(np.arange(len(texts)), counts)
         self.estimators_ = [
-            self._new_model().fit(self._measure_features(F, j), Y[:, j]) for j in range(Y.shape[1])
+            self._new_model().fit(self._measure_features(F[rows], j), Y[rows, j]) for j in range(Y.shape[1])
         ]
         return self
 
@@ -156,6 +161,15 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
+def _copies(sample_weight: Sequence[int] | None, n: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n, dtype=int)
+    counts = np.asarray(sample_weight)
+    if counts.shape != (n,) or np.any(counts < 0) or np.any(counts != np.round(counts)):
+        raise ValueError(f"sample_weight must be {n} whole numbers >= 0")
+    return counts.astype(int)
 
 
 def _measures_of(prototypes: Prototypes | None, name: str) -> np.ndarray:

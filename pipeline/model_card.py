@@ -38,6 +38,7 @@ class ModelCard(BaseModel):
     cv_metrics: dict[str, Any]
     created: str
     cv_folds: int = 5
+    reviewed_weight: int = 1
     reviewed_ids: list[str] = []  # the reviewer verdicts this model was trained on
     before: BeforeReview | None = None
 

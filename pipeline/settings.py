@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     criterion_evidenced_passages: int = Field(2, ge=1)
     criterion_weak_passages: int = Field(1, ge=1)
     evidence_shown: int = Field(5, ge=1, description="Evidence passages listed per measure.")
+    reviewed_weight: int = Field(
+        5, ge=1, description="In training, a reviewer's verdict counts as this many labelled passages: "
+        "an expert's judgement of a real strategy outweighs a passage written to imitate one.",
+    )
     why_neighbours: int = Field(
         2, ge=0, description="Nearest labelled passages shown with each piece of evidence, to say why it was tagged."
     )

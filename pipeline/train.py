@@ -38,16 +38,19 @@ def cross_validate_tagger(
     measure_ids: list[str],
     n_splits: int = 5,
     trained_on: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> EvaluationReport:
     """Out-of-fold predictions; each fold's tagger, thresholds included, never sees that fold.
     ``trained_on`` (a boolean mask) limits what every fold may learn from while the test folds
-    stay the same, so two training sets can be compared on identical passages."""
+    stay the same, so two training sets can be compared on identical passages. ``weights``:
+    how many times each passage counts in training (see ``training_weights``)."""
     predicted = np.zeros_like(Y)
+    counts = np.ones(len(texts), dtype=int) if weights is None else np.asarray(weights)
     allowed = np.ones(len(texts), dtype=bool) if trained_on is None else np.asarray(trained_on, dtype=bool)
     for train, test in grouped_splits(groups, n_splits):
         train = train[allowed[train]]
         inner = grouped_splits([groups[i] for i in train], n_splits)
-        fold_tagger = clone(tagger).set_params(cv=inner).fit([texts[i] for i in train], Y[train])
+        fold_tagger = clone(tagger).set_params(cv=inner).fit([texts[i] for i in train], Y[train], sample_weight=counts[train])
         predicted[test] = fold_tagger.predict([texts[i] for i in test])
     return score_predictions(Y, predicted, measure_ids)
 
@@ -55,6 +58,12 @@ def cross_validate_tagger(
 def training_arrays(labelled: list[LabelledPassage], measure_ids: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
     """Texts, the indicator matrix of their measures, and their source documents (CV groups)."""
     return [p.text for p in labelled], indicator_matrix(labelled, measure_ids), [p.source for p in labelled]
+
+
+def training_weights(labelled: list[LabelledPassage], reviewed_weight: int) -> np.ndarray:
+    """How many times each passage counts when fitting: a reviewer's verdict, given by an expert
+    on a real strategy, outweighs a passage written to imitate one."""
+    return np.array([reviewed_weight if p.origin == REVIEWED else 1 for p in labelled], dtype=int)
 
 
 MIN_POSITIVES = 20  # nested, calibrated cross-validation needs positives in every fold
@@ -81,6 +90,7 @@ def _before_review(
     previous: ModelCard | None,
     measure_ids: list[str],
     n_splits: int,
+    weights: np.ndarray,
 ) -> BeforeReview | None:
     """The previous training set cross-validated on this run's folds; None when nothing is new."""
     if previous is None:
@@ -90,7 +100,9 @@ def _before_review(
         return None
     texts, Y, groups = training_arrays(labelled, measure_ids)
     kept = [p for p, keep in zip(labelled, mask) if keep]
-    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids, n_splits, trained_on=mask)
+    report = cross_validate_tagger(
+        tagger, texts, Y, groups, measure_ids, n_splits, trained_on=mask, weights=weights
+    )
     return BeforeReview(
         training_data_hash=data_hash(kept),
         n_training_passages=len(kept),
@@ -118,9 +130,10 @@ def fit_tagger(
         embedding_model=settings.embedding_model,
         random_state=random_state,
     )
-    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids, n_splits)
-    before = _before_review(tagger, labelled, previous, measure_ids, n_splits)
-    tagger.set_params(cv=grouped_splits(groups, n_splits)).fit(texts, Y)
+    weights = training_weights(labelled, settings.reviewed_weight)
+    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids, n_splits, weights=weights)
+    before = _before_review(tagger, labelled, previous, measure_ids, n_splits, weights)
+    tagger.set_params(cv=grouped_splits(groups, n_splits)).fit(texts, Y, sample_weight=weights)
     card = ModelCard(
         tagger=type(tagger).__name__,
         taxonomy_version=taxonomy.version,
@@ -131,6 +144,7 @@ def fit_tagger(
         cv_metrics=report.model_dump(),
         created=date.today().isoformat(),
         cv_folds=n_splits,
+        reviewed_weight=settings.reviewed_weight,
         reviewed_ids=[p.id for p in labelled if p.origin == REVIEWED],
         before=before,
     )
@@ -190,7 +204,8 @@ def compare_taggers(
     if before is not None and not before.all():
         candidates.append((BEFORE_REVIEW, trained, before))
     candidates.append(("trained", trained, None))
+    weights = training_weights(labelled, settings.reviewed_weight)
     return {
-        name: cross_validate_tagger(tagger, texts, Y, groups, measure_ids, trained_on=mask)
+        name: cross_validate_tagger(tagger, texts, Y, groups, measure_ids, trained_on=mask, weights=weights)
         for name, tagger, mask in candidates
     }

@@ -84,7 +84,7 @@ def test_verdicts_are_learnt_after_export_import_and_retraining(tmp_path: Path, 
     assert {pid: set(p.measures) for pid, p in reviewed.items()} == answers
     assert all(p.reviewer == "peer-reviewer-7" and p.reviewed_on and len(p.source) == 64 for p in reviewed.values())
 
-    trained = _invoke("train", "--folds", "3", "--force")
+    trained = _invoke("train", "--folds", "2", "--force")
     print(trained)  # the before/after table, shown with pytest -s or -rP
     assert "before review" in trained and "after review" in trained and "macro-F1" in trained
 

@@ -1,0 +1,55 @@
+"""Why a passage was tagged: the taxonomy's terms it contains and its nearest labelled passages."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.embed import embed_passages
+from pipeline.explain import build_labelled_index, explain_coverage, matched_terms
+from pipeline.labels import LabelledPassage
+from pipeline.models import Evidence, MeasureCoverage, Passage
+from pipeline.settings import get_settings
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+LABELLED = [
+    LabelledPassage(id="a-1", text="Every hospital ward now records observations on handheld devices at the bedside.", measures=["M2"]),
+    LabelledPassage(id="a-2", text="Our board approved the digital strategy and named a senior responsible owner.", measures=["M1"]),
+    LabelledPassage(id="a-3", text="Nurses chart vital signs electronically, so early warning scores are calculated automatically.", measures=["M2", "M4"]),
+    LabelledPassage(id="a-4", text="Residents can book appointments and see test results in the NHS App.", measures=["M5"]),
+    LabelledPassage(id="a-5", text="Paper observation charts were withdrawn from all wards last spring.", measures=["M2"]),
+]
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Taxonomy:
+    return load_taxonomy(get_settings().taxonomy_path)
+
+
+def test_terms_match_whole_words_and_acronyms_keep_their_case(taxonomy: Taxonomy) -> None:
+    m1 = taxonomy.measure("M1")
+    found = matched_terms("The SRO chairs our digital programme board; the Joint Forward Plan funds it.", m1)
+    assert "SRO" in found["M1"] and "digital programme board" in found["M1"]
+    assert "Joint Forward Plan" in found["M1.ICS.1"]
+    assert "SRO" not in str(matched_terms("Our sro and the Pasro scheme.", m1))
+    assert matched_terms("Nothing about governance here at all.", taxonomy.measure("M7")) == {}
+
+
+def test_nearest_labelled_passages_are_of_the_tagged_measure_closest_first(taxonomy: Taxonomy) -> None:
+    settings = get_settings()
+    index = build_labelled_index(LABELLED, settings)
+    text = "Ward staff record patients' observations electronically at the bedside."
+    passage = Passage(passage_id="d-0", document_id="d", ordinal=0, text=text, heading="Wards",
+                      pages=[2], start_char=0, end_char=len(text))
+    embeddings = embed_passages([passage], settings)
+    evidence = Evidence(passage_id="d-0", pages=[2], heading="Wards", text=text, score=0.9)
+    coverage = MeasureCoverage(id="M2", name="Ensure smart foundations", status="weak", score=0.5,
+                               criteria=[], evidence=[evidence])
+
+    (explained,) = explain_coverage([coverage], embeddings, index, taxonomy, neighbours=2)
+
+    why = explained.evidence[0].why
+    assert why is not None
+    assert [n.id for n in why.nearest] == ["a-1", "a-3"]  # of M2 only, the closest first
+    assert why.nearest[0].similarity >= why.nearest[1].similarity > 0.3
+    assert why.nearest[0].text == LABELLED[0].text and why.nearest[0].origin == "written"
+    assert explained.evidence[0].score == 0.9 and coverage.evidence[0].why is None
