@@ -44,4 +44,4 @@ def test_json_follows_the_contract(tmp_path: Path) -> None:
     assert set(data["document"]) >= {"id", "file", "ics", "title", "pages"}
     assert json_path.name == "abc.json"
     evidence = data["measures"][0]["evidence"][0]
-    assert set(evidence) == {"passage_id", "pages", "heading", "text", "score", "criteria"}
+    assert set(evidence) == {"passage_id", "pages", "heading", "text", "score", "criteria", "why"}

@@ -1,0 +1,52 @@
+"""Training bookkeeping around reviewer verdicts: what the previous model saw, when a new model
+may replace it, how much a verdict weighs, and a training-data hash that did not move."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.labels import REVIEWED, LabelledPassage, read_labelled
+from pipeline.model_card import BeforeReview, ModelCard, card_path
+from pipeline.settings import Settings
+from pipeline.train import data_hash, previous_training_set, refusal, training_weights
+
+SETTINGS = Settings()
+LABELLED = [
+    LabelledPassage(id="w-1", text="Written passage one.", measures=["M1"]),
+    LabelledPassage(id="r-1", text="Reviewed earlier.", measures=["M2"], origin=REVIEWED, source="d", reviewer="p"),
+    LabelledPassage(id="r-2", text="Reviewed since.", measures=[], origin=REVIEWED, source="d", reviewer="p"),
+]
+
+
+def _card(macro_f1: float, before: float | None, reviewed_ids: list[str] = []) -> ModelCard:
+    metrics = {"macro_f1": macro_f1, "micro_f1": macro_f1, "n": 3, "per_measure": {}}
+    return ModelCard(
+        tagger="MeasureTagger", taxonomy_version="1.0", embedding_model="m", training_data_hash="h",
+        n_training_passages=3, thresholds={}, cv_metrics=metrics, created="2026-11-23", cv_folds=3,
+        reviewed_ids=reviewed_ids,
+        before=None if before is None else BeforeReview(
+            training_data_hash="g", n_training_passages=2, cv_metrics={**metrics, "macro_f1": before}, exact=True),
+    )
+
+
+def test_previous_training_set_is_everything_but_verdicts_its_card_does_not_list() -> None:
+    assert previous_training_set(LABELLED, _card(0.8, None, ["r-1"])).tolist() == [True, True, False]
+    assert previous_training_set(LABELLED, _card(0.8, None)).tolist() == [True, False, False]
+
+
+def test_a_drop_in_macro_f1_on_the_same_folds_is_refused() -> None:
+    assert refusal(_card(0.79, None)) is None  # nothing to compare with
+    assert refusal(_card(0.80, 0.80)) is None
+    reason = refusal(_card(0.79, 0.80))
+    assert reason is not None and "0.8000" in reason and "0.7900" in reason and "3 folds" in reason
+
+
+def test_reviewer_verdicts_weigh_more_than_written_passages() -> None:
+    assert training_weights(LABELLED, 5).tolist() == [1, 5, 5]
+
+
+def test_adding_provenance_fields_left_the_shipped_training_data_hash_alone() -> None:
+    shipped = json.loads(card_path(SETTINGS.tagger_path).read_text())
+    assert data_hash(read_labelled(SETTINGS.labels_path)) == shipped["training_data_hash"]
+    with_provenance = LABELLED[1]
+    assert '"reviewer":"p"' in with_provenance.identity_json() and "reviewed_on" not in with_provenance.identity_json()
