@@ -97,6 +97,7 @@ SETTINGS_OUTSIDE_RESULTS = {
     "task_runner",
     "dask_address",
     "document_timeout_seconds",
+    "reviewed_weight",  # shapes training, not reviews
 }
 
 
