@@ -29,7 +29,7 @@ test: install services
 	$(PY) -m pytest
 
 bench: install
-	$(PY) benchmarks/bench_rerun.py
+	$(PY) benchmarks/bench.py
 
 samples: install
 	$(PY) corpora/generate_samples.py

@@ -1,0 +1,134 @@
+"""`make bench`: speed, memory and scaling of wgll-review against the raw libraries, measured side
+by side in one run on a generated corpus (corpora/generate_bench.py), so the ratios hold on a
+shared machine whose absolute speed drifts. Prints one table and writes benchmarks/results/bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench_corpus import ensure_corpus
+from bench_embed import bench_embed
+from bench_ingest import bench_ingest
+from bench_review import bench_review
+
+from pipeline.review import load_components
+from pipeline.segment import split_passages
+from pipeline.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (figure, target text, passes) per row; ratios are ours over the baseline unless said otherwise
+TARGETS = {
+    "ingest": ("<= 1.2x pdfplumber", lambda r: r <= 1.2),
+    "embed": ("<= 1.1x encode", lambda r: r <= 1.1),
+    "cold": ("<= 1.3x (pdfplumber + encode)", lambda r: r <= 1.3),
+    "warm": ("<= 0.05x cold", lambda r: r <= 0.05),
+    "memory": ("< 2048 MiB", lambda r: r < 2048),
+    "workers": (">= 1.6x one worker", lambda r: r >= 1.6),
+}
+
+
+def machine() -> dict[str, object]:
+    return {
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "system": platform.platform(terse=True),
+    }
+
+
+def segment(documents: list, settings: Settings) -> tuple[dict[str, list], float]:
+    listing_names = [m.name for m in load_components(settings).taxonomy.measures]
+    started = time.perf_counter()
+    passages = {d.file: split_passages(d, settings, listing_names=listing_names) for d in documents}
+    return passages, time.perf_counter() - started
+
+
+def rows(result: dict) -> list[tuple[str, str, str, float, str]]:
+    """(figure, ours, baseline, ratio, target key) for the table."""
+    ingest, embed, review = result["ingest"], result["embed"], result["review"]
+    baseline_per_document = (ingest["pdfplumber_seconds"] + embed["encode_seconds"]) / ingest["documents"]
+    return [
+        ("ingestion, pages/s", f"{ingest['ours_pages_per_second']}", f"pdfplumber {ingest['pdfplumber_pages_per_second']}",
+         ingest["ours_over_pdfplumber"], "ingest"),
+        ("ingestion vs pypdfium2, pages/s", f"{ingest['ours_pages_per_second']}", f"pypdfium2 {ingest['pypdfium2_pages_per_second']}",
+         ingest["ours_over_pypdfium2"], ""),
+        ("embedding, passages/s", f"{embed['ours_passages_per_second']}", f"encode {embed['encode_passages_per_second']}",
+         embed["ours_over_encode"], "embed"),
+        ("cold end to end, s/document (1 worker)", f"{review['cold_seconds_per_document']}",
+         f"pdfplumber+encode {baseline_per_document:.2f}", result["cold_over_raw"], "cold"),
+        ("warm re-run, s (batch)", f"{review['warm_two_workers']['seconds']}", f"cold {review['cold_two_workers']['seconds']}",
+         review["warm_over_cold"], "warm"),
+        ("peak memory of a run, MiB", f"{review['peak_rss_mib']}", "", review["peak_rss_mib"], "memory"),
+        ("documents/minute, 2 vs 1 worker", f"{review['documents_per_minute']['two_workers']}",
+         f"1 worker {review['documents_per_minute']['one_worker']}", review["two_over_one_worker"], "workers"),
+    ]
+
+
+def print_table(result: dict) -> None:
+    header = ("figure", "ours", "baseline", "ratio", "target", "met")
+    lines = [header]
+    for figure, ours, baseline, ratio, key in rows(result):
+        target, passes = TARGETS.get(key, ("", None))
+        met = "" if passes is None else ("yes" if passes(ratio) else "NO")
+        lines.append((figure, ours, baseline, f"{ratio:g}", target, met))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    print(f"{result['ingest']['documents']} documents, {result['ingest']['pages']} pages, "
+          f"{result['embed']['passages']} passages; task runner: {result['review']['task_runner']}; "
+          f"load average {result['load_average']['start']} at start, {result['load_average']['end']} at end; "
+          f"{result['seconds']:.0f} s in all")
+
+
+def step(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=ROOT / "benchmarks" / "corpus")
+    parser.add_argument("--documents", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench.json")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    load_start = round(os.getloadavg()[0], 2)
+    paths = ensure_corpus(args.corpus, args.documents, args.seed)
+    settings = Settings()
+    step(f"ingestion of {len(paths)} documents: ours, pdfplumber, pypdfium2")
+    ingest, documents = bench_ingest(paths, settings)
+    passages, segment_seconds = segment(documents, settings)
+    step("embedding: ours (empty cache), raw encode")
+    embed = bench_embed(passages, settings)
+    step("end to end: cold with 1 worker, cold with 2, warm")
+    task_runner = "dask" if "task_runner" in Settings.model_fields else None
+    with tempfile.TemporaryDirectory() as scratch:
+        review = bench_review(args.corpus, Path(scratch), task_runner)
+    raw_per_document = (ingest["pdfplumber_seconds"] + embed["encode_seconds"]) / ingest["documents"]
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_average": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
+        "ingest": ingest,
+        "segment_seconds": round(segment_seconds, 2),
+        "embed": embed,
+        "review": review,
+        "cold_over_raw": round(review["cold_seconds_per_document"] / raw_per_document, 3),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print_table(result)
+
+
+if __name__ == "__main__":
+    main()
