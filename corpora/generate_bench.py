@@ -86,16 +86,25 @@ def place_name(rng: random.Random, taken: set[str]) -> str:
             return name
 
 
-def compose_section(rng: random.Random, number: str, main: Section, extra: Section, place: str) -> list[Block]:
+def compose_section(
+    rng: random.Random, number: str, main: Section, extra: Section, place: str, used: set[str]
+) -> list[Block]:
     """A new section: the main section's sentences with a few borrowed ones, shuffled into
-    paragraphs of 3 to 6 sentences, and sometimes its bullets or one of its tables."""
+    paragraphs of 3 to 6 sentences, and sometimes its bullets or one of its tables. A paragraph
+    already in ``used`` (composed for another document by chance) is left out."""
     sentences = main.sentences + rng.sample(extra.sentences, k=min(3, len(extra.sentences)))
     rng.shuffle(sentences)
     blocks = [Block("h2", 0, [f"{number} {main.heading}"])]
     while sentences:
         size = rng.randint(3, 6)
+        if len(sentences) - size < 3:  # no short leftover paragraph: those repeat between documents
+            size = len(sentences)
         paragraph, sentences = sentences[:size], sentences[size:]
-        blocks.append(Block("paragraph", 0, [SAMPLE_SYSTEMS.sub(place, " ".join(paragraph))]))
+        text = SAMPLE_SYSTEMS.sub(place, " ".join(paragraph))
+        if text in used:
+            continue
+        used.add(text)
+        blocks.append(Block("paragraph", 0, [text]))
         if main.bullets and rng.random() < 0.25:
             items = rng.sample(main.bullets, k=min(len(main.bullets), rng.randint(2, 5)))
             blocks.append(Block("bullets", 0, [SAMPLE_SYSTEMS.sub(place, item) for item in items]))
@@ -106,7 +115,9 @@ def compose_section(rng: random.Random, number: str, main: Section, extra: Secti
     return blocks
 
 
-def compose_strategy(rng: random.Random, sections: list[Section], place: str, pages: int, path: Path) -> Source:
+def compose_strategy(
+    rng: random.Random, sections: list[Section], place: str, pages: int, path: Path, used: set[str]
+) -> Source:
     """Chapters of 3 to 6 sections until the text fills about ``pages`` pages."""
     year = rng.randint(2021, 2025)
     two_column = rng.random() < 0.3
@@ -127,7 +138,7 @@ def compose_strategy(rng: random.Random, sections: list[Section], place: str, pa
         chosen = rng.sample(sections, k=rng.randint(3, 6))
         blocks.append(Block("h1", 0, [f"{chapter} {chosen[0].heading}"]))
         for number, main in enumerate(chosen, start=1):
-            composed = compose_section(rng, f"{chapter}.{number}", main, rng.choice(sections), place)
+            composed = compose_section(rng, f"{chapter}.{number}", main, rng.choice(sections), place, used)
             blocks += composed
             words += sum(len(" ".join(b.lines).split()) + 8 * len(b.rows) for b in composed)
         blocks.append(Block("pagebreak", 0, ["[pagebreak]"]))
@@ -148,12 +159,13 @@ def plan_corpus(documents: int, seed: int) -> list[Planned]:
     sections = sample_sections([parse_source(p) for p in sorted(DEFAULT_SRC.glob("*.md"))])
     sections += taxonomy_sections(TAXONOMY)
     taken: set[str] = set()
+    used: set[str] = set()
     planned = []
     for index in range(documents):
         place = place_name(rng, taken)
         pages = rng.randint(MIN_PAGES + 4, MAX_PAGES - 8)
         file = f"bench-{index + 1:02d}-{place.lower().replace(' ', '-')}.pdf"
-        source = compose_strategy(random.Random(rng.random()), sections, place, pages, Path(file))
+        source = compose_strategy(random.Random(rng.random()), sections, place, pages, Path(file), used)
         year = int(source.meta["date"].split()[-1])
         planned.append(Planned(file, place, year, rng.choice(["ICS", "ICS", "ICS", "trust"]), source))
     return planned
