@@ -19,9 +19,11 @@ from bench_embed import bench_embed
 from bench_ingest import bench_ingest
 from bench_rerun import bench_make_run
 from bench_review import PREFECT_ENVIRONMENT, bench_review
+from bench_stages import bench_stages
 
+from pipeline.models import Document, Passage
 from pipeline.review import load_components
-from pipeline.segment import split_passages
+from pipeline.segment import build_segmenter, split_passages
 from pipeline.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +49,10 @@ def machine() -> dict[str, object]:
     }
 
 
-def segment(documents: list, settings: Settings) -> tuple[dict[str, list], float]:
+def segment(documents: list[Document], settings: Settings) -> tuple[dict[str, list[Passage]], float]:
+    """Passages of every document, and the seconds spaCy segmentation took."""
     listing_names = [m.name for m in load_components(settings).taxonomy.measures]
+    build_segmenter()  # spaCy's import and pipeline are start-up, not per-document work
     started = time.perf_counter()
     passages = {d.file: split_passages(d, settings, listing_names=listing_names) for d in documents}
     return passages, time.perf_counter() - started
@@ -87,6 +91,11 @@ def print_table(result: dict) -> None:
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    stages, documents = result["stages"], result["ingest"]["documents"]
+    print("mean seconds per document beyond ingestion and embedding: "
+          f"segment {result['segment_seconds'] / documents:.2f}, tag {stages['tag_seconds_per_document']}, "
+          f"coverage {stages['coverage_seconds_per_document']}, JSON and HTML {stages['json_and_html_seconds_per_document']}, "
+          f"pack HTML and PDF {stages['pack_html_and_pdf_seconds_per_document']} (tag onwards: every fifth document)")
     print(f"{result['ingest']['documents']} documents, {result['ingest']['pages']} pages, "
           f"{result['embed']['passages']} passages; "
           f"load average {result['load_average']['start']} at start, {result['load_average']['end']} at end; "
@@ -113,6 +122,8 @@ def main() -> None:
     passages, segment_seconds = segment(documents, settings)
     step("embedding: ours (empty cache), raw encode")
     embed = bench_embed(passages, settings)
+    step("tagging, coverage and outputs of every fifth document")
+    stages = bench_stages(documents[::5], passages, settings)
     step("end to end: cold with 1 worker, cold with 2, warm")
     with tempfile.TemporaryDirectory() as scratch:
         review = bench_review(args.corpus, Path(scratch))
@@ -126,6 +137,7 @@ def main() -> None:
         "ingest": ingest,
         "segment_seconds": round(segment_seconds, 2),
         "embed": embed,
+        "stages": stages,
         "review": review,
         "make_run": make_run,
         "cold_over_raw": round(review["cold_seconds_per_document"] / raw_per_document, 3),
