@@ -106,6 +106,12 @@ def step(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def save(result: dict, path: Path) -> None:
+    """Written after every section, so a run cut short still leaves what it measured."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=ROOT / "benchmarks" / "corpus")
@@ -114,37 +120,35 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench.json")
     args = parser.parse_args()
     started = time.perf_counter()
-    load_start = round(os.getloadavg()[0], 2)
+    result: dict = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_average": {"start": round(os.getloadavg()[0], 2)},
+    }
     paths = ensure_corpus(args.corpus, args.documents, args.seed)
     settings = Settings()
     step(f"ingestion of {len(paths)} documents: ours, pdfplumber, pypdfium2")
-    ingest, documents = bench_ingest(paths, settings)
+    result["ingest"], documents = bench_ingest(paths, settings)
     passages, segment_seconds = segment(documents, settings)
-    step("embedding: ours (empty cache), raw encode")
-    embed = bench_embed(passages, settings)
-    step("tagging, coverage and outputs of every fifth document")
-    stages = bench_stages(documents[::5], passages, settings)
+    result["segment_seconds"] = round(segment_seconds, 2)
+    save(result, args.json)
+    step(f"ingestion: ours/pdfplumber {result['ingest']['ours_over_pdfplumber']}; embedding: ours (empty cache), raw encode")
+    result["embed"] = bench_embed(passages, settings)
+    save(result, args.json)
+    step(f"embedding: ours/encode {result['embed']['ours_over_encode']}; tagging, coverage and outputs of every fifth document")
+    result["stages"] = bench_stages(documents[::5], passages, settings)
+    save(result, args.json)
     step("end to end: cold with 1 worker, cold with 2, warm")
     with tempfile.TemporaryDirectory() as scratch:
-        review = bench_review(args.corpus, Path(scratch))
+        result["review"] = bench_review(args.corpus, Path(scratch))
+    raw_per_document = (result["ingest"]["pdfplumber_seconds"] + result["embed"]["encode_seconds"]) / len(paths)
+    result["cold_over_raw"] = round(result["review"]["cold_seconds_per_document"] / raw_per_document, 3)
+    save(result, args.json)
     step("make run twice on the sample corpus")
-    make_run = bench_make_run(PREFECT_ENVIRONMENT)
-    raw_per_document = (ingest["pdfplumber_seconds"] + embed["encode_seconds"]) / ingest["documents"]
-    result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "load_average": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
-        "ingest": ingest,
-        "segment_seconds": round(segment_seconds, 2),
-        "embed": embed,
-        "stages": stages,
-        "review": review,
-        "make_run": make_run,
-        "cold_over_raw": round(review["cold_seconds_per_document"] / raw_per_document, 3),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    result["make_run"] = bench_make_run(PREFECT_ENVIRONMENT)
+    result["load_average"]["end"] = round(os.getloadavg()[0], 2)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    save(result, args.json)
     print_table(result)
 
 
