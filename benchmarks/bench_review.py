@@ -66,7 +66,7 @@ def run_review(corpus: Path, scratch: Path, workers: int) -> dict[str, float]:
     finished.set()
     sampler.join()
     if child.returncode != 0:
-        raise RuntimeError(f"wgll review failed ({child.returncode}): {errors.decode()[-2000:]}")
+        raise RuntimeError(f"{' '.join(command)} failed ({child.returncode}); what it printed:\n{errors.decode()}")
     return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20, 1)}
 
 
