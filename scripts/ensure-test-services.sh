@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Makes sure the system tools the tests use are present: PostgreSQL 15 (results store tests),
-# Chromium (reviewer page screenshots), poppler-utils (pdftoppm). Idempotent, and never fails the
+# Chromium (reviewer page screenshots), poppler-utils (pdftoppm), Tesseract with English data (OCR of
+# scanned pages). Idempotent, and never fails the
 # build: when it cannot install, it says so, and the tests needing a missing tool skip themselves.
 set -u
 
-PACKAGES=(postgresql chromium poppler-utils)
+PACKAGES=(postgresql chromium poppler-utils tesseract-ocr tesseract-ocr-eng)
 
 note() { echo "ensure-test-services: $*"; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
