@@ -187,14 +187,14 @@ def _refuse_unreadable(path: Path, read: PageRead, page_count: int) -> None:
         return
     if any(missing.needs_ocr for missing in read.missing):
         raise NeedsOCR(
-            path, f"{len(read.missing)} of its {page_count} pages are scanned images or undecodable text that "
+            path, f"{len(read.missing)} of {_pages(page_count)} are scanned images or undecodable text that "
             "need OCR, but Tesseract is not installed (Debian package tesseract-ocr)"
         )
     if read.missing:
         reasons = "; ".join(f"page {m.page}: {m.reason}" for m in read.missing[:3])
-        raise CorruptPDF(path, f"none of its {page_count} pages could be read ({reasons})")
+        raise CorruptPDF(path, f"none of {_pages(page_count)} could be read ({reasons})")
     ocr = " (not even by OCR)" if any(page.extractor == "ocr" for page in read.pages) else ""
-    raise NoTextLayer(path, f"no text found on any of its {page_count} pages{ocr}")
+    raise NoTextLayer(path, f"no text found on {_pages(page_count)}{ocr}")
 
 
 def extract_pages(path: Path, password: str | None, page_count: int, settings: Settings, with_pdfplumber: bool) -> PageRead:
@@ -303,6 +303,10 @@ def plain_page(number: int, text: str, extractor: Extractor) -> Page:
         for block in re.split(r"\n\s*\n", text)
     ]
     return Page(number=number, text="\n\n".join(p for p in paragraphs if p), extractor=extractor)
+
+
+def _pages(count: int) -> str:
+    return "its 1 page" if count == 1 else f"its {count} pages"
 
 
 def _page_list(numbers: Sequence[int]) -> str:
