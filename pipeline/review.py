@@ -99,6 +99,7 @@ SETTINGS_OUTSIDE_RESULTS = {
     "dask_address",
     "document_timeout_seconds",
     "reviewed_weight",  # shapes training, not reviews
+    "write_packs",
 }
 
 

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     dask_address: str | None = Field(
         None, description="Scheduler of a running Dask cluster, e.g. tcp://10.0.0.5:8786; implies task_runner=dask."
     )
+    write_packs: bool = Field(
+        True, description="Write each document's pre-briefing pack (HTML and PDF) in a batch; rendering "
+        "the PDF takes seconds per document, which large audits can skip.",
+    )
     document_timeout_seconds: float = Field(
         900.0, gt=0, description="A document still under review after this long fails with timeout."
     )

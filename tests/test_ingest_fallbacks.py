@@ -16,7 +16,7 @@ from pipeline.isolated import ChildCrashed, call_isolated
 from pipeline.models import pages_by_extractor
 from pipeline.page_text import garbled_share
 from pipeline.settings import Settings
-from tests.conftest import _write_simple_pdf
+from tests.conftest import _write_simple_pdf, write_blank_pdf
 
 SCANNED_LINES = [
     "Our digital strategy connects every care home",
@@ -42,13 +42,6 @@ def _merge(out: Path, *sources: Path) -> Path:
         merged.import_pages(pdfium.PdfDocument(source))
     merged.save(out)
     return out
-
-
-def _blank_page_pdf(path: Path) -> Path:
-    document = pdfium.PdfDocument.new()
-    document.new_page(595, 842)
-    document.save(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +96,7 @@ def test_mixed_document_without_tesseract_lists_the_page_that_needs_ocr(
 
 
 def test_blank_pages_are_read_as_blank_not_missing_nor_ocr(text_pdf: Path, tmp_path: Path) -> None:
-    with_blank = _merge(tmp_path / "blank-inside.pdf", text_pdf, _blank_page_pdf(tmp_path / "blank.pdf"))
+    with_blank = _merge(tmp_path / "blank-inside.pdf", text_pdf, write_blank_pdf(tmp_path / "blank.pdf"))
     document = read_document(with_blank)
     assert [page.number for page in document.pages] == [1, 2]
     assert document.pages[1].text == "" and document.pages[1].extractor != "ocr"
@@ -112,7 +105,7 @@ def test_blank_pages_are_read_as_blank_not_missing_nor_ocr(text_pdf: Path, tmp_p
 
 def test_document_of_blank_pages_is_no_text(tmp_path: Path) -> None:
     with pytest.raises(ReviewError) as caught:
-        read_document(_blank_page_pdf(tmp_path / "blank.pdf"))
+        read_document(write_blank_pdf(tmp_path / "blank.pdf"))
     assert caught.value.code == "no_text"
 
 

@@ -7,12 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
-import pypdfium2 as pdfium
-
 from flows.review import review_batch
 from pipeline.manifest import collect_items
 from pipeline.models import DocumentReview, path_identity
-from tests.conftest import SAMPLE_DIR
+from tests.conftest import SAMPLE_DIR, write_blank_pdf
 
 SCRIPT = "<script>alert('pwned')</script>"
 HOSTILE_SENTENCE = (
@@ -46,13 +44,6 @@ def _pdf_with_javascript(path: Path, text: str) -> Path:
     return path
 
 
-def _blank_pdf(path: Path) -> Path:
-    document = pdfium.PdfDocument.new()
-    document.new_page(595, 842)
-    document.save(path)
-    return path
-
-
 def test_hostile_files_get_clear_errors_and_the_batch_completes(tmp_path: Path) -> None:
     folder = tmp_path / "strategies"
     folder.mkdir()
@@ -62,7 +53,7 @@ def test_hostile_files_get_clear_errors_and_the_batch_completes(tmp_path: Path) 
     (folder / "minutes.pdf").write_text("Board minutes saved from a word processor and renamed.\n")
     (folder / "zero.pdf").write_bytes(b"")
     (folder / "x.pdf").mkdir()
-    _blank_pdf(folder / "blank.pdf")
+    write_blank_pdf(folder / "blank.pdf")
     _pdf_with_javascript(folder / "scripted.pdf", HOSTILE_SENTENCE)
     rows = ["good.pdf", "../private-notes.pdf", "minutes.pdf", "zero.pdf", "x.pdf", "blank.pdf", "scripted.pdf"]
     manifest = folder / "manifest.csv"

@@ -44,7 +44,7 @@ def _corpus_rows() -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def corpus_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DocumentReview]:
-    """Every corpus file reviewed in one batch (2 workers) through our own manifest format, passwords
+    """Every corpus file reviewed in one batch (2 workers, no packs) through our own manifest format, passwords
     included. The files are copied next to the manifest, because a manifest may only name files in
     its own folder."""
     folder = tmp_path_factory.mktemp("realworld")
@@ -57,7 +57,8 @@ def corpus_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document
             writer.writerow([name, "", "", "", row["password"]])
     items = collect_items([folder])
     assert len(items) == len(rows)
-    reviews = review_batch(items, tmp_path_factory.mktemp("out"), Settings(workers=2))
+    # Packs off: their PDFs cost seconds a document and are tested elsewhere.
+    reviews = review_batch(items, tmp_path_factory.mktemp("out"), Settings(workers=2, write_packs=False))
     by_file = {review.document.file: review for review in reviews}
     outcomes = Counter(review.errors[0].code if review.errors else "reviewed" for review in reviews)
     print(f"\nreal-world corpus, {len(reviews)} files: {dict(outcomes.most_common())}")
