@@ -130,7 +130,7 @@ def review_item(item: BatchItem, components: Components, settings: Settings) -> 
         if not passages:
             raise NoTextLayer(
                 item.path, f"too little text to review: no passage of {settings.passage_min_words} words or more "
-                f"on its {document.page_count} page(s)"
+                f"in {document.page_count} page{'s' if document.page_count != 1 else ''}"
             )
     except ReviewError as error:
         return failed_result(item, error, model)

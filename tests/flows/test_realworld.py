@@ -76,12 +76,16 @@ def test_every_file_gets_a_review_or_a_clear_error(corpus_batch: dict[str, Docum
             assert [m.id for m in review.measures] == [f"M{n}" for n in range(1, 8)], file
 
 
+def _page_count(file: str) -> int:
+    return len(pdfium.PdfDocument(CORPUS / file, password=_corpus_rows()[file]["password"] or None))
+
+
 def test_no_page_is_lost_silently(corpus_batch: dict[str, DocumentReview]) -> None:
     """Every reviewed file's pages are all read or listed as missing, and the count is PDFium's."""
     for file, review in corpus_batch.items():
         if review.errors:
             continue
-        pages = len(pdfium.PdfDocument(CORPUS / file))
+        pages = _page_count(file)
         read = sorted(n for numbers in review.document.extractors.values() for n in numbers)
         missing = [m.page for m in review.document.missing_pages]
         assert review.document.pages == pages, file
@@ -94,7 +98,7 @@ def test_files_where_pdfplumber_loses_pages_report_their_true_page_count(
     corpus_batch: dict[str, DocumentReview],
 ) -> None:
     for file in SILENT_LOSS:
-        review, pages = corpus_batch[file], len(pdfium.PdfDocument(CORPUS / file))
+        review, pages = corpus_batch[file], _page_count(file)
         if review.errors:  # a file with nothing readable says how many pages it looked at
             assert f"{pages} page" in review.errors[0].message, review.errors[0].message
         else:
@@ -108,8 +112,9 @@ def test_known_passwords_open_their_files(corpus_batch: dict[str, DocumentReview
     rows = _corpus_rows()
     with_password = [file for file, row in rows.items() if row["password"]]
     assert with_password
-    for file in with_password:
-        assert not corpus_batch[file].errors, corpus_batch[file].errors
+    for file in with_password:  # opened; a test file may still hold too few words to review
+        review = corpus_batch[file]
+        assert not review.errors or "too little text" in review.errors[0].message, review.errors
     locked = corpus_batch["encryption_openpassword.pdf"].errors[0]
     assert locked.code == "encrypted" and "password" in locked.message
 
