@@ -32,6 +32,7 @@ from tests.conftest import SAMPLE_DIR, _write_simple_pdf
 
 WGLL = Path(sys.executable).parent / "wgll"
 STORED_BEFORE_KILL = 2
+RUN_SPECIFIC = {"run_id", "worker_host", "worker_pid"}
 
 
 def _environment(prefect_home: Path) -> dict[str, str]:
@@ -86,11 +87,11 @@ def _kill_when_stored(process: subprocess.Popen[bytes], out: Path, wanted: int) 
 
 
 def _store_contents(out: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every result row, without what differs by run (run ids, autoincrement ids)."""
+    """Every result row, without what differs by run (run ids, worker processes, autoincrement ids)."""
     engine = open_store(None, out)
     tables = {
         "documents": select(documents_table),
-        "reviews": select(*(c for c in reviews_table.c if c.name != "run_id")),
+        "reviews": select(*(c for c in reviews_table.c if c.name not in RUN_SPECIFIC)),
         "passages": select(passages_table),
         "tags": select(tags_table),
         "coverage": select(*(c for c in coverage_table.c if c.name != "id")),
