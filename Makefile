@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 
-.PHONY: install services run test bench samples train screenshots clean
+.PHONY: install services ocr run test bench samples train screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,7 +21,11 @@ install: $(STAMP)
 services:
 	bash scripts/ensure-test-services.sh
 
-run: install
+# Tesseract for scanned pages (without it they are listed as needing OCR).
+ocr:
+	bash scripts/ensure-test-services.sh tesseract-ocr tesseract-ocr-eng
+
+run: install ocr
 	$(VENV)/bin/wgll review corpora/sample --out $(OUT)
 	$(VENV)/bin/wgll audit $(OUT) --out $(OUT)/audit
 

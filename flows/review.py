@@ -38,7 +38,8 @@ def review_batch(
     """Review every item on the flow's task runner (two threads unless given another with
     ``review_batch.with_options(task_runner=task_runner_for(settings))``, as the command line does);
     each result is written to ``out_dir`` (JSON,
-    reviewer page, pre-briefing pack) and to the store as soon as it is ready. Returns the reviews
+    reviewer page, pre-briefing pack unless ``settings.write_packs`` is off) and to the store as soon
+    as it is ready. Returns the reviews
     in the order of ``items``. Unchanged documents come from the task cache unless ``refresh``."""
     settings = settings or get_settings()
     model = model_summary(load_card(settings), settings)
@@ -54,8 +55,10 @@ def review_batch(
         result = future.result(raise_on_failure=False)
         if not isinstance(result, ReviewResult):
             result = failed_result(item, as_review_error(item.path, result), model)
-        if not outputs_current(result.review, out_dir, *pack_paths(result.review, out_dir)):
-            run_pack(result.review, taxonomy, out_dir)
+        packs = pack_paths(result.review, out_dir) if settings.write_packs else ()
+        if not outputs_current(result.review, out_dir, *packs):
+            if settings.write_packs:
+                run_pack(result.review, taxonomy, out_dir)
             run_write(result.review, out_dir)
         run_save(engine, run_id, result)
         reviews[position[future]] = result.review

@@ -16,7 +16,7 @@ from pipeline.classify import Tagger
 from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
-from pipeline.models import DocumentReview, file_identity, versions_key
+from pipeline.models import DocumentReview, versions_key
 from pipeline.pack import write_pack
 from pipeline.report import write_outputs
 from pipeline.review import ReviewResult, load_card, load_components, model_summary, review_item
@@ -41,7 +41,7 @@ def review_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     settings: Settings = parameters["settings"]
     model = model_summary(load_card(settings), settings)
     entry = hashlib.sha256(item.model_dump_json().encode()).hexdigest()[:16]
-    return f"review-{file_identity(item.path)}-{versions_key(model)}-{entry}-{result_shape()}"
+    return f"review-{item.identity()}-{versions_key(model)}-{entry}-{result_shape()}"
 
 
 @task(

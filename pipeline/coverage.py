@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pipeline.models import CriterionCoverage, Evidence, MeasureCoverage, Passage, Status, Tag
+from pipeline.models import CriterionCoverage, Document, Evidence, MeasureCoverage, Passage, Status, Tag
 from pipeline.settings import Settings, get_settings
 from pipeline.taxonomy import Taxonomy
 
@@ -72,3 +72,23 @@ def assess_coverage(
             )
         )
     return results
+
+
+def withhold_silence(measures: list[MeasureCoverage], document: Document, settings: Settings | None = None) -> list[MeasureCoverage]:
+    """When too much of the document could not be read (``max_unread_page_share`` of its pages with
+    content), a measure or criterion without evidence may well be covered on the unread pages: it is
+    ``unreadable``, never a gap. Found evidence stands."""
+    settings = settings or get_settings()
+    if document.unread_share <= settings.max_unread_page_share:
+        return measures
+
+    def unless_silent(status: Status) -> Status:
+        return "unreadable" if status == "no_evidence" else status
+
+    return [
+        measure.model_copy(update={
+            "status": unless_silent(measure.status),
+            "criteria": [c.model_copy(update={"status": unless_silent(c.status)}) for c in measure.criteria],
+        })
+        for measure in measures
+    ]

@@ -16,6 +16,10 @@ class ReviewError(Exception):
         self.reason = reason
         super().__init__(f"{self.file}: {reason}")
 
+    def __reduce__(self) -> tuple[type[ReviewError], tuple[str, str]]:
+        """Rebuild from file and reason, so the error survives the trip from a parsing process."""
+        return type(self), (self.file, self.reason)
+
 
 class EncryptedPDF(ReviewError):
     code = "encrypted"
@@ -34,7 +38,33 @@ class NoTextLayer(ReviewError):
 
 
 class TooLarge(ReviewError):
+    """The file is bigger than ``max_file_mb``."""
+
     code = "too_large"
+
+
+class TooManyPages(ReviewError):
+    """The document has more pages than ``max_pages``."""
+
+    code = "too_many_pages"
+
+
+class NeedsOCR(ReviewError):
+    """Every page with content is a scanned image (or undecodable glyphs) and Tesseract is absent."""
+
+    code = "needs_ocr"
+
+
+class MemoryLimit(ReviewError):
+    """Parsing needed more memory than ``parse_memory_mb`` allows."""
+
+    code = "memory_limit"
+
+
+class Refused(ReviewError):
+    """The file was not opened at all, e.g. a manifest row pointing outside the manifest's folder."""
+
+    code = "refused"
 
 
 class ReviewTimeout(ReviewError):

@@ -3,6 +3,7 @@ comes from untrusted PDFs, and strict about undefined names, so a template typo 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -18,4 +19,16 @@ def html_templates() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["status_label"] = lambda status: status.replace("_", " ").capitalize()
+    environment.filters["page_ranges"] = page_ranges
     return environment
+
+
+def page_ranges(numbers: Iterable[int]) -> str:
+    """Page numbers as short ranges: [1, 2, 3, 5, 7, 8] -> "1-3, 5, 7-8", so a 400-page list stays short."""
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)

@@ -1,10 +1,13 @@
 """Reads a strategy PDF into clean pages: running headers, footers and page numbers removed,
-hyphenated line ends joined, two-column pages read column by column, headings found by font."""
+hyphenated line ends joined, two-column pages read column by column, headings found by font.
+No page is lost silently: pages pdfplumber cannot read are read by pypdfium2 or OCR, or listed as
+missing with the reason."""
 
 from __future__ import annotations
 
 import re
 import statistics
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,8 +18,21 @@ import numpy as np
 import pdfplumber
 import pypdfium2 as pdfium
 
-from pipeline.errors import CorruptPDF, EncryptedPDF, NoTextLayer, NotAPDF, TooLarge
-from pipeline.models import Document, Heading, Page, SourceInfo, document_id
+from pipeline.errors import (
+    CorruptPDF,
+    EncryptedPDF,
+    MemoryLimit,
+    NeedsOCR,
+    NoTextLayer,
+    NotAPDF,
+    ReviewTimeout,
+    TooLarge,
+    TooManyPages,
+)
+from pipeline.isolated import ChildCrashed, ChildTimeout, call_isolated
+from pipeline.models import Document, Extractor, Heading, MissingPage, Page, SourceInfo, document_id
+from pipeline.ocr import OCRFailed, ocr_page, tesseract_available
+from pipeline.page_text import has_scanned_image, is_garbled, pdfium_page_text, strip_glyph_codes
 from pipeline.settings import Settings, get_settings
 
 PDF_MAGIC = b"%PDF-"
@@ -53,28 +69,35 @@ def read_document(
     settings: Settings | None = None,
     source: SourceInfo | None = None,
     password: str | None = None,
+    deadline: float | None = None,
 ) -> Document:
-    """Read ``path`` into a Document, or raise a ReviewError naming the file and the reason."""
+    """Read ``path`` into a Document, or raise a ReviewError naming the file and the reason.
+
+    Every page pypdfium2 counts is accounted for: read by pdfplumber, by pypdfium2 where pdfplumber
+    fails, by OCR where the page is a scan, or listed in ``missing_pages`` with the reason. Parsing
+    runs in a child process killed at ``deadline`` (a ``time.monotonic()`` value; default: the
+    per-document time limit from now).
+    """
     settings = settings or get_settings()
     path = Path(path)
     data = _read_pdf_bytes(path, settings)
-    expected_pages = _count_pages(path, data, password)
-    if expected_pages > settings.max_pages:
-        raise TooLarge(path, f"{expected_pages} pages, more than the limit of {settings.max_pages}")
-    title, words = _extract_words(path, password)
-    if len(words) != expected_pages:
-        raise CorruptPDF(
-            path, f"pdfplumber read {len(words)} of {expected_pages} pages; refusing a partial read"
+    page_count = _count_pages(path, data, password)
+    if page_count > settings.max_pages:
+        raise TooManyPages(
+            path, f"{page_count} pages, more than the limit of {settings.max_pages} (setting WGLL_MAX_PAGES)"
         )
-    if not any(page.words for page in words):
-        raise NoTextLayer(path, f"none of its {expected_pages} pages has a text layer (scanned?)")
-    pages = _clean_pages(_lay_out(words))
+    if deadline is None:
+        deadline = time.monotonic() + settings.document_timeout_seconds
+    read = _read_pages_isolated(path, password, page_count, settings, deadline)
+    _refuse_unreadable(path, read, page_count)
     return Document(
         id=document_id(data),
         file=path.name,
-        title=title or _first_heading(pages) or path.stem,
-        page_count=expected_pages,
-        pages=pages,
+        title=read.title or _first_heading(read.pages) or path.stem,
+        page_count=page_count,
+        pages=read.pages,
+        missing_pages=read.missing,
+        notes=read.notes,
         source=source or SourceInfo(),
     )
 
@@ -86,7 +109,9 @@ def _read_pdf_bytes(path: Path, settings: Settings) -> bytes:
         raise NotAPDF(path, "not a regular file")
     size_mb = path.stat().st_size / 1_000_000
     if size_mb > settings.max_file_mb:
-        raise TooLarge(path, f"{size_mb:.1f} MB, more than the limit of {settings.max_file_mb} MB")
+        raise TooLarge(
+            path, f"{size_mb:.1f} MB, more than the limit of {settings.max_file_mb:g} MB (setting WGLL_MAX_FILE_MB)"
+        )
     data = path.read_bytes()
     if not data:
         raise NotAPDF(path, "empty file (0 bytes)")
@@ -101,14 +126,191 @@ def _count_pages(path: Path, data: bytes, password: str | None) -> int:
         pdf = pdfium.PdfDocument(data, password=password)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
+            supplied = "the password given is wrong" if password else "supply the password"
             raise EncryptedPDF(
-                path, "password-protected: supply the password with --password or in the manifest"
+                path, f"password-protected: {supplied} with --password or in the manifest's password column"
             ) from exc
         raise CorruptPDF(path, f"the file is damaged and cannot be opened ({exc})") from exc
     try:
         return len(pdf)
     finally:
         pdf.close()
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """What the parsing process sends back: small (page texts only), whatever the PDF's size."""
+
+    title: str | None
+    pages: list[Page]
+    missing: list[MissingPage]
+    notes: list[str]
+
+
+def _read_pages_isolated(path: Path, password: str | None, page_count: int, settings: Settings, deadline: float) -> PageRead:
+    """``extract_pages`` in a killable, memory-bounded process; when pdfplumber takes that process
+    down (a crash, memory), once more with pypdfium2 alone."""
+    arguments = {"path": path, "password": password, "page_count": page_count, "settings": settings}
+    try:
+        return _call_extract(path, arguments | {"with_pdfplumber": True}, settings, deadline)
+    except ChildCrashed as crash:
+        failure = crash
+    try:
+        read = _call_extract(path, arguments | {"with_pdfplumber": False}, settings, deadline)
+    except ChildCrashed as crash:
+        if crash.out_of_memory:
+            raise MemoryLimit(
+                path, f"reading it needs more than {settings.parse_memory_mb} MB of memory (setting WGLL_PARSE_MEMORY_MB)"
+            ) from crash
+        raise CorruptPDF(path, f"neither pdfplumber nor pypdfium2 could parse it ({crash})") from crash
+    note = f"pdfplumber could not parse the file ({failure}); every page was read with pypdfium2"
+    return PageRead(read.title, read.pages, read.missing, [note, *read.notes])
+
+
+def _call_extract(path: Path, arguments: dict[str, object], settings: Settings, deadline: float) -> PageRead:
+    try:
+        read: PageRead = call_isolated(
+            "pipeline.ingest:extract_pages", arguments,
+            timeout=deadline - time.monotonic(), memory_mb=settings.parse_memory_mb,
+        )
+    except ChildTimeout as exc:
+        raise ReviewTimeout(
+            path, f"reading the PDF took longer than the time limit of {settings.document_timeout_seconds:g} s "
+            "(setting WGLL_DOCUMENT_TIMEOUT_SECONDS)"
+        ) from exc
+    return read
+
+
+def _refuse_unreadable(path: Path, read: PageRead, page_count: int) -> None:
+    """A document with no readable text at all is an error, never a review full of gaps."""
+    if any(page.text.strip() for page in read.pages):
+        return
+    if any(missing.needs_ocr for missing in read.missing):
+        raise NeedsOCR(
+            path, f"{len(read.missing)} of {_pages(page_count)} are scanned images or undecodable text that "
+            "need OCR, but Tesseract is not installed (Debian package tesseract-ocr)"
+        )
+    if read.missing:
+        reasons = "; ".join(f"page {m.page}: {m.reason}" for m in read.missing[:3])
+        raise CorruptPDF(path, f"none of {_pages(page_count)} could be read ({reasons})")
+    ocr = " (not even by OCR)" if any(page.extractor == "ocr" for page in read.pages) else ""
+    raise NoTextLayer(path, f"no text found on {_pages(page_count)}{ocr}")
+
+
+def extract_pages(path: Path, password: str | None, page_count: int, settings: Settings, with_pdfplumber: bool) -> PageRead:
+    """Every page's text (runs in the parsing process): pdfplumber's layout-aware read where it
+    works, pypdfium2's plain text where it fails or garbles, OCR for scans."""
+    title, plumber_pages, notes = (
+        _pdfplumber_pages(path, password, page_count, settings) if with_pdfplumber else (None, {}, [])
+    )
+    pages: list[Page] = []
+    missing: list[MissingPage] = []
+    pdf = pdfium.PdfDocument(path, password=password)
+    try:
+        for number in range(1, page_count + 1):
+            outcome = _complete_page(pdf, number, plumber_pages.get(number), settings)
+            (pages if isinstance(outcome, Page) else missing).append(outcome)  # type: ignore[arg-type]
+    finally:
+        pdf.close()
+    return PageRead(title, pages, missing, notes)
+
+
+def _pdfplumber_pages(
+    path: Path, password: str | None, page_count: int, settings: Settings
+) -> tuple[str | None, dict[int, Page], list[str]]:
+    """Cleaned pages pdfplumber could read, by number. Pages it raises on, and pages whose text is
+    mostly glyph codes, are left out for pypdfium2; when it sees a different number of pages than
+    pypdfium2, none of its pages can be trusted to be the page they claim to be."""
+    read: list[PageWords] = []
+    skipped: list[int] = []
+    try:
+        with pdfplumber.open(path, password=password or "") as pdf:
+            title = str(pdf.metadata.get("Title") or "").strip() or None
+            if len(pdf.pages) != page_count:
+                note = (
+                    f"pdfplumber found {len(pdf.pages)} of the {page_count} pages, so every page was read "
+                    "with pypdfium2"
+                )
+                return title, {}, [note]
+            for page in pdf.pages:
+                words = _page_words(page, settings)
+                if words is None:
+                    skipped.append(page.page_number)
+                else:
+                    read.append(words)
+    except Exception as exc:  # pdfminer raises many unrelated types for damaged files
+        return None, {}, [f"pdfplumber could not open the file ({exc!r}); every page was read with pypdfium2"]
+    notes = [f"pdfplumber could not read page(s) {_page_list(skipped)}; pypdfium2 or OCR read them"] if skipped else []
+    cleaned = _clean_pages(_lay_out(read), [words.number for words in read])
+    return title, {page.number: page for page in cleaned}, notes
+
+
+def _page_words(page: Any, settings: Settings) -> PageWords | None:
+    """The page's words with fonts, without glyph codes; None where pdfplumber fails or the page is
+    mostly undecodable glyphs."""
+    try:
+        words = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
+        width = float(page.width)
+    except Exception:  # a damaged page: another extractor reads it
+        return None
+    finally:
+        page.close()
+    if is_garbled(" ".join(word["text"] for word in words), settings.max_garbled_share):
+        return None
+    kept = []
+    for word in words:
+        text = strip_glyph_codes(word["text"])
+        if text:
+            kept.append({**word, "text": text})
+    return PageWords(number=page.page_number, width=width, words=kept)
+
+
+def _complete_page(pdf: pdfium.PdfDocument, number: int, plumber_page: Page | None, settings: Settings) -> Page | MissingPage:
+    """pdfplumber's page where it found text; otherwise pypdfium2's text, or OCR for a scan; a page
+    with neither text nor a scanned image is blank, not missing."""
+    if plumber_page is not None and plumber_page.text.strip():
+        return plumber_page
+    try:
+        page = pdf[number - 1]
+    except pdfium.PdfiumError as exc:
+        return plumber_page or MissingPage(page=number, reason=f"neither pdfplumber nor pypdfium2 could open it ({exc})")
+    try:
+        text = pdfium_page_text(page)
+        garbled = is_garbled(text, settings.max_garbled_share)
+        if text and not garbled:
+            return plain_page(number, text, "pypdfium2")
+        if not garbled and not has_scanned_image(page):
+            return plumber_page or Page(number=number, text="", extractor="pypdfium2")
+        return _ocr_page(page, number, garbled, settings)
+    finally:
+        page.close()
+
+
+def _ocr_page(page: pdfium.PdfPage, number: int, garbled: bool, settings: Settings) -> Page | MissingPage:
+    what = "its text is undecodable glyph codes" if garbled else "a scanned image without a text layer"
+    if not tesseract_available(settings.tesseract_command):
+        return MissingPage(page=number, reason=f"{what}; it needs OCR, but Tesseract is not installed", needs_ocr=True)
+    try:
+        return plain_page(number, ocr_page(page, settings), "ocr")
+    except OCRFailed as exc:
+        return MissingPage(page=number, reason=f"{what}, and OCR failed: {exc}")
+
+
+def plain_page(number: int, text: str, extractor: Extractor) -> Page:
+    """A page from plain text (pypdfium2, OCR): blank lines part paragraphs, line ends are mended."""
+    paragraphs = [
+        _join_lines([" ".join(line.split()) for line in block.splitlines() if line.strip()])
+        for block in re.split(r"\n\s*\n", text)
+    ]
+    return Page(number=number, text="\n\n".join(p for p in paragraphs if p), extractor=extractor)
+
+
+def _pages(count: int) -> str:
+    return "its 1 page" if count == 1 else f"its {count} pages"
+
+
+def _page_list(numbers: Sequence[int]) -> str:
+    return ", ".join(str(n) for n in numbers)
 
 
 Word = dict[str, Any]
@@ -118,26 +320,9 @@ Word = dict[str, Any]
 class PageWords:
     """The words pdfplumber found on one page, with their font size and name."""
 
+    number: int
     width: float
     words: list[Word]
-
-
-def _extract_words(path: Path, password: str | None) -> tuple[str | None, list[PageWords]]:
-    """Words of every page, plus the title from the PDF's metadata."""
-    pages: list[PageWords] = []
-    try:
-        with pdfplumber.open(path, password=password or "") as pdf:
-            title = str(pdf.metadata.get("Title") or "").strip() or None
-            for page in pdf.pages:
-                try:
-                    words = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
-                    pages.append(PageWords(width=float(page.width), words=words))
-                finally:
-                    page.close()
-    except Exception as exc:  # pdfminer raises many unrelated types for damaged files
-        page_note = f" on page {len(pages) + 1}" if pages else ""
-        raise CorruptPDF(path, f"pdfplumber could not read the file{page_note} ({exc!r})") from exc
-    return title, pages
 
 
 def _group_rows(words: Iterable[Word]) -> list[list[Word]]:
@@ -257,7 +442,7 @@ def _rows_to_lines(words: Iterable[Word], column: int) -> list[Line]:
     ]
 
 
-def _clean_pages(raw_pages: list[list[Line]]) -> list[Page]:
+def _clean_pages(raw_pages: list[list[Line]], numbers: list[int]) -> list[Page]:
     body_size = _body_font_size(raw_pages)
     heading_sizes = sorted(
         {
@@ -270,7 +455,7 @@ def _clean_pages(raw_pages: list[list[Line]]) -> list[Page]:
     )
     return [
         _build_page(number, lines, body_size, heading_sizes)
-        for number, lines in enumerate(raw_pages, start=1)
+        for number, lines in zip(numbers, raw_pages)
     ]
 
 

@@ -7,22 +7,28 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from pipeline.models import SourceInfo
+from pipeline.models import SourceInfo, file_identity, path_identity
 
 MANIFEST_COLUMNS = {"file", "ics", "organisation_level", "year"}
 
 
 class BatchItem(BaseModel):
-    """One document of a batch and what its manifest says about it."""
+    """One document of a batch and what its manifest says about it; ``refusal`` says why the file
+    must not be opened at all (it is then listed as ``refused``, and the rest of the batch runs)."""
 
     path: Path
     source: SourceInfo = SourceInfo()
     password: str | None = None
+    refusal: str | None = None
+
+    def identity(self) -> str:
+        """The document id: the file's content hash, but never read from a refused path."""
+        return path_identity(self.path) if self.refusal else file_identity(self.path)
 
 
 def read_manifest(path: Path) -> list[BatchItem]:
     """Rows of a manifest CSV (file, ics, organisation_level, year[, password]); files are
-    resolved against the manifest's folder and may not point outside it."""
+    resolved against the manifest's folder, and a row pointing outside it is refused (never read)."""
     folder = path.parent.resolve()
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -31,9 +37,10 @@ def read_manifest(path: Path) -> list[BatchItem]:
             raise ValueError(f"{path}: manifest lacks the column(s) {', '.join(sorted(missing))}")
         items = []
         for line, row in enumerate(reader, start=2):
-            target = (folder / row["file"]).resolve()
+            target = (folder / (row["file"] or "")).resolve()
+            refusal = None
             if not target.is_relative_to(folder):
-                raise ValueError(f"{path}, line {line}: {row['file']!r} points outside {folder}")
+                refusal = f"{path.name}, line {line}: {row['file']!r} points outside the manifest's folder {folder}; not read"
             year = (row.get("year") or "").strip()
             items.append(
                 BatchItem(
@@ -44,6 +51,7 @@ def read_manifest(path: Path) -> list[BatchItem]:
                         year=int(year) if year.isdigit() else None,
                     ),
                     password=row.get("password") or None,
+                    refusal=refusal,
                 )
             )
     return items

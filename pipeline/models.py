@@ -10,8 +10,14 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Status = Literal["evidenced", "weak", "no_evidence"]
-ErrorCode = Literal["encrypted", "corrupt", "no_text", "not_pdf", "too_large", "timeout"]
+# ``unreadable``: too much of the document could not be read to call the measure silent.
+Status = Literal["evidenced", "weak", "no_evidence", "unreadable"]
+ErrorCode = Literal[
+    "encrypted", "corrupt", "no_text", "not_pdf", "too_large", "timeout",
+    "too_many_pages", "needs_ocr", "memory_limit", "refused",
+]
+Extractor = Literal["pdfplumber", "pypdfium2", "ocr"]
+WarningCode = Literal["pages_missing", "extraction"]
 
 
 def document_id(data: bytes) -> str:
@@ -20,12 +26,19 @@ def document_id(data: bytes) -> str:
 
 
 def file_identity(path: Path) -> str:
-    """The content hash where the bytes can be read; otherwise a hash of the path, so that even
-    a missing file or a folder gets a stable identity and output name."""
+    """The content hash of a regular file; otherwise a hash of the path, so that even a missing
+    file, a folder or a pipe gets a stable identity and output name (and is never read)."""
     try:
-        return document_id(path.read_bytes())
+        if path.is_file():
+            return document_id(path.read_bytes())
     except OSError:
-        return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
+        pass
+    return path_identity(path)
+
+
+def path_identity(path: Path) -> str:
+    """A stable identity for a file that is not read: the hash of its absolute path."""
+    return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
 
 
 VERSION_FIELDS = ("pipeline_version", "taxonomy_version", "embedding_model", "tagger_hash", "settings_digest")
@@ -58,11 +71,13 @@ class Heading(Record):
 
 
 class Page(Record):
-    """The cleaned text of one page: paragraphs separated by blank lines, headers/footers removed."""
+    """The cleaned text of one page: paragraphs separated by blank lines, headers/footers removed;
+    ``extractor`` says what read it (pdfplumber, pypdfium2 where pdfplumber failed, or OCR)."""
 
     number: int = Field(ge=1)
     text: str
     headings: list[Heading] = []
+    extractor: Extractor = "pdfplumber"
 
     @model_validator(mode="after")
     def _headings_inside_text(self) -> Page:
@@ -70,6 +85,22 @@ class Page(Record):
             if heading.end_char > len(self.text):
                 raise ValueError(f"heading {heading.text!r} lies outside page {self.number}")
         return self
+
+
+class MissingPage(Record):
+    """A page with content that no extractor could read, and why."""
+
+    page: int = Field(ge=1)
+    reason: str
+    needs_ocr: bool = False  # a scan (or undecodable text) that OCR would read, were Tesseract installed
+
+
+def pages_by_extractor(pages: list[Page]) -> dict[str, list[int]]:
+    """Page numbers grouped by the extractor that read them, in a stable order."""
+    grouped: dict[str, list[int]] = {}
+    for page in pages:
+        grouped.setdefault(page.extractor, []).append(page.number)
+    return grouped
 
 
 class SourceInfo(Record):
@@ -91,8 +122,23 @@ class Document(Record):
     page_count: int = Field(ge=0)
     pages: list[Page]
     source: SourceInfo = SourceInfo()
+    missing_pages: list[MissingPage] = []
+    notes: list[str] = []  # how the text was obtained when that differs from a plain read
 
     PAGE_SEPARATOR: ClassVar[str] = "\n\n"
+
+    @model_validator(mode="after")
+    def _every_page_accounted_for(self) -> Document:
+        numbers = sorted([p.number for p in self.pages] + [m.page for m in self.missing_pages])
+        if numbers != list(range(1, len(numbers) + 1)) or len(numbers) != self.page_count:
+            raise ValueError(f"{self.file}: pages read and missing do not add up to {self.page_count}")
+        return self
+
+    @property
+    def unread_share(self) -> float:
+        """Share of the pages with content that could not be read."""
+        with_content = len(self.missing_pages) + sum(1 for page in self.pages if page.text.strip())
+        return len(self.missing_pages) / with_content if with_content else 0.0
 
     @cached_property
     def text(self) -> str:
@@ -183,7 +229,17 @@ class MeasureCoverage(Record):
     evidence: list[Evidence]
 
 
+class ReviewWarning(Record):
+    """Something a reviewer must know about a review that did complete (pages left unread)."""
+
+    code: WarningCode
+    message: str
+
+
 class DocumentSummary(Record):
+    """The ``document`` part of the JSON: who wrote it, its pages, and how they were read
+    (``extractors``: page numbers per extractor; ``missing_pages``; ``warnings``)."""
+
     id: str
     file: str
     ics: str | None
@@ -191,11 +247,15 @@ class DocumentSummary(Record):
     pages: int | None
     organisation_level: str | None = None
     year: int | None = None
+    extractors: dict[str, list[int]] = {}
+    missing_pages: list[MissingPage] = []
+    warnings: list[ReviewWarning] = []
 
 
 class ReviewErrorRecord(Record):
     code: ErrorCode
     message: str
+
 
 
 class DocumentReview(Record):

@@ -171,6 +171,7 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
         document=review.document,
         measures=measures,
         silent_measures=[m for m in measures if m.coverage.status in SILENT],
+        unreadable_measures=[m for m in measures if m.coverage.status == "unreadable"],
         silent_groups=silent_groups(measures, level),
         level=level,
         level_names=LEVEL_NAMES,

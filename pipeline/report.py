@@ -7,19 +7,23 @@ import json
 from pathlib import Path
 
 from pipeline.errors import ReviewError
-from pipeline.html import html_templates
+from pipeline.html import html_templates, page_ranges
 from pipeline.models import (
     Document,
     DocumentReview,
     DocumentSummary,
     MeasureCoverage,
     ReviewErrorRecord,
+    ReviewWarning,
     SourceInfo,
-    file_identity,
+    pages_by_extractor,
 )
+from pipeline.settings import Settings, get_settings
 
 
-def build_review(document: Document, measures: list[MeasureCoverage], model: dict[str, object]) -> DocumentReview:
+def build_review(
+    document: Document, measures: list[MeasureCoverage], model: dict[str, object], settings: Settings | None = None
+) -> DocumentReview:
     return DocumentReview(
         document=DocumentSummary(
             id=document.id,
@@ -29,17 +33,52 @@ def build_review(document: Document, measures: list[MeasureCoverage], model: dic
             pages=document.page_count,
             organisation_level=document.source.organisation_level,
             year=document.source.year,
+            extractors=pages_by_extractor(document.pages),
+            missing_pages=document.missing_pages,
+            warnings=reading_warnings(document, settings or get_settings()),
         ),
         model=model,
         measures=measures,
     )
 
 
-def failed_review(path: Path, error: ReviewError, model: dict[str, object], source: SourceInfo) -> DocumentReview:
+def reading_warnings(document: Document, settings: Settings) -> list[ReviewWarning]:
+    """What a reviewer must know about how the text was read: pages missing (and what that does to
+    the verdicts), and extractors that stood in for pdfplumber."""
+    warnings = [ReviewWarning(code="extraction", message=f"{document.file}: {note}") for note in document.notes]
+    missing = document.missing_pages
+    if missing:
+        by_reason: dict[str, list[int]] = {}
+        for page in missing:
+            by_reason.setdefault(page.reason, []).append(page.page)
+        reasons = "; ".join(f"{_pages_phrase(pages)}: {reason}" for reason, pages in by_reason.items())
+        read = document.page_count - len(missing)
+        which = "page" if len(missing) == 1 else "pages"
+        numbers = page_ranges(page.page for page in missing)
+        message = (
+            f"{document.file}: {which} {numbers} of {document.page_count} could not be read ({reasons}); "
+            f"results cover the other {read}"
+        )
+        if document.unread_share > settings.max_unread_page_share:
+            message += (
+                f". That is {document.unread_share:.0%} of the pages with content, so measures without "
+                "evidence are marked unreadable, not missing"
+            )
+        warnings.append(ReviewWarning(code="pages_missing", message=message))
+    return warnings
+
+
+def _pages_phrase(pages: list[int]) -> str:
+    return f"page {pages[0]}" if len(pages) == 1 else f"pages {page_ranges(pages)}"
+
+
+def failed_review(
+    document_id: str, path: Path, error: ReviewError, model: dict[str, object], source: SourceInfo
+) -> DocumentReview:
     """The record of a document that could not be read: no measures, one error entry."""
     return DocumentReview(
         document=DocumentSummary(
-            id=file_identity(path), file=path.name, ics=source.ics, title=None, pages=None,
+            id=document_id, file=path.name, ics=source.ics, title=None, pages=None,
             organisation_level=source.organisation_level, year=source.year,
         ),
         model=model,
@@ -54,12 +93,18 @@ def outcome(review: DocumentReview) -> str:
         return f"{review.errors[0].code}: {review.errors[0].message}"
     gaps = [m.id for m in review.measures if m.status == "no_evidence"]
     weak = [m.id for m in review.measures if m.status == "weak"]
-    return f"no evidence: {', '.join(gaps) or 'none'}; weak: {', '.join(weak) or 'none'}"
+    unreadable = [m.id for m in review.measures if m.status == "unreadable"]
+    line = f"no evidence: {', '.join(gaps) or 'none'}; weak: {', '.join(weak) or 'none'}"
+    if unreadable:
+        line += f"; unreadable: {', '.join(unreadable)}"
+    missing = review.document.missing_pages
+    return line + (f" ({len(missing)} of {review.document.pages} pages not read)" if missing else "")
 
 
 def render_html(review: DocumentReview) -> str:
     gaps = [m for m in review.measures if m.status == "no_evidence"]
-    return html_templates().get_template("review.html").render(review=review, gaps=gaps)
+    unreadable = [m for m in review.measures if m.status == "unreadable"]
+    return html_templates().get_template("review.html").render(review=review, gaps=gaps, unreadable=unreadable)
 
 
 def review_json(review: DocumentReview) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import time
 from functools import lru_cache
 from pathlib import Path
 from threading import Lock
@@ -13,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.classify import tag_passages
-from pipeline.coverage import assess_coverage
+from pipeline.coverage import assess_coverage, withhold_silence
 from pipeline.embed import embed_passages
-from pipeline.errors import ReviewError
+from pipeline.errors import NoTextLayer, Refused, ReviewError
 from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage
 from pipeline.ingest import read_document
 from pipeline.labels import labels_digest, read_labelled
@@ -98,6 +99,7 @@ SETTINGS_OUTSIDE_RESULTS = {
     "dask_address",
     "document_timeout_seconds",
     "reviewed_weight",  # shapes training, not reviews
+    "write_packs",
 }
 
 
@@ -116,20 +118,30 @@ def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
 
 def review_item(item: BatchItem, components: Components, settings: Settings) -> ReviewResult:
     """ingest -> segment -> embed -> tag -> coverage for one file; unreadable files become a
-    review with an error entry instead of an exception."""
+    review with an error entry instead of an exception. Reading stops at the per-document time
+    limit."""
+    deadline = time.monotonic() + settings.document_timeout_seconds
     model = model_summary(components.card, settings)
     try:
-        document = read_document(item.path, settings, source=item.source, password=item.password)
+        if item.refusal:
+            raise Refused(item.path, item.refusal)
+        document = read_document(item.path, settings, source=item.source, password=item.password, deadline=deadline)
+        passages = split_passages(document, settings, listing_names=[m.name for m in components.taxonomy.measures])
+        if not passages:
+            raise NoTextLayer(
+                item.path, f"too little text to review: no passage of {settings.passage_min_words} words or more "
+                f"in {document.page_count} page{'s' if document.page_count != 1 else ''}"
+            )
     except ReviewError as error:
-        return ReviewResult(review=failed_review(item.path, error, model, item.source))
-    passages = split_passages(document, settings, listing_names=[m.name for m in components.taxonomy.measures])
+        return failed_result(item, error, model)
     embeddings = embed_passages(passages, settings)
     tags = tag_passages(passages, embeddings, components.tagger)
     measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
     measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
-    return ReviewResult(review=build_review(document, measures, model), passages=passages, tags=tags)
+    measures = withhold_silence(measures, document, settings)
+    return ReviewResult(review=build_review(document, measures, model, settings), passages=passages, tags=tags)
 
 
 def failed_result(item: BatchItem, error: ReviewError, model: dict[str, object]) -> ReviewResult:
-    """The result for a file whose review failed outside ingest (a time limit, a crash)."""
-    return ReviewResult(review=failed_review(item.path, error, model, item.source))
+    """The result for a file that could not be reviewed (unreadable, refused, over a limit, crashed)."""
+    return ReviewResult(review=failed_review(item.identity(), item.path, error, model, item.source))

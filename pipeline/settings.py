@@ -54,12 +54,35 @@ class Settings(BaseSettings):
     dask_address: str | None = Field(
         None, description="Scheduler of a running Dask cluster, e.g. tcp://10.0.0.5:8786; implies task_runner=dask."
     )
+    write_packs: bool = Field(
+        True, description="Write each document's pre-briefing pack (HTML and PDF) in a batch; rendering "
+        "the PDF takes seconds per document, which large audits can skip.",
+    )
     document_timeout_seconds: float = Field(
         900.0, gt=0, description="A document still under review after this long fails with timeout."
     )
 
     max_file_mb: float = Field(200.0, gt=0, description="Larger files are refused (too_large).")
-    max_pages: int = Field(1000, ge=1, description="Documents with more pages are refused.")
+    max_pages: int = Field(1000, ge=1, description="Documents with more pages are refused (too_many_pages).")
+    parse_memory_mb: int = Field(
+        2048, ge=256, description="Address-space limit of the process that parses a PDF; a file "
+        "needing more is read by pypdfium2 alone, or refused (memory_limit).",
+    )
+    tesseract_command: str = Field(
+        "tesseract", description="Tesseract executable for scanned pages; when it is absent such "
+        "pages are listed as needing OCR.",
+    )
+    ocr_language: str = Field("eng", description="Tesseract language data used for OCR.")
+    ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution at which pages are rendered for OCR.")
+    ocr_page_timeout_seconds: float = Field(120.0, gt=0, description="OCR of one page may take this long.")
+    max_garbled_share: float = Field(
+        0.1, ge=0, le=1, description="A page whose text is more than this share of undecodable "
+        "glyphs ((cid:NN) codes, private-use characters) is not trusted and read another way.",
+    )
+    max_unread_page_share: float = Field(
+        0.1, ge=0, le=1, description="When more than this share of the pages with content could not "
+        "be read, measures without evidence are 'unreadable', not 'no_evidence'.",
+    )
 
     passage_max_words: int = Field(110, ge=20, description="Keeps passages well under 256 tokens.")
     passage_min_words: int = Field(8, ge=1, description="Shorter passages are dropped as noise.")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.manifest import BatchItem
-from pipeline.models import DocumentReview, file_identity, versions_key
+from pipeline.models import DocumentReview, versions_key
 from pipeline.pack import pack_paths
 from pipeline.report import outputs_current
 from pipeline.review import load_card, model_summary
@@ -30,8 +30,8 @@ def split_current(
     to_do: list[BatchItem] = []
     try:
         for item in items:
-            stored = find_review(engine, file_identity(item.path), key)
-            if stored is not None and _current(stored, item, out_dir):
+            stored = find_review(engine, item.identity(), key)
+            if stored is not None and _current(stored, item, out_dir, settings.write_packs):
                 done.append(stored)
             else:
                 to_do.append(item)
@@ -40,7 +40,7 @@ def split_current(
     return done, to_do
 
 
-def _current(stored: DocumentReview, item: BatchItem, out_dir: Path) -> bool:
+def _current(stored: DocumentReview, item: BatchItem, out_dir: Path, with_packs: bool) -> bool:
     if stored.errors:
         return False
     document = stored.document
@@ -50,4 +50,5 @@ def _current(stored: DocumentReview, item: BatchItem, out_dir: Path) -> bool:
         item.source.organisation_level,
         item.source.year,
     )
-    return same_entry and outputs_current(stored, out_dir, *pack_paths(stored, out_dir))
+    packs = pack_paths(stored, out_dir) if with_packs else ()
+    return same_entry and outputs_current(stored, out_dir, *packs)

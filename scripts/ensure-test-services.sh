@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Makes sure the system tools the tests use are present: PostgreSQL 15 (results store tests),
-# Chromium (reviewer page screenshots), poppler-utils (pdftoppm). Idempotent, and never fails the
-# build: when it cannot install, it says so, and the tests needing a missing tool skip themselves.
+# Chromium (reviewer page screenshots), poppler-utils (pdftoppm), Tesseract with its English data
+# (OCR of scanned pages). Given package names as arguments, it ensures only those. Idempotent, and
+# never fails the build: when it cannot install, it says so, and what needs a missing tool skips or
+# says what it could not do.
 set -u
 
-PACKAGES=(postgresql chromium poppler-utils)
+PACKAGES=(postgresql chromium poppler-utils tesseract-ocr tesseract-ocr-eng)
+if [ "$#" -gt 0 ]; then
+    PACKAGES=("$@")
+fi
 
 note() { echo "ensure-test-services: $*"; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

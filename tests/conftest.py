@@ -49,6 +49,16 @@ def _write_simple_pdf(path: Path, lines: list[str], encrypt: str | None = None) 
     return path
 
 
+def write_blank_pdf(path: Path) -> Path:
+    """A valid PDF of one page with nothing on it."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument.new()
+    document.new_page(595, 842)
+    document.save(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def bad_pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One file per error code of the contract that can be made on the spot."""

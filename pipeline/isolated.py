@@ -1,0 +1,114 @@
+"""Runs one function in a separate Python process that can be killed: PDF parsers can loop for
+minutes or eat all memory on a hostile file, and a thread cannot be stopped.
+
+A plain ``subprocess`` (``python -m pipeline.isolated``), not ``multiprocessing``: it works inside
+daemonic worker processes (Dask) as well as threads. The child limits its own address space before
+doing anything, runs in its own process group (so programs it starts, such as Tesseract, die with
+it), and exchanges pickles through files: arguments in, result or exception out.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# One thread per native library: the child shares 2 cores with the batch around it.
+CHILD_ENVIRONMENT = {"OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+class ChildTimeout(TimeoutError):
+    """The child was still running at its time limit and was killed."""
+
+
+class ChildCrashed(RuntimeError):
+    """The child died without a result (killed by a signal, crashed in native code, out of memory)."""
+
+    def __init__(self, reason: str, out_of_memory: bool) -> None:
+        self.out_of_memory = out_of_memory
+        super().__init__(reason)
+
+
+def call_isolated(target: str, kwargs: dict[str, Any], *, timeout: float, memory_mb: int) -> Any:
+    """``module:function(**kwargs)`` evaluated in a child process limited to ``memory_mb`` of
+    address space and killed after ``timeout`` seconds. Returns its result or re-raises its
+    exception; raises ChildTimeout or ChildCrashed when it gives neither."""
+    with tempfile.TemporaryDirectory(prefix="wgll-isolated-") as folder:
+        request, response = Path(folder) / "request.pickle", Path(folder) / "response.pickle"
+        request.write_bytes(pickle.dumps((target, kwargs, memory_mb)))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.isolated", str(request), str(response)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            env={**os.environ, **CHILD_ENVIRONMENT},
+        )
+        try:
+            _, stderr = process.communicate(timeout=max(timeout, 0.0))
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            raise ChildTimeout(f"still running after {timeout:.0f} s") from None
+        except BaseException:
+            _kill_group(process)
+            raise
+        _kill_group(process)  # anything it started and left behind
+        if not response.is_file():
+            raise _crash(process.returncode, stderr.decode(errors="replace"), memory_mb)
+        status, value = pickle.loads(response.read_bytes())
+    if status == "error":
+        raise value
+    return value
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _crash(returncode: int, stderr: str, memory_mb: int) -> ChildCrashed:
+    lines = stderr.strip().splitlines()
+    out_of_memory = "MemoryError" in stderr or returncode == -signal.SIGKILL
+    if returncode < 0:
+        how = f"killed by signal {signal.Signals(-returncode).name}"
+    else:
+        how = f"exit status {returncode}"
+    detail = f": {lines[-1]}" if lines else ""
+    limit = f" (memory limit {memory_mb} MB)" if out_of_memory else ""
+    return ChildCrashed(f"the parsing process died, {how}{limit}{detail}", out_of_memory)
+
+
+def _serve(request: Path, response: Path) -> None:
+    """The child's side: limit memory, run the function, write ("ok", result) or ("error", exc)."""
+    target, kwargs, memory_mb = pickle.loads(request.read_bytes())
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    module_name, function_name = target.split(":")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+        outcome: tuple[str, Any] = ("ok", function(**kwargs))
+    except MemoryError:
+        raise  # no memory left to pickle anything: the parent reports the crash
+    except Exception as exc:  # handed back to the caller, which decides what it means
+        outcome = ("error", exc)
+    try:
+        payload = pickle.dumps(outcome)
+    except Exception:  # some parser exceptions cannot be pickled; their text can
+        payload = pickle.dumps(("error", RuntimeError(repr(outcome[1]))))
+    partial = response.with_suffix(".partial")
+    partial.write_bytes(payload)
+    partial.rename(response)  # the parent sees a whole response or none
+
+
+if __name__ == "__main__":
+    _serve(Path(sys.argv[1]), Path(sys.argv[2]))
