@@ -12,12 +12,12 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.progress import document_finished
-from flows.tasks import run_pack, run_review, run_save, run_write
+from flows.tasks import run_review, run_save, run_write
 from pipeline.errors import as_review_error
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview
-from pipeline.pack import pack_paths
-from pipeline.report import outcome, outputs_current
+from pipeline.outputs import review_files_current
+from pipeline.report import outcome
 from pipeline.review import ReviewResult, failed_result, load_card, model_summary
 from pipeline.settings import Settings, get_settings
 from pipeline.store import finish_run, open_store, start_run
@@ -36,18 +36,18 @@ def review_batch(
     items: list[BatchItem], out_dir: Path, settings: Settings | None = None, refresh: bool = False
 ) -> list[DocumentReview]:
     """Review every item on the flow's task runner (two threads unless given another with
-    ``review_batch.with_options(task_runner=task_runner_for(settings))``, as the command line does);
-    each result is written to ``out_dir`` (JSON,
-    reviewer page, pre-briefing pack unless ``settings.write_packs`` is off) and to the store as soon
-    as it is ready. Returns the reviews
-    in the order of ``items``. Unchanged documents come from the task cache unless ``refresh``."""
+    ``review_batch.with_options(task_runner=task_runner_for(settings))``, as the command line does).
+    The task that reviews a document also writes its files to ``out_dir`` (JSON, reviewer page and,
+    unless ``settings.write_packs`` is off, the pre-briefing pack); the flow stores each result as
+    soon as it is ready and writes only files a cached result lacks. Returns the reviews in the
+    order of ``items``. Unchanged documents come from the task cache unless ``refresh``."""
     settings = settings or get_settings()
     model = model_summary(load_card(settings), settings)
     taxonomy = load_taxonomy(settings.taxonomy_path)
     engine = open_store(settings.database_url, out_dir)
     run_id = start_run(engine, model, out_dir)
     reviewing = run_review.with_options(timeout_seconds=settings.document_timeout_seconds, refresh_cache=refresh or None)
-    futures = reviewing.map(items, unmapped(settings))
+    futures = reviewing.map(items, unmapped(settings), unmapped(out_dir))
     position = {future: index for index, future in enumerate(futures)}
     reviews: dict[int, DocumentReview] = {}
     for done, future in enumerate(as_completed(futures), start=1):
@@ -55,12 +55,9 @@ def review_batch(
         result = future.result(raise_on_failure=False)
         if not isinstance(result, ReviewResult):
             result = failed_result(item, as_review_error(item.path, result), model)
-        packs = pack_paths(result.review, out_dir) if settings.write_packs else ()
-        if not outputs_current(result.review, out_dir, *packs):
-            if settings.write_packs:
-                run_pack(result.review, taxonomy, out_dir)
-            run_write(result.review, out_dir)
         run_save(engine, run_id, result)
+        if not review_files_current(result.review, out_dir, settings.write_packs):
+            run_write(result.review, taxonomy, out_dir, settings.write_packs)
         reviews[position[future]] = result.review
         get_run_logger().info("%d/%d %s: %s", done, len(items), item.path.name, outcome(result.review))
         document_finished(done, len(items), result.review)

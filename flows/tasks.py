@@ -10,6 +10,7 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 from sqlalchemy import Engine
 
 from pipeline.classify import Tagger
@@ -17,8 +18,7 @@ from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
 from pipeline.models import DocumentReview, versions_key
-from pipeline.pack import write_pack
-from pipeline.report import write_outputs
+from pipeline.outputs import write_review_files
 from pipeline.review import ReviewResult, load_card, load_components, model_summary, review_item
 from pipeline.settings import Settings
 from pipeline.store import save_review
@@ -44,25 +44,40 @@ def review_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     return f"review-{item.identity()}-{versions_key(model)}-{entry}-{result_shape()}"
 
 
+def retry_unless_timed_out(task: Any, task_run: Any, state: State[Any]) -> bool:
+    """Retry transient failures, not a document over its time limit: it would be over it again,
+    and each attempt would cost the whole limit."""
+    try:
+        state.result()
+    except TimeoutError:
+        return False
+    except Exception:
+        return True
+    return True
+
+
 @task(
     task_run_name="review-{item.path.name}",
     cache_key_fn=review_cache_key,
     persist_result=True,
     retries=2,
     retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_unless_timed_out,
 )
-def run_review(item: BatchItem, settings: Settings) -> ReviewResult:
-    return review_item(item, load_components(settings), settings)
+def run_review(item: BatchItem, settings: Settings, out_dir: Path) -> ReviewResult:
+    """Review one document and write its files where it ran: the pack is, after reading and
+    embedding, the largest cost of a review, and belongs on the worker, not in the flow's process
+    (``out_dir`` is on storage the workers share, docs/scale-out.md). A cached result writes
+    nothing; the flow writes what is missing."""
+    components = load_components(settings)
+    result = review_item(item, components, settings)
+    write_review_files(result.review, components.taxonomy, out_dir, settings.write_packs)
+    return result
 
 
 @task(task_run_name="write-{review.document.file}", cache_policy=NO_CACHE)
-def run_write(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
-    return write_outputs(review, out_dir)
-
-
-@task(task_run_name="pack-{review.document.file}", cache_policy=NO_CACHE)
-def run_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path) -> tuple[Path, Path]:
-    return write_pack(review, taxonomy, out_dir)
+def run_write(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pack: bool) -> bool:
+    return write_review_files(review, taxonomy, out_dir, with_pack)
 
 
 @task(cache_policy=NO_CACHE)

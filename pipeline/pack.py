@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from threading import Lock
 from typing import Literal, NoReturn
 
 
@@ -41,6 +42,9 @@ EXTRA_MODEL_LABELS: dict[str, str] = {
     "labels_hash": "Labelled passages quoted as reasons (SHA-256, first 16)",
 }
 MAX_QUESTIONS = 3
+# WeasyPrint lays text out through Pango and fontconfig, which have crashed when called from
+# several threads of one process at once; reviews on the thread runner render one pack at a time.
+_RENDERING = Lock()
 
 
 @dataclass(frozen=True)
@@ -200,5 +204,6 @@ def write_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path,
     html = render_pack_html(review, taxonomy, generated or date.today())
     html_path, pdf_path = pack_paths(review, out_dir)
     html_path.write_text(html, encoding="utf-8")
-    HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_path)
+    with _RENDERING:
+        HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_path)
     return html_path, pdf_path

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         "the PDF takes seconds per document, which large audits can skip.",
     )
     document_timeout_seconds: float = Field(
-        900.0, gt=0, description="A document still under review after this long fails with timeout."
+        900.0, gt=0, description="A document still under review (its pack included) after this long fails with timeout."
     )
 
     max_file_mb: float = Field(200.0, gt=0, description="Larger files are refused (too_large).")

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview, versions_key
-from pipeline.pack import pack_paths
-from pipeline.report import outputs_current
+from pipeline.outputs import review_files_current
 from pipeline.review import load_card, model_summary
 from pipeline.settings import Settings
 from pipeline.store import SQLITE_FILE, find_review, open_store
@@ -50,5 +49,4 @@ def _current(stored: DocumentReview, item: BatchItem, out_dir: Path, with_packs:
         item.source.organisation_level,
         item.source.year,
     )
-    packs = pack_paths(stored, out_dir) if with_packs else ()
-    return same_entry and outputs_current(stored, out_dir, *packs)
+    return same_entry and review_files_current(stored, out_dir, with_packs)

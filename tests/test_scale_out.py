@@ -183,6 +183,7 @@ def test_a_batch_spreads_over_dask_workers_and_matches_a_local_run(
     _wgll(["review", str(folder), "--out", str(tmp_path / "local"), "--task-runner", "threads"], local_env)
     assert _verdicts(tmp_path / "cluster") == _verdicts(tmp_path / "local")
     assert len(_verdicts(tmp_path / "cluster")) == 6
+    assert len(list((tmp_path / "cluster").glob("*-pack.pdf"))) == 6, "workers render the packs"
 
     runs = _post(f"{cluster.prefect_api}/flow_runs/filter", {})
     assert [run["state_type"] for run in runs] == ["COMPLETED"], "the batch is recorded on the Prefect server"

@@ -48,6 +48,16 @@ def test_second_run_of_unchanged_documents_recomputes_nothing(tmp_path: Path, ba
     engine = open_store(None, out)
     assert len(latest_reviews(engine)) == 2
 
+    # The reviewing task wrote the files; a cached review sent to a new folder still gets them all.
+    elsewhere = tmp_path / "elsewhere"
+    third = review_batch(items, elsewhere, return_state=True)
+    assert _review_task_states(third.state_details.flow_run_id) == ["Cached", "Cached"]
+    for folder in (out, elsewhere):
+        reviewed = next(r for r in first.result() if not r.errors).document.id
+        assert {path.name for path in folder.glob(f"{reviewed}*")} == {
+            f"{reviewed}.json", f"{reviewed}.html", f"{reviewed}-pack.html", f"{reviewed}-pack.pdf"
+        }
+
 
 def test_progress_is_reported_for_every_document(tmp_path: Path, bad_pdfs: dict[str, Path]) -> None:
     seen: list[tuple[int, int, str]] = []

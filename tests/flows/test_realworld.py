@@ -2,11 +2,13 @@
 multi-column, forms, non-ASCII, up to 400 pages) in one batch: every file gets a review or a clear
 error, no page is lost silently, scans are read by OCR, known passwords open their files.
 
-Selected with ``-m realworld``; skipped, saying so, where the corpus folder is absent."""
+Selected with ``-m realworld``; the corpus is looked for in ``$WGLL_REALWORLD_PDFS``, else next to the
+checkout; skipped, saying so, where it is absent."""
 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -21,7 +23,7 @@ from pipeline.models import DocumentReview
 from pipeline.settings import Settings
 from tests.conftest import ROOT
 
-CORPUS = ROOT.parent / "shared" / "corpora" / "realworld-pdfs"
+CORPUS = Path(os.environ.get("WGLL_REALWORLD_PDFS", ROOT.parent / "shared" / "corpora" / "realworld-pdfs"))
 # pdfplumber returns fewer pages than the file has for these (0 of 3, 0 of 20, 41 of 90, 0 of 1, 0 of 1).
 SILENT_LOSS = ["033689.pdf", "268346.pdf", "392154.pdf", "corruptiononebytemissing.pdf", "issue-297-example.pdf"]
 # A scan that carries its own OCR text layer: the text the pipeline's OCR must find again.
@@ -30,7 +32,7 @@ UNEXPECTED = "failed unexpectedly"  # as_review_error's wording for an exception
 
 pytestmark = [
     pytest.mark.realworld,
-    pytest.mark.skipif(not (CORPUS / "MANIFEST.csv").is_file(), reason=f"real-world corpus not found at {CORPUS}"),
+    pytest.mark.skipif(not (CORPUS / "MANIFEST.csv").is_file(), reason=f"real-world corpus not found at {CORPUS} (set WGLL_REALWORLD_PDFS)"),
 ]
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="Tesseract is not installed (make services installs tesseract-ocr)"

@@ -27,7 +27,7 @@ def test_train_flow_saves_tagger_card_and_metrics_artifact(tmp_path: Path) -> No
     small.write_text("\n".join(lines[::8]) + "\n")
     output = tmp_path / "tagger.joblib"
 
-    result = train_tagger(small, output, settings)
+    result = train_tagger(small, output, settings, folds=2)
     card = result.card
 
     assert result.saved and card.before is None  # nothing was at output: nothing to compare with
@@ -70,7 +70,7 @@ def test_a_model_whose_macro_f1_drops_replaces_the_previous_one_only_when_forced
     shutil.copy(settings.tagger_path, output)
     shutil.copy(card_path(settings.tagger_path), card_path(output))
     previous = output.read_bytes(), card_path(output).read_bytes()
-    command = ["train", "--labels", str(labels), "--output", str(output), "--folds", "3"]
+    command = ["train", "--labels", str(labels), "--output", str(output), "--folds", "2"]
 
     refused = CliRunner().invoke(app, command, catch_exceptions=False)
 
@@ -83,5 +83,5 @@ def test_a_model_whose_macro_f1_drops_replaces_the_previous_one_only_when_forced
     assert forced.exit_code == 0, forced.output
     tagger, card = load_tagger(output, load_taxonomy(settings.taxonomy_path), settings)
     assert card.before is not None and card.before.n_training_passages == len(lines[::8])
-    assert card.before.cv_metrics["macro_f1"] > card.cv_metrics["macro_f1"] and card.cv_folds == 3
+    assert card.before.cv_metrics["macro_f1"] > card.cv_metrics["macro_f1"] and card.cv_folds == 2
     assert len(card.reviewed_ids) == 60

@@ -1,0 +1,30 @@
+"""Every file of one review in the output folder: JSON, reviewer page and, when asked for, the
+pre-briefing pack. Written once: an output folder that already holds exactly this review is left
+alone, so unchanged re-runs render nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.models import DocumentReview
+from pipeline.pack import pack_paths, write_pack
+from pipeline.report import outputs_current, write_outputs
+from pipeline.taxonomy import Taxonomy
+
+
+def review_files_current(review: DocumentReview, out_dir: Path, with_pack: bool) -> bool:
+    """True when ``out_dir`` holds this review's JSON, page and (``with_pack``) pack."""
+    packs = pack_paths(review, out_dir) if with_pack else ()
+    return outputs_current(review, out_dir, *packs)
+
+
+def write_review_files(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pack: bool) -> bool:
+    """Write the files of one review unless they are current; True when anything was written.
+    The pack comes first and the JSON last, because a JSON equal to the review is what marks the
+    set complete: a process killed half-way leaves a set that the next run redoes."""
+    if review_files_current(review, out_dir, with_pack):
+        return False
+    if with_pack:
+        write_pack(review, taxonomy, out_dir)
+    write_outputs(review, out_dir)
+    return True
