@@ -37,6 +37,7 @@ def tree_rss(process: psutil.Process) -> int:
 
 def run_review(corpus: Path, scratch: Path, workers: int) -> dict[str, float]:
     """One ``wgll review`` of ``corpus``: wall seconds and peak resident memory of its tree."""
+    scratch.mkdir(parents=True, exist_ok=True)  # Prefect creates PREFECT_HOME but not its parents
     environment = {
         **os.environ,
         **PREFECT_ENVIRONMENT,

@@ -14,6 +14,7 @@ from prefect.states import State
 from sqlalchemy import Engine
 
 from pipeline.classify import Tagger
+from pipeline.explain import save_labelled_vectors
 from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
@@ -91,6 +92,11 @@ def run_fit_tagger(
 @task(cache_policy=NO_CACHE)
 def run_save_tagger(tagger: Tagger, card: ModelCard, output: Path) -> ModelCard:
     return save_tagger(tagger, card, output)
+
+
+@task(cache_policy=NO_CACHE)
+def run_save_labelled_vectors(labels_path: Path, taxonomy: Taxonomy, settings: Settings, output: Path) -> Path:
+    return save_labelled_vectors(read_labelled(labels_path, taxonomy.measure_ids), settings, output)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15])

@@ -9,7 +9,8 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel
 
-from flows.tasks import run_fit_tagger, run_save_tagger
+from flows.tasks import run_fit_tagger, run_save_labelled_vectors, run_save_tagger
+from pipeline.explain import labelled_vectors_path
 from pipeline.model_card import ModelCard, read_previous_card
 from pipeline.settings import Settings, get_settings
 from pipeline.taxonomy import load_taxonomy
@@ -41,7 +42,9 @@ def train_tagger(
     refused = refusal(card)
     if refused and not force:
         return TrainResult(card=card, saved=False, refused=refused)
-    return TrainResult(card=run_save_tagger(tagger, card, output), saved=True)
+    saved = run_save_tagger(tagger, card, output)
+    run_save_labelled_vectors(labels_path, taxonomy, settings, labelled_vectors_path(output))
+    return TrainResult(card=saved, saved=True)
 
 
 def _publish_metrics(card: ModelCard) -> None:

@@ -8,10 +8,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from pipeline.embed import Embeddings, embed_texts
+from pipeline.embed import EmbeddingCache, Embeddings, embed_texts
 from pipeline.labels import LabelledPassage
 from pipeline.models import LabelledNeighbour, MeasureCoverage, Why
 from pipeline.settings import Settings
@@ -45,9 +46,43 @@ class LabelledIndex:
         ]
 
 
-def build_labelled_index(labelled: Sequence[LabelledPassage], settings: Settings) -> LabelledIndex:
+def labelled_vectors_path(tagger_path: Path) -> Path:
+    """Where ``wgll train`` keeps the labelled passages' embeddings: next to the tagger."""
+    return tagger_path.with_name("labelled-embeddings.npz")
+
+
+def save_labelled_vectors(labelled: Sequence[LabelledPassage], settings: Settings, path: Path) -> Path:
+    """Ship the labelled passages' embeddings with the tagger, keyed like the embedding cache
+    (model and text): without them every new process or worker with an empty cache would embed
+    all ~1,700 passages (close to a minute on 2 cores) before its first review."""
+    texts = [p.text for p in labelled]
+    keys = [EmbeddingCache.key(settings.embedding_model, text) for text in texts]
+    np.savez_compressed(path, keys=np.array(keys), vectors=embed_texts(texts, settings))
+    return path
+
+
+def _stored_vectors(path: Path | None) -> dict[str, np.ndarray]:
+    if path is None or not path.is_file():
+        return {}
+    with np.load(path) as stored:
+        return dict(zip(stored["keys"].tolist(), stored["vectors"]))
+
+
+def build_labelled_index(
+    labelled: Sequence[LabelledPassage], settings: Settings, stored: Path | None = None
+) -> LabelledIndex:
+    """The index, taking each passage's embedding from the ``stored`` file when it holds that
+    model's vector of that text (a passage added since, e.g. a reviewer verdict, is embedded)."""
     passages = list(labelled)
-    vectors = embed_texts([p.text for p in passages], settings) if passages else np.zeros((0, 0), np.float32)
+    if not passages:
+        return LabelledIndex(passages=passages, vectors=np.zeros((0, 0), np.float32))
+    known = _stored_vectors(stored)
+    keys = [EmbeddingCache.key(settings.embedding_model, p.text) for p in passages]
+    missing = [i for i, key in enumerate(keys) if key not in known]
+    if missing:
+        computed = embed_texts([passages[i].text for i in missing], settings)
+        known.update({keys[i]: vector for i, vector in zip(missing, computed)})
+    vectors = np.vstack([known[key] for key in keys]).astype(np.float32)
     return LabelledIndex(passages=passages, vectors=vectors)
 
 

@@ -17,7 +17,7 @@ from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage, withhold_silence
 from pipeline.embed import embed_passages
 from pipeline.errors import NoTextLayer, Refused, ReviewError
-from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage
+from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage, labelled_vectors_path
 from pipeline.ingest import read_document
 from pipeline.labels import labels_digest, read_labelled
 from pipeline.manifest import BatchItem
@@ -87,7 +87,9 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
     settings = Settings.model_validate_json(settings_json)
     taxonomy = load_taxonomy(taxonomy_path)
     tagger, card = load_tagger(tagger_path, taxonomy, settings)
-    labelled = build_labelled_index(read_labelled(settings.labels_path, taxonomy.measure_ids), settings)
+    labelled = build_labelled_index(
+        read_labelled(settings.labels_path, taxonomy.measure_ids), settings, labelled_vectors_path(tagger_path)
+    )
     return Components(taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled)
 
 

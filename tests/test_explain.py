@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from pipeline.embed import embed_passages
-from pipeline.explain import build_labelled_index, explain_coverage, matched_terms
-from pipeline.labels import LabelledPassage
+from pipeline.embed import EmbeddingCache, embed_passages, embed_texts
+from pipeline.explain import (
+    build_labelled_index,
+    explain_coverage,
+    labelled_vectors_path,
+    matched_terms,
+    save_labelled_vectors,
+)
+from pipeline.labels import LabelledPassage, read_labelled
 from pipeline.models import Evidence, MeasureCoverage, Passage
 from pipeline.settings import get_settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -53,3 +62,30 @@ def test_nearest_labelled_passages_are_of_the_tagged_measure_closest_first(taxon
     assert why.nearest[0].similarity >= why.nearest[1].similarity > 0.3
     assert why.nearest[0].text == LABELLED[0].text and why.nearest[0].origin == "written"
     assert explained.evidence[0].score == 0.9 and coverage.evidence[0].why is None
+
+
+def test_labelled_embeddings_saved_with_the_tagger_are_used_and_new_passages_embedded(tmp_path: Path) -> None:
+    """A new worker reads the shipped vectors instead of embedding every labelled passage; a
+    passage the file lacks (a reviewer verdict imported since training) is embedded."""
+    settings = get_settings()
+    stored = save_labelled_vectors(LABELLED[:4], settings, tmp_path / "labelled-embeddings.npz")
+    with np.load(stored) as saved:
+        keys, vectors = saved["keys"].tolist(), saved["vectors"].copy()
+    vectors[0] = -vectors[0]  # a vector no model would compute for that text: proves the file is read
+    np.savez_compressed(stored, keys=np.array(keys), vectors=vectors)
+
+    index = build_labelled_index(LABELLED, settings, stored)
+
+    fresh = embed_texts([p.text for p in LABELLED], settings)
+    assert np.allclose(index.vectors[0], -fresh[0])
+    assert np.allclose(index.vectors[1:], fresh[1:], atol=1e-5)
+    assert np.allclose(build_labelled_index(LABELLED, settings, tmp_path / "absent.npz").vectors, fresh, atol=1e-5)
+
+
+def test_the_shipped_labelled_embeddings_cover_the_shipped_labels(taxonomy: Taxonomy) -> None:
+    """Retraining writes them; a labels change without `wgll train` would leave this file stale."""
+    settings = get_settings()
+    labelled = read_labelled(settings.labels_path, taxonomy.measure_ids)
+    with np.load(labelled_vectors_path(settings.tagger_path)) as saved:
+        shipped = set(saved["keys"].tolist())
+    assert {EmbeddingCache.key(settings.embedding_model, p.text) for p in labelled} <= shipped

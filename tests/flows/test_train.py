@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.train import train_tagger
 from pipeline.labels import MEASURE_IDS as MEASURES
+from pipeline.explain import labelled_vectors_path
 from pipeline.labels import REVIEWED
 from pipeline.model_card import card_path, load_tagger
 from pipeline.settings import Settings
@@ -39,6 +40,7 @@ def test_train_flow_saves_tagger_card_and_metrics_artifact(tmp_path: Path) -> No
     tagger, loaded = load_tagger(output, load_taxonomy(settings.taxonomy_path), settings)
     assert loaded.tagger_hash == card.tagger_hash
     assert tagger.predict_proba(["We will retire every fax machine by March."]).shape == (1, 7)
+    assert labelled_vectors_path(output).is_file(), "the labelled passages' embeddings ship with the tagger"
 
     artifact = Artifact.get("tagger-metrics")
     assert artifact is not None
