@@ -29,9 +29,8 @@ run: install ocr
 	$(VENV)/bin/wgll review corpora/sample --out $(OUT)
 	$(VENV)/bin/wgll audit $(OUT) --out $(OUT)/audit
 
-# Two test processes, one per core; a module's tests stay together (they share module fixtures).
 test: install services
-	$(PY) -m pytest -n 2 --dist loadscope
+	$(PY) -m pytest
 
 bench: install
 	$(PY) benchmarks/bench.py

@@ -16,10 +16,6 @@ def pytest_configure(config: pytest.Config) -> None:
     cache = Path(os.environ.get("WGLL_TEST_CACHE", ROOT / ".pytest_cache" / "wgll"))
     os.environ.setdefault("WGLL_CACHE_DIR", str(cache / "embeddings"))
     os.environ.setdefault("PREFECT_HOME", str(cache / "prefect"))
-    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
-        # each test process of `pytest -n` keeps its own Prefect results: two processes writing
-        # the result of the same cache key at once could each read the other's half-written file
-        os.environ["PREFECT_HOME"] = str(cache / f"prefect-{worker}")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
