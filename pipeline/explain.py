@@ -21,8 +21,8 @@ from pipeline.taxonomy import Measure, Taxonomy
 
 @dataclass(frozen=True)
 class LabelledIndex:
-    """The labelled passages with their unit embeddings, embedded once per process (and cached
-    on disk by the embedding cache), so finding neighbours is one matrix product."""
+    """The labelled passages with their unit embeddings (shipped with the tagger, or embedded
+    once per process), so finding neighbours is one matrix product."""
 
     passages: list[LabelledPassage]
     vectors: np.ndarray
