@@ -5,7 +5,9 @@ to ask where the strategy is silent. Every piece of review text is escaped by Ji
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -191,6 +193,20 @@ def _refuse_fetch(url: str, *args: object, **kwargs: object) -> NoReturn:
     raise ValueError(f"the pre-briefing pack loads no external resources (refused {url[:80]!r})")
 
 
+@contextmanager
+def _browser_css_unremarked() -> Iterator[None]:
+    """The pack's CSS has rules for browsers (a narrow-screen media query, print-color-adjust for
+    printing from Chromium) that WeasyPrint rightly skips for the PDF, warning about each on
+    every pack; only its errors are worth a reviewer's screen."""
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def pack_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     return out_dir / f"{review.document.id}-pack.html", out_dir / f"{review.document.id}-pack.pdf"
 
@@ -204,6 +220,6 @@ def write_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path,
     html = render_pack_html(review, taxonomy, generated or date.today())
     html_path, pdf_path = pack_paths(review, out_dir)
     html_path.write_text(html, encoding="utf-8")
-    with _RENDERING:
+    with _RENDERING, _browser_css_unremarked():
         HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_path)
     return html_path, pdf_path
