@@ -25,5 +25,21 @@ def task_runner_for(settings: Settings) -> TaskRunner:
             "processes": True,
             "host": "127.0.0.1",
             "dashboard_address": None,
+            "env": _prefect_api_for_workers(),
         }
     )
+
+
+def _prefect_api_for_workers() -> dict[str, str]:
+    """Without a Prefect server configured, this process runs Prefect's temporary one; started
+    now, its address goes to the local workers, which would otherwise each start a server of their
+    own (about 220 MiB and a start-up each, with their task runs recorded apart from the flow's)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return {}
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the instance Prefect's own client uses in this process
+    server.start()
+    return {"PREFECT_API_URL": server.api_url}
