@@ -20,7 +20,7 @@ from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
 from pipeline.models import DocumentReview, versions_key
 from pipeline.outputs import write_review_files
-from pipeline.review import ReviewResult, load_card, load_components, model_summary, review_item
+from pipeline.review import ReviewResult, load_card, load_components, model_summary, preload, review_item
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
@@ -70,9 +70,9 @@ def run_review(item: BatchItem, settings: Settings, out_dir: Path) -> ReviewResu
     embedding, the largest cost of a review, and belongs on the worker, not in the flow's process
     (``out_dir`` is on storage the workers share, docs/scale-out.md). A cached result writes
     nothing; the flow writes what is missing."""
-    components = load_components(settings)
-    result = review_item(item, components, settings)
-    write_review_files(result.review, components.taxonomy, out_dir, settings.write_packs)
+    preload(settings)
+    result = review_item(item, settings)
+    write_review_files(result.review, load_components(settings).taxonomy, out_dir, settings.write_packs)
     return result
 
 

@@ -8,14 +8,14 @@ import socket
 import time
 from functools import lru_cache
 from pathlib import Path
-from threading import Lock
+from threading import Lock, Thread
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage, withhold_silence
-from pipeline.embed import embed_passages
+from pipeline.embed import embed_passages, load_model
 from pipeline.errors import NoTextLayer, Refused, ReviewError
 from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage, labelled_vectors_path
 from pipeline.ingest import read_document
@@ -24,7 +24,7 @@ from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, load_tagger, read_card
 from pipeline.models import DocumentReview, Passage, Tag
 from pipeline.report import build_review, failed_review
-from pipeline.segment import split_passages
+from pipeline.segment import build_segmenter, split_passages
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
@@ -63,11 +63,14 @@ class ReviewResult(BaseModel):
 
 
 _loading = Lock()
+_reading_card = Lock()  # apart from _loading: reading the card must not wait for the tagger to load
+_preloading = Lock()
+_preloaded: set[str] = set()
 
 
 def load_card(settings: Settings) -> ModelCard:
     """The configured tagger's model card (versions and thresholds) without loading the tagger."""
-    with _loading:
+    with _reading_card:
         return _card(settings.taxonomy_path, settings.tagger_path, settings.model_dump_json())
 
 
@@ -91,6 +94,28 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
         read_labelled(settings.labels_path, taxonomy.measure_ids), settings, labelled_vectors_path(tagger_path)
     )
     return Components(taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled)
+
+
+def preload(settings: Settings) -> None:
+    """Start loading what a review needs besides its PDF (spaCy's segmenter, the tagger and its
+    labelled passages, the embedding model: about 10 s) in a background thread, once per process.
+    A process's first review then parses its PDF in a child process meanwhile, instead of first.
+    A failure is left for the review itself to meet and report."""
+    key = settings.model_dump_json()
+    with _preloading:
+        if key in _preloaded:
+            return
+        _preloaded.add(key)
+
+    def load() -> None:
+        try:
+            build_segmenter()
+            load_components(settings)
+            load_model(settings.embedding_model)
+        except Exception:  # noqa: BLE001 - raised again, with its context, where the review loads it
+            pass
+
+    Thread(target=load, name="wgll-preload", daemon=True).start()
 
 
 SETTINGS_OUTSIDE_RESULTS = {
@@ -118,16 +143,18 @@ def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
     }
 
 
-def review_item(item: BatchItem, components: Components, settings: Settings) -> ReviewResult:
+def review_item(item: BatchItem, settings: Settings) -> ReviewResult:
     """ingest -> segment -> embed -> tag -> coverage for one file; unreadable files become a
     review with an error entry instead of an exception. Reading stops at the per-document time
-    limit."""
+    limit. The tagger is loaded (once per process) only after the PDF is read, so that
+    ``preload`` can load it meanwhile."""
     deadline = time.monotonic() + settings.document_timeout_seconds
-    model = model_summary(components.card, settings)
+    model = model_summary(load_card(settings), settings)
     try:
         if item.refusal:
             raise Refused(item.path, item.refusal)
         document = read_document(item.path, settings, source=item.source, password=item.password, deadline=deadline)
+        components = load_components(settings)
         passages = split_passages(document, settings, listing_names=[m.name for m in components.taxonomy.measures])
         if not passages:
             raise NoTextLayer(

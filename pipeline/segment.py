@@ -41,10 +41,18 @@ def mark_layout_breaks(doc: Doc) -> Doc:
     return doc
 
 
-@lru_cache(maxsize=1)
+_building = Lock()  # a review and the preloading thread may ask for the segmenter together
+
+
 def build_segmenter() -> Language:
     """A blank English pipeline: layout breaks first, then the rule-based sentencizer. spaCy is
     imported here, not at module level: a re-run that finds every document cached never needs it."""
+    with _building:
+        return _build_segmenter()
+
+
+@lru_cache(maxsize=1)
+def _build_segmenter() -> Language:
     import spacy
     from spacy.language import Language
 
