@@ -14,8 +14,9 @@ from pipeline.embed import embed_passages
 from pipeline.models import Document, Passage
 from pipeline.pack import write_pack
 from pipeline.report import build_review, write_outputs
-from pipeline.review import load_components, model_summary
+from pipeline.review import load_components
 from pipeline.settings import Settings
+from pipeline.versions import model_summary
 
 
 def bench_stages(documents: list[Document], passages: dict[str, list[Passage]], settings: Settings) -> dict[str, object]:

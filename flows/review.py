@@ -18,10 +18,11 @@ from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview
 from pipeline.outputs import review_files_current
 from pipeline.report import outcome
-from pipeline.review import ReviewResult, failed_result, load_card, model_summary
+from pipeline.review import ReviewResult, failed_result
 from pipeline.settings import Settings, get_settings
 from pipeline.store import finish_run, open_store, start_run
 from pipeline.taxonomy import load_taxonomy
+from pipeline.versions import load_card, model_summary
 
 
 @flow(name="review-document", flow_run_name="review-{item.path.name}")

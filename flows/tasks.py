@@ -20,11 +20,12 @@ from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
 from pipeline.models import DocumentReview, versions_key
 from pipeline.outputs import write_review_files
-from pipeline.review import ReviewResult, load_card, load_components, model_summary, preload, review_item
+from pipeline.review import ReviewResult, load_components, preload, review_item
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
 from pipeline.train import fit_tagger
+from pipeline.versions import load_card, model_summary
 
 
 @cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import time
@@ -19,14 +18,15 @@ from pipeline.embed import embed_passages, load_model
 from pipeline.errors import NoTextLayer, Refused, ReviewError
 from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage, labelled_vectors_path
 from pipeline.ingest import read_document
-from pipeline.labels import labels_digest, read_labelled
+from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
-from pipeline.model_card import ModelCard, load_tagger, read_card
+from pipeline.model_card import ModelCard, load_tagger
 from pipeline.models import DocumentReview, Passage, Tag
 from pipeline.report import build_review, failed_review
 from pipeline.segment import build_segmenter, split_passages
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.versions import load_card, model_summary
 
 
 class Components(BaseModel):
@@ -63,20 +63,8 @@ class ReviewResult(BaseModel):
 
 
 _loading = Lock()
-_reading_card = Lock()  # apart from _loading: reading the card must not wait for the tagger to load
 _preloading = Lock()
 _preloaded: set[str] = set()
-
-
-def load_card(settings: Settings) -> ModelCard:
-    """The configured tagger's model card (versions and thresholds) without loading the tagger."""
-    with _reading_card:
-        return _card(settings.taxonomy_path, settings.tagger_path, settings.model_dump_json())
-
-
-@lru_cache(maxsize=4)
-def _card(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> ModelCard:
-    return read_card(tagger_path, load_taxonomy(taxonomy_path), Settings.model_validate_json(settings_json))
 
 
 def load_components(settings: Settings) -> Components:
@@ -116,31 +104,6 @@ def preload(settings: Settings) -> None:
             pass
 
     Thread(target=load, name="wgll-preload", daemon=True).start()
-
-
-SETTINGS_OUTSIDE_RESULTS = {
-    "cache_dir",
-    "database_url",
-    "workers",
-    "task_runner",
-    "dask_address",
-    "document_timeout_seconds",
-    "reviewed_weight",  # shapes training, not reviews
-    "write_packs",
-}
-
-
-def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
-    """The model card's summary, the hash of the labelled passages quoted to explain tags, and a
-    digest of everything else that shapes results (passage sizes, evidence counts, limits, those
-    labels): what every review and store row records as its versions."""
-    labels_hash = labels_digest(settings.labels_path)
-    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash
-    return {
-        **card.summary(),
-        "labels_hash": labels_hash,
-        "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16],
-    }
 
 
 def review_item(item: BatchItem, settings: Settings) -> ReviewResult:

@@ -1,0 +1,54 @@
+"""What a review's results depend on, read without loading the tagger: the model card, the labelled
+passages' hash and a digest of the settings that shape results. The command line checks these
+against finished reviews before deciding there is anything to do, so this module stays cheap to
+import (no scikit-learn, no PyTorch): a re-run with nothing to do takes a second or two."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from threading import Lock
+
+from pipeline.labels import labels_digest
+from pipeline.model_card import ModelCard, read_card
+from pipeline.settings import Settings
+from pipeline.taxonomy import load_taxonomy
+
+_reading_card = Lock()
+
+
+def load_card(settings: Settings) -> ModelCard:
+    """The configured tagger's model card (versions and thresholds) without loading the tagger."""
+    with _reading_card:
+        return _card(settings.taxonomy_path, settings.tagger_path, settings.model_dump_json())
+
+
+@lru_cache(maxsize=4)
+def _card(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> ModelCard:
+    return read_card(tagger_path, load_taxonomy(taxonomy_path), Settings.model_validate_json(settings_json))
+
+
+SETTINGS_OUTSIDE_RESULTS = {
+    "cache_dir",
+    "database_url",
+    "workers",
+    "task_runner",
+    "dask_address",
+    "document_timeout_seconds",
+    "reviewed_weight",  # shapes training, not reviews
+    "write_packs",
+}
+
+
+def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
+    """The model card's summary, the hash of the labelled passages quoted to explain tags, and a
+    digest of everything else that shapes results (passage sizes, evidence counts, limits, those
+    labels): what every review and store row records as its versions."""
+    labels_hash = labels_digest(settings.labels_path)
+    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash
+    return {
+        **card.summary(),
+        "labels_hash": labels_hash,
+        "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16],
+    }
