@@ -9,9 +9,9 @@ from pathlib import Path
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview, versions_key
 from pipeline.outputs import review_files_current
-from pipeline.versions import load_card, model_summary
 from pipeline.settings import Settings
 from pipeline.store import SQLITE_FILE, find_review, open_store
+from pipeline.versions import load_card, model_summary
 
 
 def split_current(
