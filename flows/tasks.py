@@ -20,7 +20,7 @@ from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
 from pipeline.models import DocumentReview, versions_key
 from pipeline.outputs import write_review_files
-from pipeline.review import ReviewResult, load_components, preload, review_item
+from pipeline.review import ReviewResult, load_components, preload, release_freed_memory, review_item
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
@@ -74,6 +74,7 @@ def run_review(item: BatchItem, settings: Settings, out_dir: Path) -> ReviewResu
     preload(settings)
     result = review_item(item, settings)
     write_review_files(result.review, load_components(settings).taxonomy, out_dir, settings.write_packs)
+    release_freed_memory()
     return result
 
 

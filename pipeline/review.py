@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 import time
@@ -104,6 +105,17 @@ def preload(settings: Settings) -> None:
             pass
 
     Thread(target=load, name="wgll-preload", daemon=True).start()
+
+
+def release_freed_memory() -> None:
+    """Give the heap pages a finished review freed (PyTorch's activations, the pack's layout, the
+    parsed document) back to the operating system. glibc keeps them for later requests, so a long
+    batch's resident memory crept up: on 20 documents the reviewing process peaked at 1,751 MiB
+    without this, 1,554 with it. Nothing to do where the C library is not glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def review_item(item: BatchItem, settings: Settings) -> ReviewResult:
