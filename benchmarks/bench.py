@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument(
         "--documents", type=int, default=6,
         help="strategies in the generated corpus (30 to 80 pages each): 6 take under 10 minutes on "
-             "2 cores, 20 (1,036 pages) an estimated 25",
+             "2 cores, 20 (1,036 pages) about 21",
     )
     parser.add_argument(
         "--scaling-documents", type=int, default=4,
