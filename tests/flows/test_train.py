@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.train import train_tagger
-from pipeline.labels import MEASURE_IDS as MEASURES
 from pipeline.explain import labelled_vectors_path
+from pipeline.labels import MEASURE_IDS as MEASURES
 from pipeline.labels import REVIEWED
 from pipeline.model_card import card_path, load_tagger
 from pipeline.settings import Settings
