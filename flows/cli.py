@@ -210,11 +210,12 @@ def train(
 ) -> None:
     """Fit the tagger on labelled passages (train_tagger flow) and write it with its model card,
     unless its macro-F1 falls below the previous model's training set on the same folds."""
-    from flows.train import train_tagger
-
     settings = _settings()
+    labels_path = existing(labels or settings.labels_path, "--labels")
     target = output or settings.tagger_path
-    result = train_tagger(existing(labels or settings.labels_path, "--labels"), target, settings, folds=folds, force=force)
+    from flows.train import train_tagger  # after the checks: a usage error answers at once
+
+    result = train_tagger(labels_path, target, settings, folds=folds, force=force)
     print_before_after(result.card)
     if not result.saved:
         console.print(f"[red]Kept the model at {target}: {result.refused}.[/red] Use --force to replace it anyway.")
@@ -237,6 +238,7 @@ def evaluate(
         raise typer.BadParameter("give --passages FILE, --cv, or both")
     settings = _settings(embedding_model, tagger)
     check_model(settings)
+    labels_path = existing(labels or settings.labels_path, "--labels") if cv else None
     results: dict[str, object] = {}
     if passages is not None:
         from pipeline.evaluate import evaluate_passages
@@ -249,7 +251,7 @@ def evaluate(
         results["passages"] = report.model_dump()
         if not as_json:
             print_reports({str(passages): report})
-    if cv:
+    if labels_path is not None:
         from flows.review import review_batch
         from pipeline.evaluate import score_gaps
         from pipeline.labels import read_labelled
@@ -259,7 +261,7 @@ def evaluate(
         from pipeline.train import compare_taggers
 
         taxonomy = load_taxonomy(settings.taxonomy_path)
-        labelled = read_labelled(existing(labels or settings.labels_path, "--labels"), taxonomy.measure_ids)
+        labelled = read_labelled(labels_path, taxonomy.measure_ids)
         reports = compare_taggers(labelled, taxonomy, settings, previous=read_previous_card(settings.tagger_path))
         gold = {
             g["file"]: g for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))

@@ -115,6 +115,9 @@ def test_the_other_commands_report_missing_inputs_as_usage_errors(tmp_path: Path
         assert result.exit_code == 2, f"{args}: {result.output}"
         assert named in result.output, f"{args}: {result.output}"
 
+    configured = CliRunner().invoke(app, ["train"], env={**WIDE, "WGLL_LABELS_PATH": str(missing / "labels.jsonl")})
+    assert configured.exit_code == 2 and f"{missing / 'labels.jsonl'}: no such file" in configured.output, configured.output
+
 
 def test_version_names_what_a_review_depends_on_without_loading_models() -> None:
     settings = Settings()
