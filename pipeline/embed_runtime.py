@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -133,29 +135,37 @@ def ensure_graph(model_dir: Path, cache_dir: Path) -> Path:
     return graph
 
 
-def _openvino_runner(graph: Path) -> Callable[[], Runner]:
+def _openvino_runner(graph: Path) -> tuple[Callable[[], Runner], int]:
+    """OpenVINO's throughput mode: one stream per core, each computing one batch on one thread.
+    On 2 busy cores it embedded 1.4x faster than one stream with both threads on one batch."""
     import openvino
 
     core = openvino.Core()
     precision = {"bf16": "bf16", "fp32": "f32"}[_openvino_precision(core)]
-    compiled = core.compile_model(
-        str(graph), "CPU",
-        {"INFERENCE_PRECISION_HINT": precision, "CACHE_DIR": str(graph.parent / f"openvino-{metadata.version('openvino')}")},
-    )
+    compiled = core.compile_model(str(graph), "CPU", {
+        "INFERENCE_PRECISION_HINT": precision,
+        "PERFORMANCE_HINT": "THROUGHPUT",
+        "CACHE_DIR": str(graph.parent / f"openvino-{metadata.version('openvino')}"),
+    })
 
     def new_runner() -> Runner:  # an inference request serves one thread at a time
         request = compiled.create_infer_request()
         return lambda ids, mask: request.infer({"input_ids": ids, "attention_mask": mask})[0]
 
-    return new_runner
+    return new_runner, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
 
 
-def _onnx_runner(graph: Path) -> Callable[[], Runner]:
+def _onnx_runner(graph: Path) -> tuple[Callable[[], Runner], int]:
+    """One thread per batch and one batch per core, as OpenVINO's streams; threads that sleep
+    rather than spin while they wait, since the cores are shared with the rest of a batch."""
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
     run: Runner = lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]  # noqa: E731
-    return lambda: run  # a session may serve several threads at once
+    return (lambda: run), os.cpu_count() or 1  # a session serves several threads at once
 
 
 class RuntimeEncoder:
@@ -167,33 +177,43 @@ class RuntimeEncoder:
         max_length = max_sequence_length(model_dir)
         self.identity = runtime_label(runtime)
         graph = ensure_graph(model_dir, cache_dir)
-        self._new_runner = _openvino_runner(graph) if runtime == "openvino" else _onnx_runner(graph)
+        self._new_runner, self._parallel = _openvino_runner(graph) if runtime == "openvino" else _onnx_runner(graph)
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._pad_id = int((self._tokenizer.padding or {}).get("pad_id", 0))
         self._tokenizer.no_padding()  # padded here per batch, to the batch's longest text
         self._tokenizer.enable_truncation(max_length=max_length)
 
     def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        """Unit vectors, one row per text; texts of similar length are batched together."""
+        """Unit vectors, one row per text. Texts of similar length are batched together, and
+        batches computed side by side (the runtimes let go of the GIL)."""
         token_ids = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
         order = np.argsort([-len(ids) for ids in token_ids], kind="stable")
-        run = self._new_runner()
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            width = max(len(token_ids[row]) for row in rows)
-            ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for line, row in enumerate(rows):
-                ids[line, : len(token_ids[row])] = token_ids[row]
-                mask[line, : len(token_ids[row])] = 1
-            parts.append((rows, mean_pool(run(ids, mask), mask)))
-        if not parts:
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        if not batches:
             return np.zeros((0, 0), dtype=np.float32)
-        vectors = np.empty((len(texts), parts[0][1].shape[1]), dtype=np.float32)
-        for rows, pooled in parts:
-            vectors[rows] = pooled
+        runners = threading.local()
+
+        def embed(rows: np.ndarray) -> np.ndarray:
+            if not hasattr(runners, "run"):
+                runners.run = self._new_runner()
+            ids, mask = self._padded([token_ids[row] for row in rows])
+            return mean_pool(runners.run(ids, mask), mask)
+
+        with ThreadPoolExecutor(min(self._parallel, len(batches))) as pool:
+            pooled = list(pool.map(embed, batches))
+        vectors = np.empty((len(texts), pooled[0].shape[1]), dtype=np.float32)
+        for rows, batch in zip(batches, pooled):
+            vectors[rows] = batch
         return vectors
+
+    def _padded(self, token_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(len(ids) for ids in token_ids)
+        ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for line, row in enumerate(token_ids):
+            ids[line, : len(row)] = row
+            mask[line, : len(row)] = 1
+        return ids, mask
 
 
 def mean_pool(token_embeddings: np.ndarray, mask: np.ndarray) -> np.ndarray:
