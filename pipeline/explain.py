@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.embed import EmbeddingCache, Embeddings, embed_texts
+from pipeline.encoder import embedding_identity
 from pipeline.labels import LabelledPassage
 from pipeline.models import LabelledNeighbour, MeasureCoverage, Why
 from pipeline.settings import Settings
@@ -53,11 +54,13 @@ def labelled_vectors_path(tagger_path: Path) -> Path:
 
 def save_labelled_vectors(labelled: Sequence[LabelledPassage], settings: Settings, path: Path) -> Path:
     """Ship the labelled passages' embeddings with the tagger, keyed like the embedding cache
-    (model and text): without them every new process or worker with an empty cache would embed
-    all ~1,700 passages (close to a minute on 2 cores) before its first review."""
+    (model, runtime and text): without them every new process or worker with an empty cache would
+    embed all ~1,700 passages (close to a minute on 2 cores) before its first review."""
     texts = [p.text for p in labelled]
-    keys = [EmbeddingCache.key(settings.embedding_model, text) for text in texts]
-    np.savez_compressed(path, keys=np.array(keys), vectors=embed_texts(texts, settings))
+    vectors = embed_texts(texts, settings)
+    identity = embedding_identity(settings)  # after embedding: PyTorch's if the runtime failed
+    keys = [EmbeddingCache.key(identity, text) for text in texts]
+    np.savez_compressed(path, keys=np.array(keys), vectors=vectors)
     return path
 
 
@@ -77,7 +80,8 @@ def build_labelled_index(
     if not passages:
         return LabelledIndex(passages=passages, vectors=np.zeros((0, 0), np.float32))
     known = _stored_vectors(stored)
-    keys = [EmbeddingCache.key(settings.embedding_model, p.text) for p in passages]
+    identity = embedding_identity(settings)
+    keys = [EmbeddingCache.key(identity, p.text) for p in passages]
     missing = [i for i, key in enumerate(keys) if key not in known]
     if missing:
         computed = embed_texts([passages[i].text for i in missing], settings)

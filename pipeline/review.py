@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage, withhold_silence
-from pipeline.embed import embed_passages, load_model
+from pipeline.embed import embed_passages
+from pipeline.encoder import load_encoder
 from pipeline.errors import NoTextLayer, Refused, ReviewError
 from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage, labelled_vectors_path
 from pipeline.ingest import read_document
@@ -100,7 +101,7 @@ def preload(settings: Settings) -> None:
         try:
             build_segmenter()
             load_components(settings)
-            load_model(settings.embedding_model)
+            load_encoder(settings)
         except Exception:  # noqa: BLE001 - raised again, with its context, where the review loads it
             pass
 

@@ -53,14 +53,17 @@ def build_segmenter() -> Language:
 
 @lru_cache(maxsize=1)
 def _build_segmenter() -> Language:
-    import spacy
-    from spacy.language import Language
+    from pipeline.encoder import torch_hidden
 
-    if "wgll_layout_breaks" not in Language.factories:
-        Language.component("wgll_layout_breaks", func=mark_layout_breaks)
-    nlp = spacy.blank("en")
-    nlp.add_pipe("wgll_layout_breaks")
-    nlp.add_pipe("sentencizer")
+    with torch_hidden():  # spaCy needs no PyTorch, and embedding may not either
+        import spacy
+        from spacy.language import Language
+
+        if "wgll_layout_breaks" not in Language.factories:
+            Language.component("wgll_layout_breaks", func=mark_layout_breaks)
+        nlp = spacy.blank("en")
+        nlp.add_pipe("wgll_layout_breaks")
+        nlp.add_pipe("sentencizer")
     return nlp
 
 

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         description="A sentence-transformers model name or local folder, loaded offline.",
     )
     embedding_batch_size: int = Field(32, ge=1)
+    embedding_runtime: Literal["openvino", "onnx", "torch"] = Field(
+        "openvino",
+        description="What computes embeddings: OpenVINO (bf16 where the CPU has it, else fp32) or ONNX "
+        "Runtime (fp32) on a graph exported once from the model, or PyTorch, which is also the fallback "
+        "when the runtime or the export fails.",
+    )
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Embedding cache.")
 
     database_url: str | None = Field(

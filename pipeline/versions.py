@@ -1,7 +1,8 @@
-"""What a review's results depend on, read without loading the tagger: the model card, the labelled
-passages' hash and a digest of the settings that shape results. The command line checks these
-against finished reviews before deciding there is anything to do, so this module stays cheap to
-import (no scikit-learn, no PyTorch): a re-run with nothing to do takes a second or two."""
+"""What a review's results depend on, read without loading the tagger: the model card, the embedding
+runtime, the labelled passages' hash and a digest of the settings that shape results. The command
+line checks these against finished reviews before deciding there is anything to do, so this module
+stays cheap to import (no scikit-learn, no PyTorch): a re-run with nothing to do takes a second or
+two."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from threading import Lock
 
+from pipeline.encoder import embedding_runtime
 from pipeline.labels import labels_digest
 from pipeline.model_card import ModelCard, read_card
 from pipeline.settings import Settings
@@ -42,13 +44,16 @@ SETTINGS_OUTSIDE_RESULTS = {
 
 
 def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
-    """The model card's summary, the hash of the labelled passages quoted to explain tags, and a
-    digest of everything else that shapes results (passage sizes, evidence counts, limits, those
-    labels): what every review and store row records as its versions."""
+    """The model card's summary, what computes the embeddings (runtime, version, precision), the
+    hash of the labelled passages quoted to explain tags, and a digest of everything else that
+    shapes results (passage sizes, evidence counts, limits, those labels): what every review and
+    store row records as its versions."""
     labels_hash = labels_digest(settings.labels_path)
-    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash
+    runtime = embedding_runtime(settings)  # e.g. "openvino 2026.4.1 bf16": vectors differ by runtime
+    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash + runtime
     return {
         **card.summary(),
+        "embedding_runtime": runtime,
         "labels_hash": labels_hash,
         "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16],
     }

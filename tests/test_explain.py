@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.embed import EmbeddingCache, embed_passages, embed_texts
+from pipeline.encoder import embedding_identity
 from pipeline.explain import (
     build_labelled_index,
     explain_coverage,
@@ -83,9 +84,10 @@ def test_labelled_embeddings_saved_with_the_tagger_are_used_and_new_passages_emb
 
 
 def test_the_shipped_labelled_embeddings_cover_the_shipped_labels(taxonomy: Taxonomy) -> None:
-    """Retraining writes them; a labels change without `wgll train` would leave this file stale."""
+    """Retraining writes them; a labels or embedding runtime change without `wgll train` would
+    leave this file stale."""
     settings = get_settings()
     labelled = read_labelled(settings.labels_path, taxonomy.measure_ids)
     with np.load(labelled_vectors_path(settings.tagger_path)) as saved:
         shipped = set(saved["keys"].tolist())
-    assert {EmbeddingCache.key(settings.embedding_model, p.text) for p in labelled} <= shipped
+    assert {EmbeddingCache.key(embedding_identity(settings), p.text) for p in labelled} <= shipped

@@ -121,9 +121,9 @@ def _embedding_model_loads(scheduler: str) -> list[int]:
     from distributed import Client
 
     def loads() -> int:
-        from pipeline.embed import _load_model
+        from pipeline.encoder import _load_encoder
 
-        return int(_load_model.cache_info().misses)
+        return int(_load_encoder.cache_info().misses)
 
     with Client(scheduler, timeout=5) as client:
         return sorted(client.run(loads).values())
