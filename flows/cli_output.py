@@ -29,7 +29,8 @@ def print_outcomes(reviews: list[DocumentReview]) -> int:
     from pipeline.report import outcome
     from pipeline.review_files import review_stem
 
-    table = Table("file", "outcome", "written as")
+    table = Table("file", "outcome")
+    table.add_column("written as", overflow="fold")
     for review in reviews:
         style = "red" if review.errors else ""
         table.add_row(Text(review.document.file), Text(outcome(review), style=style), Text(review_stem(review)))
