@@ -63,7 +63,7 @@ def measure(out: Path, settings: Settings, expected: dict[str, bool] | bool | No
     ids = [r.document.id for r in latest_reviews(engine) if not r.errors]
     results = []
     print(f"\n{out}: {len(ids)} documents read")
-    print(f"{'file':<58} {'passages':>8} {'orgs':>5} {'tagged':>7} {'health':>7}  verdict")
+    print(f"{'file':<52} {'passages':>8} {'orgs':>5} {'health':>7} {'digital':>7} {'tagged':>7}  verdict")
     for stored in sorted(stored_reviews(engine, document_ids=ids), key=lambda s: s.review.document.file):
         thresholds = stored.review.model["thresholds"]
         signs = scope_signs(stored.passages, stored.tags, thresholds)  # type: ignore[arg-type]
@@ -72,8 +72,8 @@ def measure(out: Path, settings: Settings, expected: dict[str, bool] | bool | No
         flagged = bool(reasons)
         wanted = expected.get(file) if isinstance(expected, dict) else expected
         mark = "" if wanted in (None, flagged) else "   <-- expected " + ("flagged" if wanted else "not flagged")
-        print(f"{file[:58]:<58} {signs.passages:>8} {signs.organisation_mentions:>5} {signs.tagged_share:>7.2f} "
-              f"{signs.health_share:>7.2f}  {'FLAGGED' if flagged else 'in scope'}{mark}")
+        print(f"{file[:52]:<52} {signs.passages:>8} {signs.organisation_mentions:>5} {signs.health_share:>7.2f} "
+              f"{signs.digital_share:>7.2f} {signs.tagged_share:>7.2f}  {'FLAGGED' if flagged else 'in scope'}{mark}")
         results.append((file, flagged, wanted))
     engine.dispose()
     return results

@@ -3,10 +3,11 @@ against the seven measures, and a digital strategy of a ministry or a research s
 trust earns some "evidenced" verdicts; a reviewer must be told plainly that such a document is
 out of scope, and why, before reading its verdicts (which are still computed and shown).
 
-Three signs, each measured on the review's own passages and thresholded by settings chosen on
+Four signs, each measured on the review's own passages and thresholded by settings chosen on
 the real-world corpus and the samples (benchmarks/scope_corpus.py): a health or care
-organisation is named; a fair share of the passages evidences some measure; a fair share uses
-the language of health and care.
+organisation is named; a fair share of the passages uses the language of health and care; a
+fair share uses the language of digital, data and technology; some passages evidence a measure.
+Any sign missed makes the document out of scope, and the warning names each one missed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ HEALTH_TERMS = re.compile(
     r"|gps?|medicines?|medical|wellbeing|treatment|diagnos\w*|pathways?|residents?|citizens?)\b)"
 )
 
+# Words of digital, data and technology work; the acronyms only in capitals ("IT", not "it").
+DIGITAL_TERMS = re.compile(
+    r"\b(?:IT|ICT|AI|EPR)\b|(?i:\b(?:digital\w*|data(?:sets?|bases?)?|technolog\w*|electronic|online|cyber\w*"
+    r"|software|apps?|cloud|interoperab\w*|informatics|infrastructure|devices?|platforms?|portals?|analytics"
+    r"|automat\w*|artificial intelligence|broadband|wi-?fi|computers?)\b)"
+)
+
 
 @dataclass(frozen=True)
 class ScopeSigns:
@@ -41,6 +49,7 @@ class ScopeSigns:
     organisation_mentions: int
     tagged: int  # passages scoring at or above some measure's threshold
     health: int  # passages using health and care words
+    digital: int  # passages using digital, data and technology words
 
     @property
     def tagged_share(self) -> float:
@@ -49,6 +58,10 @@ class ScopeSigns:
     @property
     def health_share(self) -> float:
         return self.health / self.passages if self.passages else 0.0
+
+    @property
+    def digital_share(self) -> float:
+        return self.digital / self.passages if self.passages else 0.0
 
 
 def scope_signs(passages: Sequence[Passage], tags: Sequence[Tag], thresholds: Mapping[str, float]) -> ScopeSigns:
@@ -62,6 +75,7 @@ def scope_signs(passages: Sequence[Passage], tags: Sequence[Tag], thresholds: Ma
         organisation_mentions=sum(len(ORGANISATIONS.findall(p.text)) for p in passages),
         tagged=tagged,
         health=sum(1 for p in passages if HEALTH_TERMS.search(p.text)),
+        digital=sum(1 for p in passages if DIGITAL_TERMS.search(p.text)),
     )
 
 
@@ -74,17 +88,23 @@ def scope_reasons(signs: ScopeSigns, settings: Settings) -> list[str]:
             f"it names no health or care organisation (NHS, integrated care system, trust, hospital, social care "
             f"and the like: {signs.organisation_mentions} mention{'s' if signs.organisation_mentions != 1 else ''})"
         )
-    if signs.tagged_share < settings.scope_min_tagged_share:
-        reasons.append(
-            f"little of the framework's substance: {signs.tagged} of its {signs.passages} passages "
-            f"({signs.tagged_share:.0%}) evidence any WGLL measure, where a strategy has at least "
-            f"{settings.scope_min_tagged_share:.0%}"
-        )
     if signs.health_share < settings.scope_min_health_share:
         reasons.append(
             f"little health and care language: {signs.health} of its {signs.passages} passages "
             f"({signs.health_share:.0%}) speak of patients, care, clinicians or health, where a strategy has at "
             f"least {settings.scope_min_health_share:.0%}"
+        )
+    if signs.digital_share < settings.scope_min_digital_share:
+        reasons.append(
+            f"little digital or data language: {signs.digital} of its {signs.passages} passages "
+            f"({signs.digital_share:.0%}) speak of digital, data or technology, where a strategy has at least "
+            f"{settings.scope_min_digital_share:.0%}"
+        )
+    if signs.tagged_share < settings.scope_min_tagged_share:
+        reasons.append(
+            f"little of the framework's substance: {signs.tagged} of its {signs.passages} passages "
+            f"({signs.tagged_share:.0%}) evidence any WGLL measure, where a strategy has at least "
+            f"{settings.scope_min_tagged_share:.0%}"
         )
     return reasons
 

@@ -124,13 +124,17 @@ class Settings(BaseSettings):
         3, ge=0, description="A document naming health or care organisations (NHS, ICS, trust, hospital...) fewer "
         "times than this is out of scope (benchmarks/scope_corpus.py measured the thresholds).",
     )
-    scope_min_tagged_share: float = Field(
-        0.15, ge=0, le=1, description="A document whose share of passages evidencing any measure is below this "
-        "is out of scope: little of the framework's substance.",
-    )
     scope_min_health_share: float = Field(
         0.2, ge=0, le=1, description="A document whose share of passages using health and care words is below "
         "this is out of scope.",
+    )
+    scope_min_digital_share: float = Field(
+        0.4, ge=0, le=1, description="A document whose share of passages using digital, data and technology "
+        "words is below this is out of scope.",
+    )
+    scope_min_tagged_share: float = Field(
+        0.1, ge=0, le=1, description="A document whose share of passages evidencing any measure is below this "
+        "is out of scope: little of the framework's substance.",
     )
     why_neighbours: int = Field(
         2, ge=0, description="Nearest labelled passages shown with each piece of evidence, to say why it was tagged."

@@ -18,8 +18,8 @@ from pipeline.settings import Settings
 THRESHOLDS = {"M1": 0.5, "M2": 0.4}
 TEXTS = [
     "NHS Marlshire Integrated Care Board and Tamsey Valley Hospitals NHS Foundation Trust agree the plan.",
-    "Our shared care record lets clinicians see what the hospital changed.",
-    "The ics folder and the icb setting are file names, not organisations.",
+    "Our shared care record lets clinicians see online what the hospital changed.",
+    "The ics folder and the icb setting are file names, not organisations; it is the IT team's data.",
     "Resurfacing of the ring road starts in spring.",
 ]
 
@@ -39,25 +39,28 @@ def test_signs_count_organisations_tagged_passages_and_health_words() -> None:
     # NHS twice, Integrated Care Board, Hospitals, Foundation Trust, the hospital; lower-case "ics" and
     # "icb" are not names.
     assert signs.organisation_mentions == 6
-    assert (signs.passages, signs.tagged, signs.health) == (4, 2, 2)
-    assert (signs.tagged_share, signs.health_share) == (0.5, 0.5)
+    assert (signs.passages, signs.tagged, signs.health, signs.digital) == (4, 2, 2, 2)
+    assert (signs.tagged_share, signs.health_share, signs.digital_share) == (0.5, 0.5, 0.5)
 
 
 def test_a_strategy_like_document_has_no_reason() -> None:
-    signs = ScopeSigns(passages=60, organisation_mentions=90, tagged=50, health=50)
+    signs = ScopeSigns(passages=60, organisation_mentions=90, tagged=50, health=50, digital=55)
     assert scope_reasons(signs, Settings()) == []
 
 
 def test_each_missed_sign_is_named_with_its_figures() -> None:
-    settings = Settings(scope_min_organisation_mentions=3, scope_min_tagged_share=0.15, scope_min_health_share=0.2)
-    reasons = scope_reasons(ScopeSigns(passages=200, organisation_mentions=1, tagged=10, health=20), settings)
+    settings = Settings(scope_min_organisation_mentions=3, scope_min_health_share=0.2, scope_min_digital_share=0.4,
+                        scope_min_tagged_share=0.1)
+    reasons = scope_reasons(ScopeSigns(passages=200, organisation_mentions=1, tagged=10, health=20, digital=60), settings)
     assert reasons == [
         "it names no health or care organisation (NHS, integrated care system, trust, hospital, social care and the "
         "like: 1 mention)",
-        "little of the framework's substance: 10 of its 200 passages (5%) evidence any WGLL measure, where a "
-        "strategy has at least 15%",
         "little health and care language: 20 of its 200 passages (10%) speak of patients, care, clinicians or "
         "health, where a strategy has at least 20%",
+        "little digital or data language: 60 of its 200 passages (30%) speak of digital, data or technology, "
+        "where a strategy has at least 40%",
+        "little of the framework's substance: 10 of its 200 passages (5%) evidence any WGLL measure, where a "
+        "strategy has at least 10%",
     ]
 
 

@@ -58,6 +58,12 @@ def test_bad_files_get_their_error_code_and_the_rest_complete(batch: tuple[Path,
     assert sum(1 for r in reviews if not r.errors) == samples
 
 
+def test_no_sample_strategy_is_out_of_scope(batch: tuple[Path, list[DocumentReview]]) -> None:
+    _, reviews = batch
+    for review in (r for r in reviews if not r.errors):
+        assert [w.code for w in review.document.warnings if w.code == "out_of_scope"] == [], review.document.file
+
+
 def test_every_score_traces_to_passages_pages_and_model(batch: tuple[Path, list[DocumentReview]]) -> None:
     out, reviews = batch
     for review in (r for r in reviews if not r.errors):
