@@ -47,9 +47,10 @@ class Run:
     reviews: dict[str, DocumentReview]
 
 
-def _wgll(*args: str) -> subprocess.CompletedProcess[str]:
+def _wgll(prefect_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed command as a user runs it, with Prefect's temporary server (its own home)."""
     return subprocess.run([str(WGLL), *args], capture_output=True, text=True, timeout=1500,
-                          env={**os.environ, "COLUMNS": "200"})
+                          env={**os.environ, "COLUMNS": "200", "PREFECT_HOME": str(prefect_home)})
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +60,10 @@ def run(tmp_path_factory: pytest.TempPathFactory, bad_pdfs: dict[str, Path]) -> 
         shutil.copy(SAMPLE_DIR / name, folder)
     generator().render(generator().parse_source(PLAN_SOURCE), folder / PLAN)
     shutil.copy(bad_pdfs["not_pdf"], folder / "board-minutes.pdf")
-    review = _wgll("review", str(folder), "--out", str(out))
-    audit = _wgll("audit", str(out))
+    prefect_home = tmp_path_factory.mktemp("prefect")
+    review = _wgll(prefect_home, "review", str(folder), "--out", str(out))
+    assert out.is_dir(), review.stdout + review.stderr
+    audit = _wgll(prefect_home, "audit", str(out))
     return Run(out, review, audit, {r.document.file: r for r in read_reviews(out)})
 
 
