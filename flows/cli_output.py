@@ -27,13 +27,12 @@ def print_outcomes(reviews: list[DocumentReview]) -> int:
     """The table of every document's outcome, then a line counting those that ended in an error
     code; returns that count, which makes the exit status."""
     from pipeline.report import outcome
-    from pipeline.review_files import review_stem
+    from pipeline.review_files import SHORT_ID_LENGTH
 
-    table = Table("file", "outcome")
-    table.add_column("written as", overflow="fold")
+    table = Table("file", "outcome", "short id")  # its files are <file name>.<short id>.*
     for review in reviews:
         style = "red" if review.errors else ""
-        table.add_row(Text(review.document.file), Text(outcome(review), style=style), Text(review_stem(review)))
+        table.add_row(Text(review.document.file), Text(outcome(review), style=style), review.document.id[:SHORT_ID_LENGTH])
     console.print(table)
     failed = [review for review in reviews if review.errors]
     if failed:

@@ -74,7 +74,7 @@ def review_batch(
 def _publish_summary(reviews: list[DocumentReview], out_dir: Path) -> None:
     create_table_artifact(
         key="review-batch",
-        table=[{"file": r.document.file, "outcome": outcome(r), "written as": review_stem(r)} for r in reviews],
+        table=[{"file": r.document.file, "outcome": outcome(r), "files": review_stem(r)} for r in reviews],
         description=f"{len(reviews)} documents reviewed into {out_dir}",
     )
     failures = [r for r in reviews if r.errors]
