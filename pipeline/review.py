@@ -126,7 +126,8 @@ def review_item(item: BatchItem, settings: Settings, deadline: float | None = No
     is killed there, and a review still going then, checked after each later stage, ends in
     ``timeout``. The tagger is loaded (once per process) only after the PDF is read, so that
     ``preload`` can load it meanwhile."""
-    deadline = deadline or time.monotonic() + settings.document_timeout_seconds
+    if deadline is None:
+        deadline = time.monotonic() + settings.document_timeout_seconds
     model = model_summary(load_card(settings), settings)
     try:
         if item.refusal:
