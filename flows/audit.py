@@ -8,8 +8,10 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.audit import AuditFiles, audit_markdown, read_reviews, write_audit
+from flows.tasks import run_write_index
+from pipeline.audit import AuditFiles, audit_markdown, write_audit
 from pipeline.models import DocumentReview
+from pipeline.review_files import read_reviews
 
 
 @task(task_run_name="read-reviews-{folder.name}", cache_policy=NO_CACHE)
@@ -24,9 +26,11 @@ def run_write_audit(reviews: list[DocumentReview], out_dir: Path) -> AuditFiles:
 
 @flow(name="audit-coverage", flow_run_name="audit-{reviews_dir.name}")
 def audit_coverage(reviews_dir: Path, out_dir: Path) -> AuditFiles:
-    """reviews -> coverage matrix, ranked gaps, year-on-year changes, heatmap and HTML page. The
-    tasks go through the flow's task runner (threads, or Dask workers sharing the folders)."""
+    """reviews -> coverage matrix, ranked gaps, year-on-year changes, heatmap and HTML page; then
+    the reviews folder's index, which links the audit. The tasks go through the flow's task runner
+    (threads, or Dask workers sharing the folders)."""
     reviews = run_read_reviews.submit(reviews_dir).result()
     files = run_write_audit.submit(reviews, out_dir).result()
     create_markdown_artifact(key="coverage-audit", markdown=audit_markdown(reviews, files), description=f"Coverage audit of {reviews_dir}")
+    run_write_index(reviews_dir)
     return files

@@ -13,7 +13,9 @@ import typer
 from rich.table import Table
 
 from flows.cli_checks import check_model, checked_items, checked_reviews, existing
-from flows.cli_output import console, print_before_after, print_gaps, print_outcomes, print_reports, print_versions
+from flows.cli_output import (
+    console, print_before_after, print_gaps, print_outcomes, print_reports, print_versions, print_where,
+)
 
 if TYPE_CHECKING:
     from pipeline.manifest import BatchItem
@@ -100,7 +102,7 @@ def _main(
 @command()
 def review(
     paths: Annotated[list[Path], typer.Argument(help="PDF files, folders of PDFs, or manifest CSVs.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <document id>.json and .html.")] = Path("out"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reviews: <file name>.<short id>.json, .html, -pack.html, -pack.pdf, and index.html.")] = Path("out"),
     password: Annotated[Optional[str], typer.Option(help="Password for encrypted PDFs named directly.")] = None,
     workers: WorkersOption = None,
     task_runner: TaskRunnerOption = None,
@@ -122,6 +124,7 @@ def review(
         items = [item.model_copy(update={"password": item.password or password}) for item in items]
     settings = _settings(embedding_model, tagger, cache_dir, workers, task_runner, dask_address)
     check_model(settings)
+    from pipeline.index_page import write_index
     from pipeline.uptodate import split_current  # after the checks: a usage error answers at once
 
     done, to_do = split_current(items, out, settings)
@@ -131,7 +134,10 @@ def review(
         console.print(f"All {len(items)} document(s) already reviewed in {out}/ under the current versions; "
                       "nothing to do (--force reviews them again).")
         reviews = done
-    if print_outcomes(reviews):
+        write_index(out)
+    failed = print_outcomes(reviews)
+    print_where(out, reviews)
+    if failed:
         raise typer.Exit(1)
 
 
@@ -157,12 +163,12 @@ def _run_batch(items: list[BatchItem], out: Path, settings: Settings, refresh: b
 
 @command()
 def pack(
-    document: Annotated[str, typer.Argument(help="Document id (or its start), review JSON, or strategy file name.")],
+    document: Annotated[str, typer.Argument(help="Short name (marlshire-ics-2023.ca795e2f), document id or its start, review JSON, or strategy file name.")],
     out: Annotated[Path, typer.Option("--out", "-o", exists=True, file_okay=False, help="Folder holding the reviews; the pack is written there.")] = Path("out"),
 ) -> None:
     """Write the reviewer pre-briefing pack of one reviewed document, as HTML and PDF."""
     from pipeline.pack import write_pack
-    from pipeline.report import locate_review
+    from pipeline.review_files import locate_review
     from pipeline.taxonomy import load_taxonomy
 
     try:
@@ -185,19 +191,21 @@ def audit(
     ranked gaps and year-on-year changes (audit_coverage flow). When the audit in --out was written
     from exactly the reviews now in REVIEWS, say so and stop."""
     from pipeline.audit import current_audit
+    from pipeline.index_page import INDEX_FILE, write_index
 
     target = out or reviews / "audit"
     found = checked_reviews(reviews)
     files = None if force else current_audit(found, target)
     if files is not None:
         console.print(f"The audit in {target}/ is up to date with the reviews in {reviews}/ (--force writes it again).")
+        write_index(reviews)
     else:
         from flows.audit import audit_coverage
         from flows.runners import task_runner_for
 
         settings = _settings(task_runner=task_runner, dask_address=dask_address)
         files = audit_coverage.with_options(task_runner=task_runner_for(settings))(reviews, target)
-    for name, path in files.model_dump().items():
+    for name, path in {**files.model_dump(), "index": reviews / INDEX_FILE}.items():
         console.print(f"{name}: {path}")
 
 
@@ -286,7 +294,7 @@ ReviewsOption = Annotated[Path, typer.Option(exists=True, file_okay=False, help=
 
 @command("export-review")
 def export_review(
-    targets: Annotated[list[str], typer.Argument(help="Run ids (numbers) or documents (id or its start, review JSON, file name).")],
+    targets: Annotated[list[str], typer.Argument(help="Run ids (numbers) or documents (short name, id or its start, review JSON, file name).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV to write; Label Studio tasks (.json) and config (.label-config.xml) go beside it.")],
     reviews: ReviewsOption = Path("out"),
     margin: Annotated[float, typer.Option(min=0.0, max=1.0, help="Scores this close to a threshold count as uncertain.")] = 0.1,

@@ -52,7 +52,7 @@ def existing(path: Path, option: str) -> Path:
 
 def checked_reviews(folder: Path) -> list[DocumentReview]:
     """The reviews an audit reads: none, or a broken one, is a usage error naming the folder or file."""
-    from pipeline.audit import MalformedReview, read_reviews
+    from pipeline.review_files import MalformedReview, read_reviews
 
     try:
         reviews = read_reviews(folder)

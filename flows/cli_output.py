@@ -5,6 +5,7 @@ module is imported inside the function that needs it."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from pipeline.models import DocumentReview
     from pipeline.settings import Settings
 
+MAX_PACKS_LISTED = 5
 console = Console()
 errors = Console(stderr=True)
 
@@ -25,11 +27,12 @@ def print_outcomes(reviews: list[DocumentReview]) -> int:
     """The table of every document's outcome, then a line counting those that ended in an error
     code; returns that count, which makes the exit status."""
     from pipeline.report import outcome
+    from pipeline.review_files import SHORT_ID_LENGTH
 
-    table = Table("file", "outcome", "document id")
+    table = Table("file", "outcome", "short id")  # its files are <file name>.<short id>.*
     for review in reviews:
         style = "red" if review.errors else ""
-        table.add_row(Text(review.document.file), Text(outcome(review), style=style), review.document.id[:12])
+        table.add_row(Text(review.document.file), Text(outcome(review), style=style), review.document.id[:SHORT_ID_LENGTH])
     console.print(table)
     failed = [review for review in reviews if review.errors]
     if failed:
@@ -40,6 +43,19 @@ def print_outcomes(reviews: list[DocumentReview]) -> int:
                  "their outcomes are above and every other review is written.", style="red")
         )
     return len(failed)
+
+
+def print_where(out: Path, reviews: list[DocumentReview]) -> None:
+    """Where to start reading: the folder's index and, for a few documents, each one's pack."""
+    from pipeline.index_page import INDEX_FILE
+    from pipeline.review_files import review_files
+
+    packs = [files.pack_html for files in (review_files(r, out) for r in reviews if not r.errors) if files.pack_html.is_file()]
+    for pack in packs if len(packs) <= MAX_PACKS_LISTED else []:
+        console.print(Text(f"Pack: {pack} (and {pack.with_suffix('.pdf').name})"), soft_wrap=True)
+    if len(packs) > MAX_PACKS_LISTED:
+        console.print(f"{len(packs)} packs (-pack.html, -pack.pdf) beside the reviews, each linked from the index.")
+    console.print(Text(f"Index of every review in {out}: {out / INDEX_FILE}"), soft_wrap=True)
 
 
 def print_versions(settings: Settings) -> bool:

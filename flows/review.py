@@ -12,13 +12,14 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.progress import document_finished
-from flows.tasks import run_review, run_save, run_write
+from flows.tasks import run_review, run_save, run_write, run_write_index
 from pipeline.errors import as_review_error
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview
 from pipeline.outputs import review_files_current
 from pipeline.report import outcome
 from pipeline.review import ReviewResult, failed_result
+from pipeline.review_files import review_stem
 from pipeline.settings import Settings, get_settings
 from pipeline.store import finish_run, open_store, start_run
 from pipeline.taxonomy import load_taxonomy
@@ -41,13 +42,14 @@ def review_batch(
     The task that reviews a document also writes its files to ``out_dir`` (JSON, reviewer page and,
     unless ``settings.write_packs`` is off, the pre-briefing pack); the flow stores each result as
     soon as it is ready and writes only files a cached result lacks. Returns the reviews in the
-    order of ``items``. Unchanged documents come from the task cache unless ``refresh``."""
+    order of ``items``, after rewriting the folder's ``index.html``. Unchanged documents come
+    from the task cache unless ``refresh``."""
     settings = settings or get_settings()
     model = model_summary(load_card(settings), settings)
     taxonomy = load_taxonomy(settings.taxonomy_path)
     engine = open_store(settings.database_url, out_dir)
     run_id = start_run(engine, model, out_dir)
-    reviewing = run_review.with_options(timeout_seconds=settings.document_timeout_seconds, refresh_cache=refresh or None)
+    reviewing = run_review.with_options(refresh_cache=refresh or None)
     futures = reviewing.map(items, unmapped(settings), unmapped(out_dir))
     position = {future: index for index, future in enumerate(futures)}
     reviews: dict[int, DocumentReview] = {}
@@ -64,6 +66,7 @@ def review_batch(
         document_finished(done, len(items), result.review)
     ordered = [reviews[i] for i in range(len(items))]
     finish_run(engine, run_id, documents=len(ordered), failures=sum(1 for r in ordered if r.errors))
+    run_write_index(out_dir)
     _publish_summary(ordered, out_dir)
     return ordered
 
@@ -71,7 +74,7 @@ def review_batch(
 def _publish_summary(reviews: list[DocumentReview], out_dir: Path) -> None:
     create_table_artifact(
         key="review-batch",
-        table=[{"file": r.document.file, "outcome": outcome(r), "document id": r.document.id[:12]} for r in reviews],
+        table=[{"file": r.document.file, "outcome": outcome(r), "files": review_stem(r)} for r in reviews],
         description=f"{len(reviews)} documents reviewed into {out_dir}",
     )
     failures = [r for r in reviews if r.errors]

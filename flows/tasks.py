@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from pipeline.classify import Tagger
 from pipeline.explain import save_labelled_vectors
+from pipeline.index_page import write_index
 from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
@@ -47,8 +49,10 @@ def review_cache_key(context: Any, parameters: dict[str, Any]) -> str:
 
 
 def retry_unless_timed_out(task: Any, task_run: Any, state: State[Any]) -> bool:
-    """Retry transient failures, not a document over its time limit: it would be over it again,
-    and each attempt would cost the whole limit."""
+    """Retry transient failures, not a time-out: it would time out again, and each attempt would
+    cost the whole wait. (A document over its own time limit is not raised but returned, with
+    error code ``timeout``: the limit lives in ``review_item``, not in a Prefect task timeout,
+    which cannot interrupt a worker thread and warned so on every document.)"""
     try:
         state.result()
     except TimeoutError:
@@ -72,7 +76,7 @@ def run_review(item: BatchItem, settings: Settings, out_dir: Path) -> ReviewResu
     (``out_dir`` is on storage the workers share, docs/scale-out.md). A cached result writes
     nothing; the flow writes what is missing."""
     preload(settings)
-    result = review_item(item, settings)
+    result = review_item(item, settings, deadline=time.monotonic() + settings.document_timeout_seconds)
     write_review_files(result.review, load_components(settings).taxonomy, out_dir, settings.write_packs)
     release_freed_memory()
     return result
@@ -81,6 +85,11 @@ def run_review(item: BatchItem, settings: Settings, out_dir: Path) -> ReviewResu
 @task(task_run_name="write-{review.document.file}", cache_policy=NO_CACHE)
 def run_write(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pack: bool) -> bool:
     return write_review_files(review, taxonomy, out_dir, with_pack)
+
+
+@task(cache_policy=NO_CACHE)
+def run_write_index(folder: Path) -> Path:
+    return write_index(folder)
 
 
 @task(cache_policy=NO_CACHE)

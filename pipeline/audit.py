@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -20,7 +19,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from pydantic import ValidationError
 
 from pipeline.html import html_templates
 from pipeline.models import DocumentReview, Record
@@ -33,17 +31,10 @@ STATUSES = ("evidenced", "weak", "no_evidence", UNREADABLE)
 STATUS_COLOURS = {"evidenced": "#005a30", "weak": "#ffb81c", "no_evidence": "#d5281b", UNREADABLE: "#aeb7bd"}
 STATUS_TEXT_COLOURS = {"evidenced": "white", "weak": "black", "no_evidence": "white", UNREADABLE: "black"}
 STATUS_RANK = {"no_evidence": 0, "weak": 1, "evidenced": 2}
-DOCUMENT_COLUMNS = ["document_id", "file", "title", "ics", "organisation_level", "year", "error"]
+# out_of_scope: the document does not read like a health and care digital strategy (pipeline/scope.py).
+DOCUMENT_COLUMNS = ["document_id", "file", "title", "ics", "organisation_level", "year", "error", "out_of_scope"]
 NO_ICS = "(ICS not given)"
 INPUTS_FILE = "audit-inputs.sha256"
-
-
-class MalformedReview(ValueError):
-    """A file shaped like a ``wgll review`` result that breaks contract 1."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        super().__init__(f"{path}: {reason}")
 
 
 class AuditFiles(Record):
@@ -75,34 +66,6 @@ CHANGE_COLUMNS = [
 ]
 
 
-def _is_review(data: object) -> bool:
-    """Reviews are the JSON objects with the contract's ``document`` and ``measures`` keys; manifests,
-    gold labels and model cards lying in the same folder are not."""
-    return isinstance(data, dict) and {"document", "measures"} <= data.keys()
-
-
-def read_reviews(folder: Path) -> list[DocumentReview]:
-    """Every review in a ``wgll review`` output folder. Other JSON files are skipped quietly; a broken
-    review stops the audit, naming the file, because a silently dropped strategy would read as no
-    strategy at all."""
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder of reviews")
-    reviews = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise MalformedReview(path, f"not valid JSON ({error})") from error
-        if not _is_review(data):
-            continue
-        try:
-            reviews.append(DocumentReview.model_validate(data))
-        except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
-            raise MalformedReview(path, f"not a valid review ({problems})") from error
-    return reviews
-
-
 def _is_unreadable(review: DocumentReview) -> bool:
     return bool(review.errors) or not review.measures
 
@@ -113,6 +76,7 @@ def _row(review: DocumentReview) -> dict[str, Any]:
         "document_id": document.id, "file": document.file, "title": document.title, "ics": document.ics,
         "organisation_level": document.organisation_level, "year": document.year,
         "error": review.errors[0].code if review.errors else None,
+        "out_of_scope": any(w.code == "out_of_scope" for w in document.warnings),
     }
     if _is_unreadable(review):
         return row | {status_column(m): UNREADABLE for m in MEASURE_IDS}
@@ -130,8 +94,8 @@ def coverage_table(reviews: Iterable[DocumentReview]) -> pd.DataFrame:
     """One row per document with each measure's status and score. Unreadable documents get status
     ``unreadable`` and no score, so they are never mistaken for gaps."""
     table = pd.DataFrame([_row(r) for r in reviews], columns=TABLE_COLUMNS)
-    table = table.astype({"year": "Int64"} | {c: "float64" for c in SCORE_COLUMNS} | {
-        c: "str" for c in TABLE_COLUMNS if c not in SCORE_COLUMNS and c != "year"
+    table = table.astype({"year": "Int64", "out_of_scope": "bool"} | {c: "float64" for c in SCORE_COLUMNS} | {
+        c: "str" for c in TABLE_COLUMNS if c not in SCORE_COLUMNS and c not in ("year", "out_of_scope")
     })
     order = ["ics", "organisation_level", "year", "file"]
     return table.sort_values(order, na_position="last", ignore_index=True)
@@ -308,6 +272,7 @@ def render_audit_html(
         rows=_records(table),
         ics_count=table["ics"].nunique(),
         unreadable=int((~_readable(table)).sum()),
+        out_of_scope=int(table["out_of_scope"].sum()),
         measures=MEASURE_IDS,
         names=names,
         statuses=STATUSES,

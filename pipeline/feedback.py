@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from pipeline.labels import read_labelled
-from pipeline.report import locate_review
+from pipeline.review_files import locate_review
 from pipeline.review_queue import select_for_review, write_queue, zero_shot_scores
 from pipeline.settings import Settings
 from pipeline.store import SQLITE_FILE, StoredReview, open_store, stored_passage_texts, stored_reviews
@@ -29,7 +29,7 @@ def open_existing_store(settings: Settings, reviews_dir: Path) -> Engine:
 
 def find_reviews(engine: Engine, targets: Sequence[str], reviews_dir: Path) -> list[StoredReview]:
     """Stored reviews named by run ids (plain numbers) or by documents (an id or its start,
-    a review JSON, a strategy's file name), each document once, failed reads left out."""
+    its short name, a review JSON, a strategy's file name), each document once, failed reads left out."""
     found: dict[str, StoredReview] = {}
     for target in targets:
         if target.isdigit():

@@ -17,7 +17,7 @@ ErrorCode = Literal[
     "too_many_pages", "needs_ocr", "memory_limit", "refused",
 ]
 Extractor = Literal["pdfplumber", "pypdfium2", "ocr"]
-WarningCode = Literal["pages_missing", "extraction"]
+WarningCode = Literal["pages_missing", "extraction", "out_of_scope"]
 
 
 def document_id(data: bytes) -> str:
@@ -230,7 +230,8 @@ class MeasureCoverage(Record):
 
 
 class ReviewWarning(Record):
-    """Something a reviewer must know about a review that did complete (pages left unread)."""
+    """Something a reviewer must know about a review that did complete (pages left unread, a
+    document that does not read like a health and care digital strategy)."""
 
     code: WarningCode
     message: str

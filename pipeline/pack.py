@@ -17,6 +17,7 @@ from typing import Literal, NoReturn
 
 from pipeline.html import html_templates
 from pipeline.models import CriterionCoverage, DocumentReview, Evidence, MeasureCoverage, Status
+from pipeline.review_files import review_files
 from pipeline.taxonomy import Criterion, Taxonomy
 
 Level = Literal["ICS", "ORG"]
@@ -208,12 +209,13 @@ def _browser_css_unremarked() -> Iterator[None]:
 
 
 def pack_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
-    return out_dir / f"{review.document.id}-pack.html", out_dir / f"{review.document.id}-pack.pdf"
+    files = review_files(review, out_dir)
+    return files.pack_html, files.pack_pdf
 
 
 def write_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path,
                generated: date | None = None) -> tuple[Path, Path]:
-    """Write ``<document id>-pack.html`` and ``<document id>-pack.pdf``; returns their paths."""
+    """Write ``<name>.<short id>-pack.html`` and ``-pack.pdf`` (``review_files``); returns their paths."""
     from weasyprint import HTML  # imported here: half a second to load, and only the PDF needs it
 
     out_dir.mkdir(parents=True, exist_ok=True)

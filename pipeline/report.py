@@ -1,9 +1,10 @@
-"""Writes a review as ``<document id>.json`` (DESIGN.md contract 1) and a first reviewer page
-``<document id>.html``; every piece of PDF text is escaped by Jinja2's autoescaping."""
+"""Writes a review as JSON (DESIGN.md contract 1) and a first reviewer page, named as
+``pipeline.review_files`` says; every piece of PDF text is escaped by Jinja2's autoescaping."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import ReviewError
@@ -18,12 +19,15 @@ from pipeline.models import (
     SourceInfo,
     pages_by_extractor,
 )
+from pipeline.review_files import review_files
 from pipeline.settings import Settings, get_settings
 
 
 def build_review(
-    document: Document, measures: list[MeasureCoverage], model: dict[str, object], settings: Settings | None = None
+    document: Document, measures: list[MeasureCoverage], model: dict[str, object], settings: Settings | None = None,
+    warnings: Sequence[ReviewWarning] = (),
 ) -> DocumentReview:
+    """The review record; ``warnings`` (such as out of scope) follow those about reading."""
     return DocumentReview(
         document=DocumentSummary(
             id=document.id,
@@ -35,7 +39,7 @@ def build_review(
             year=document.source.year,
             extractors=pages_by_extractor(document.pages),
             missing_pages=document.missing_pages,
-            warnings=reading_warnings(document, settings or get_settings()),
+            warnings=[*reading_warnings(document, settings or get_settings()), *warnings],
         ),
         model=model,
         measures=measures,
@@ -98,7 +102,9 @@ def outcome(review: DocumentReview) -> str:
     if unreadable:
         line += f"; unreadable: {', '.join(unreadable)}"
     missing = review.document.missing_pages
-    return line + (f" ({len(missing)} of {review.document.pages} pages not read)" if missing else "")
+    if missing:
+        line += f" ({len(missing)} of {review.document.pages} pages not read)"
+    return line + ("; OUT OF SCOPE" if any(w.code == "out_of_scope" for w in review.document.warnings) else "")
 
 
 def render_html(review: DocumentReview) -> str:
@@ -112,7 +118,8 @@ def review_json(review: DocumentReview) -> str:
 
 
 def output_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
-    return out_dir / f"{review.document.id}.json", out_dir / f"{review.document.id}.html"
+    files = review_files(review, out_dir)
+    return files.json, files.page
 
 
 def outputs_current(review: DocumentReview, out_dir: Path, *extra: Path) -> bool:
@@ -131,23 +138,3 @@ def write_outputs(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     html_path.write_text(render_html(review), encoding="utf-8")
     json_path.write_text(review_json(review), encoding="utf-8")  # last: it marks the outputs complete
     return json_path, html_path
-
-
-def locate_review(out_dir: Path, key: str) -> DocumentReview:
-    """The review in ``out_dir`` named by a document id (or its first characters), its JSON
-    file, or the file name of the strategy it reviews."""
-    candidate = Path(key)
-    if candidate.suffix == ".json" and candidate.is_file():
-        return DocumentReview.model_validate_json(candidate.read_text(encoding="utf-8"))
-    matches = []
-    for path in sorted(out_dir.glob("*.json")):
-        try:
-            review = DocumentReview.model_validate_json(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue
-        if review.document.id.startswith(key) or review.document.file == candidate.name:
-            matches.append(review)
-    if len(matches) != 1:
-        found = "no review" if not matches else f"{len(matches)} reviews"
-        raise LookupError(f"{found} in {out_dir} matches {key!r}; give a longer document id or the JSON file")
-    return matches[0]

@@ -17,7 +17,7 @@ from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage, withhold_silence
 from pipeline.embed import embed_passages
 from pipeline.encoder import load_encoder
-from pipeline.errors import NoTextLayer, Refused, ReviewError
+from pipeline.errors import NoTextLayer, Refused, ReviewError, ReviewTimeout
 from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage, labelled_vectors_path
 from pipeline.ingest import read_document
 from pipeline.labels import read_labelled
@@ -25,6 +25,7 @@ from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, load_tagger
 from pipeline.models import DocumentReview, Passage, Tag
 from pipeline.report import build_review, failed_review
+from pipeline.scope import scope_warnings
 from pipeline.segment import build_segmenter, split_passages
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -119,12 +120,15 @@ def release_freed_memory() -> None:
         pass
 
 
-def review_item(item: BatchItem, settings: Settings) -> ReviewResult:
+def review_item(item: BatchItem, settings: Settings, deadline: float | None = None) -> ReviewResult:
     """ingest -> segment -> embed -> tag -> coverage for one file; unreadable files become a
-    review with an error entry instead of an exception. Reading stops at the per-document time
-    limit. The tagger is loaded (once per process) only after the PDF is read, so that
+    review with an error entry instead of an exception. The per-document time limit ends at
+    ``deadline`` (a ``time.monotonic()`` value; default: the limit from now): the parsing process
+    is killed there, and a review still going then, checked after each later stage, ends in
+    ``timeout``. The tagger is loaded (once per process) only after the PDF is read, so that
     ``preload`` can load it meanwhile."""
-    deadline = time.monotonic() + settings.document_timeout_seconds
+    if deadline is None:
+        deadline = time.monotonic() + settings.document_timeout_seconds
     model = model_summary(load_card(settings), settings)
     try:
         if item.refusal:
@@ -137,14 +141,24 @@ def review_item(item: BatchItem, settings: Settings) -> ReviewResult:
                 item.path, f"too little text to review: no passage of {settings.passage_min_words} words or more "
                 f"in {document.page_count} page{'s' if document.page_count != 1 else ''}"
             )
+        embeddings = embed_passages(passages, settings)
+        within_limit(item.path, deadline, "embedding")
+        tags = tag_passages(passages, embeddings, components.tagger)
+        measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
+        measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
+        within_limit(item.path, deadline, "tagging")
     except ReviewError as error:
         return failed_result(item, error, model)
-    embeddings = embed_passages(passages, settings)
-    tags = tag_passages(passages, embeddings, components.tagger)
-    measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
-    measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
     measures = withhold_silence(measures, document, settings)
-    return ReviewResult(review=build_review(document, measures, model, settings), passages=passages, tags=tags)
+    scope = scope_warnings(document, passages, tags, components.card.thresholds, settings)
+    return ReviewResult(review=build_review(document, measures, model, settings, scope), passages=passages, tags=tags)
+
+
+def within_limit(path: Path, deadline: float, stage: str) -> None:
+    """Raise ReviewTimeout once ``deadline`` has passed: the stages after reading run in this
+    process and cannot be interrupted, so the limit is checked between them."""
+    if time.monotonic() > deadline:
+        raise ReviewTimeout(path, f"the review took longer than the per-document time limit (over it after {stage})")
 
 
 def failed_result(item: BatchItem, error: ReviewError, model: dict[str, object]) -> ReviewResult:

@@ -65,7 +65,8 @@ class Settings(BaseSettings):
         "the PDF takes seconds per document, which large audits can skip.",
     )
     document_timeout_seconds: float = Field(
-        900.0, gt=0, description="A document still under review (its pack included) after this long fails with timeout."
+        900.0, gt=0, description="A document still being read, embedded or tagged after this long fails with "
+        "timeout (its parsing process is killed at the limit; the later stages are checked between them).",
     )
 
     max_file_mb: float = Field(200.0, gt=0, description="Larger files are refused (too_large).")
@@ -124,6 +125,22 @@ class Settings(BaseSettings):
     reviewed_weight: int = Field(
         5, ge=1, description="In training, a reviewer's verdict counts as this many labelled passages: "
         "an expert's judgement of a real strategy outweighs a passage written to imitate one.",
+    )
+    scope_min_organisation_mentions: int = Field(
+        3, ge=0, description="A document naming health or care organisations (NHS, ICS, trust, hospital...) fewer "
+        "times than this is out of scope (benchmarks/scope_corpus.py measured the thresholds).",
+    )
+    scope_min_health_share: float = Field(
+        0.2, ge=0, le=1, description="A document whose share of passages using health and care words is below "
+        "this is out of scope.",
+    )
+    scope_min_digital_share: float = Field(
+        0.4, ge=0, le=1, description="A document whose share of passages using digital, data and technology "
+        "words is below this is out of scope.",
+    )
+    scope_min_tagged_share: float = Field(
+        0.1, ge=0, le=1, description="A document whose share of passages evidencing any measure is below this "
+        "is out of scope: little of the framework's substance.",
     )
     why_neighbours: int = Field(
         2, ge=0, description="Nearest labelled passages shown with each piece of evidence, to say why it was tagged."

@@ -14,19 +14,18 @@ import pytest
 from PIL import Image
 
 from pipeline.audit import (
-    MalformedReview,
     audit_markdown,
     coverage_table,
     current_audit,
     plot_heatmap,
     measure_names,
     ranked_gaps,
-    read_reviews,
     write_audit,
     year_changes,
 )
-from pipeline.models import DocumentReview, DocumentSummary, MeasureCoverage, ReviewErrorRecord
+from pipeline.models import DocumentReview, DocumentSummary, MeasureCoverage, ReviewErrorRecord, ReviewWarning
 from pipeline.report import write_outputs
+from pipeline.review_files import MalformedReview, read_reviews
 
 HOSTILE_ICS = "<script>alert('x')</script> Vale"
 HOSTILE_FILE = "<img src=x onerror=alert(1)>.pdf"
@@ -73,8 +72,10 @@ def table() -> pd.DataFrame:
 
 def test_matrix_has_one_row_per_document_in_ics_level_year_order(table: pd.DataFrame) -> None:
     assert list(table["file"]) == [HOSTILE_FILE, "a.pdf", "f.pdf", "tamsey-encrypted.pdf", "b.pdf", "c.pdf"]
-    assert list(table.columns[:7]) == ["document_id", "file", "title", "ics", "organisation_level", "year", "error"]
-    assert [c for c in table.columns[7:]] == [f"M{n}_{part}" for n in range(1, 8) for part in ("status", "score")]
+    assert list(table.columns[:8]) == [
+        "document_id", "file", "title", "ics", "organisation_level", "year", "error", "out_of_scope"
+    ]
+    assert [c for c in table.columns[8:]] == [f"M{n}_{part}" for n in range(1, 8) for part in ("status", "score")]
     marlshire = table.set_index("file").loc["a.pdf"]
     assert [marlshire[f"M{n}_status"] for n in range(1, 8)] == [
         "evidenced", "evidenced", "no_evidence", "evidenced", "evidenced", "evidenced", "no_evidence"
@@ -210,3 +211,15 @@ def test_an_audit_is_current_only_for_the_reviews_it_was_written_from(tmp_path: 
     assert current_audit([changed, *reviews[1:]], tmp_path) is None, "a review changed"
     files.heatmap_png.unlink()
     assert current_audit(reviews, tmp_path) is None, "an output missing"
+
+
+def test_out_of_scope_documents_are_marked_in_the_matrix_and_the_page(tmp_path: Path) -> None:
+    reviews = sample_reviews()
+    marlshire = reviews[0]
+    warning = ReviewWarning(code="out_of_scope", message="a.pdf does not read like a health and care digital strategy")
+    reviews[0] = marlshire.model_copy(update={"document": marlshire.document.model_copy(update={"warnings": [warning]})})
+    table = coverage_table(reviews)
+    assert table.loc[table["file"] == "a.pdf", "out_of_scope"].tolist() == [True]
+    assert int(table["out_of_scope"].sum()) == 1
+    page = write_audit(reviews, tmp_path).html.read_text(encoding="utf-8")
+    assert "1 marked out of scope" in page and page.count('<strong class="scope">out of scope</strong>') == 1

@@ -184,8 +184,8 @@ def test_pack_is_self_contained(taxonomy: Taxonomy) -> None:
 def test_write_pack_makes_a_real_pdf(taxonomy: Taxonomy, tmp_path: Path) -> None:
     review = _review(taxonomy)
     html_path, pdf_path = write_pack(review, taxonomy, tmp_path, generated=GENERATED)
-    assert html_path.name == f"{review.document.id}-pack.html"
-    assert pdf_path.name == f"{review.document.id}-pack.pdf"
+    stem = f"{Path(review.document.file).stem}.{review.document.id[:8]}"
+    assert (html_path.name, pdf_path.name) == (f"{stem}-pack.html", f"{stem}-pack.pdf")
     assert html_path.read_text(encoding="utf-8") == render_pack_html(review, taxonomy, GENERATED)
     pdf = pdfium.PdfDocument(pdf_path)
     try:

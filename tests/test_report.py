@@ -42,6 +42,6 @@ def test_json_follows_the_contract(tmp_path: Path) -> None:
     data = json.loads(json_path.read_text())
     assert set(data) == {"document", "model", "measures", "errors"}
     assert set(data["document"]) >= {"id", "file", "ics", "title", "pages"}
-    assert json_path.name == "abc.json"
+    assert json_path.name == "img-src-x.abc.json"  # the file name, slugged, then the short id
     evidence = data["measures"][0]["evidence"][0]
     assert set(evidence) == {"passage_id", "pages", "heading", "text", "score", "criteria", "why"}

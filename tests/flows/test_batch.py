@@ -53,9 +53,10 @@ def test_second_run_of_unchanged_documents_recomputes_nothing(tmp_path: Path, ba
     third = review_batch(items, elsewhere, return_state=True)
     assert _review_task_states(third.state_details.flow_run_id) == ["Cached", "Cached"]
     for folder in (out, elsewhere):
-        reviewed = next(r for r in first.result() if not r.errors).document.id
-        assert {path.name for path in folder.glob(f"{reviewed}*")} == {
-            f"{reviewed}.json", f"{reviewed}.html", f"{reviewed}-pack.html", f"{reviewed}-pack.pdf"
+        reviewed = next(r for r in first.result() if not r.errors)
+        stem = f"marlshire-ics-2023.{reviewed.document.id[:8]}"
+        assert {path.name for path in folder.glob(f"{stem}*")} == {
+            f"{stem}.json", f"{stem}.html", f"{stem}-pack.html", f"{stem}-pack.pdf"
         }
 
 

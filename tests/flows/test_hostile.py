@@ -10,6 +10,7 @@ from pathlib import Path
 from flows.review import review_batch
 from pipeline.manifest import collect_items
 from pipeline.models import DocumentReview, path_identity
+from pipeline.review_files import review_files
 from tests.conftest import SAMPLE_DIR, write_blank_pdf
 
 SCRIPT = "<script>alert('pwned')</script>"
@@ -77,8 +78,9 @@ def test_hostile_files_get_clear_errors_and_the_batch_completes(tmp_path: Path) 
     scripted = by_file["scripted.pdf"]  # its JavaScript is never run; its text is reviewed like any other
     assert scripted.document.extractors == {"pdfplumber": [1]} and len(scripted.measures) == 7
     for review in reviews:
-        for page in (out / f"{review.document.id}.html", out / f"{review.document.id}-pack.html"):
+        files = review_files(review, out)
+        for page in (files.page, files.pack_html):
             html = page.read_text(encoding="utf-8")
             assert "<script" not in html, page
-        written = json.loads((out / f"{review.document.id}.json").read_text())
+        written = json.loads(files.json.read_text())
         assert DocumentReview.model_validate(written) == review

@@ -13,6 +13,7 @@ from flows.cli import app
 from flows.review import review_batch
 from pipeline.manifest import BatchItem, collect_items
 from pipeline.models import DocumentReview
+from pipeline.review_files import review_files
 from tests.conftest import SAMPLE_DIR, _write_simple_pdf
 
 HOSTILE = "<script>alert('pwned')</script>"
@@ -52,15 +53,21 @@ def test_bad_files_get_their_error_code_and_the_rest_complete(batch: tuple[Path,
         review = by_file[file]
         assert review.measures == [] and [e.code for e in review.errors] == [code]
         assert file in review.errors[0].message
-        written = json.loads((out / f"{review.document.id}.json").read_text())
+        written = json.loads(review_files(review, out).json.read_text())
         assert written["errors"][0]["code"] == code and written["measures"] == []
     assert sum(1 for r in reviews if not r.errors) == samples
+
+
+def test_no_sample_strategy_is_out_of_scope(batch: tuple[Path, list[DocumentReview]]) -> None:
+    _, reviews = batch
+    for review in (r for r in reviews if not r.errors):
+        assert [w.code for w in review.document.warnings if w.code == "out_of_scope"] == [], review.document.file
 
 
 def test_every_score_traces_to_passages_pages_and_model(batch: tuple[Path, list[DocumentReview]]) -> None:
     out, reviews = batch
     for review in (r for r in reviews if not r.errors):
-        data = json.loads((out / f"{review.document.id}.json").read_text())
+        data = json.loads(review_files(review, out).json.read_text())
         assert data["document"]["pages"] >= 8 and data["document"]["ics"]
         assert data["model"]["tagger_hash"] and data["model"]["embedding_model"]
         assert [m["id"] for m in data["measures"]] == [f"M{n}" for n in range(1, 8)]
@@ -70,7 +77,7 @@ def test_every_score_traces_to_passages_pages_and_model(batch: tuple[Path, list[
                 assert measure["evidence"]
             for evidence in measure["evidence"]:
                 assert evidence["pages"] and evidence["text"] and evidence["passage_id"].startswith(review.document.id)
-        assert (out / f"{review.document.id}.html").is_file()
+        assert review_files(review, out).page.is_file()
 
 
 def test_html_escapes_text_taken_from_the_pdf(tmp_path: Path) -> None:
@@ -83,7 +90,7 @@ def test_html_escapes_text_taken_from_the_pdf(tmp_path: Path) -> None:
         ],
     )
     (review,) = review_batch([BatchItem(path=pdf)], tmp_path / "out")
-    html = (tmp_path / "out" / f"{review.document.id}.html").read_text()
+    html = review_files(review, tmp_path / "out").page.read_text()
     quoted = [e.text for m in review.measures for e in m.evidence if HOSTILE in e.text]
     assert quoted, "the hostile passage should be quoted as evidence"
     assert HOSTILE not in html
