@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.classify import tag_passages
+from pipeline.commitments import find_commitments
 from pipeline.coverage import assess_coverage, withhold_silence
 from pipeline.embed import embed_passages, load_model
 from pipeline.errors import NoTextLayer, Refused, ReviewError
@@ -143,7 +144,9 @@ def review_item(item: BatchItem, settings: Settings) -> ReviewResult:
     measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
     measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
     measures = withhold_silence(measures, document, settings)
-    return ReviewResult(review=build_review(document, measures, model, settings), passages=passages, tags=tags)
+    review = build_review(document, measures, model, settings)
+    commitments = find_commitments(document, passages, tags, components.card.thresholds)
+    return ReviewResult(review=review.model_copy(update={"commitments": commitments}), passages=passages, tags=tags)
 
 
 def failed_result(item: BatchItem, error: ReviewError, model: dict[str, object]) -> ReviewResult:

@@ -119,6 +119,10 @@ class Settings(BaseSettings):
         5, ge=1, description="In training, a reviewer's verdict counts as this many labelled passages: "
         "an expert's judgement of a real strategy outweighs a passage written to imitate one.",
     )
+    commitment_mention_similarity: float = Field(
+        0.5, ge=0, le=1, description="In the audit, an earlier strategy's commitment counts as mentioned again "
+        "when a sentence of the later review is at least this close in meaning (cosine of embeddings).",
+    )
     why_neighbours: int = Field(
         2, ge=0, description="Nearest labelled passages shown with each piece of evidence, to say why it was tagged."
     )
