@@ -26,7 +26,7 @@ QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "final": 4, "
 
 # Words just before a date that make it a date of the past or a reference point, not a deadline.
 NOT_A_DEADLINE = re.compile(
-    r"(?:\bsince(?:\s+\w+ing)?|\bbaseline|\bas (?:of|at)|\bcompared (?:with|to)|\bposition in"
+    r"(?:\bsince(?:\s+\w+ing)?(?:\s+(?:in|on|during))?|\bbaseline|\bas (?:of|at)|\bcompared (?:with|to)|\bposition in"
     r"|\b(?:was|were|had|did)\b(?:\s+\w+){0,3}\s+(?:in|on|during|between)"
     r"|\b(?:began|went|came|ran|grew|built|took|made|saw|held|met|drew|won|became|told|found|brought|sent|spent)\b"
     r"(?:\s+\w+){0,2}\s+(?:in|on|during|between)"

@@ -55,7 +55,8 @@ def test_second_run_of_unchanged_documents_recomputes_nothing(tmp_path: Path, ba
     for folder in (out, elsewhere):
         reviewed = next(r for r in first.result() if not r.errors).document.id
         assert {path.name for path in folder.glob(f"{reviewed}*")} == {
-            f"{reviewed}.json", f"{reviewed}.html", f"{reviewed}-pack.html", f"{reviewed}-pack.pdf"
+            f"{reviewed}.json", f"{reviewed}.html", f"{reviewed}-pack.html", f"{reviewed}-pack.pdf",
+            f"{reviewed}-commitments.csv",
         }
 
 
