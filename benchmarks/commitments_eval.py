@@ -43,7 +43,8 @@ def review_samples(names: set[str]) -> dict[str, DocumentReview]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reviews", type=Path, help="folder of review JSONs to score instead of reviewing the samples")
-    parser.add_argument("--gold", type=Path, default=SAMPLES / "commitments", help="folder of <name>.gold.json registers")
+    parser.add_argument("--gold", type=Path, default=SAMPLES / "commitments",
+                        help="folder of <name>.gold.json registers")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     args = parser.parse_args()
     gold = read_gold(args.gold)
@@ -59,18 +60,23 @@ def main() -> int:
         for file, record in sorted(gold.items()) if record.get("later") in reviews and file in reviews
     ]
     if args.json:
-        print(json.dumps({"commitments": scores.model_dump(), "mentions": [m.model_dump() for m in mentions]}, indent=2))
+        report = {"commitments": scores.model_dump(), "mentions": [m.model_dump() for m in mentions]}
+        print(json.dumps(report, indent=2))
         return 0
     print(f"{'document':32} {'gold':>5} {'found':>5} {'match':>5} {'prec':>6} {'recall':>6} {'due':>6} {'owner':>6}")
     for d in scores.documents:
         print(f"{d.file:32} {d.gold:5} {d.found:5} {d.matched:5} {d.matched / max(d.found, 1):6.3f} "
-              f"{d.matched / max(d.gold, 1):6.3f} {d.due_right / max(d.matched, 1):6.3f} {d.owner_right / max(d.matched, 1):6.3f}")
-    print(f"{'all':32} {scores.gold:5} {scores.found:5} {scores.matched:5} {scores.precision:6.3f} {scores.recall:6.3f} "
+              f"{d.matched / max(d.gold, 1):6.3f} {d.due_right / max(d.matched, 1):6.3f} "
+              f"{d.owner_right / max(d.matched, 1):6.3f}")
+    print(f"{'all':32} {scores.gold:5} {scores.found:5} {scores.matched:5} "
+          f"{scores.precision:6.3f} {scores.recall:6.3f} "
           f"{scores.due_share:6.3f} {scores.owner_share:6.3f}   (F1 {scores.f1:.3f})")
     for m in mentions:
-        print(f"\nmentioned again, {m.earlier} -> {m.later} ({m.commitments} commitments, {m.gold_yes} mentioned in the gold; "
+        print(f"\nmentioned again, {m.earlier} -> {m.later} "
+              f"({m.commitments} commitments, {m.gold_yes} mentioned in the gold; "
               f"threshold {settings.commitment_mention_similarity}):")
-        print(f"  flagged {m.predicted_yes}: precision {m.precision:.3f}, recall {m.recall:.3f}, accuracy {m.accuracy:.3f}, "
+        print(f"  flagged {m.predicted_yes}: precision {m.precision:.3f}, recall {m.recall:.3f}, "
+              f"accuracy {m.accuracy:.3f}, "
               f"AUC {m.auc}; saying yes to all: precision {m.always_yes_precision:.3f}, recall 1.000")
     return 0
 

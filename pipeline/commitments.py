@@ -63,7 +63,9 @@ TABLE_HEADING = re.compile(
     r"\b(?:target|targets|year|years|commitments?|milestones?|deliver|will|deadline|timescale|when)\b", re.IGNORECASE
 )
 FUNDING = re.compile(r"\btotal\b|£|\bbudget\b|\bcost\b|\bfunding\b|\bspend\b", re.IGNORECASE)
-MONTH_FIRST = re.compile(r"^(January|February|March|April|May|June|July|August|September|October|November|December)\b(?!\s+20\d\d)")
+MONTH_FIRST = re.compile(
+    r"^(January|February|March|April|May|June|July|August|September|October|November|December)\b(?!\s+20\d\d)"
+)
 
 
 @dataclass
@@ -131,7 +133,8 @@ class CommitmentReader:
             return True
         if PAST.search(clause) or EXTERNAL.search(clause) or PREDICTION.search(clause) or "£" in clause:
             return False
-        return any(DEADLINE_MARK.search(clause[: d.start]) for d in find_due_dates(clause, self.year, self.strategy_end))
+        dates = find_due_dates(clause, self.year, self.strategy_end)
+        return any(DEADLINE_MARK.search(clause[: d.start]) for d in dates)
 
     def _due(self, text: str) -> DueDate | None:
         clauses = [c for c in CLAUSES.split(text) if not PAST.search(c) or FUTURE.search(c)]
@@ -172,9 +175,10 @@ def _sentences(document: Document, passages: Sequence[Passage]) -> list[tuple[in
     """Every sentence of the passages in reading order, sentences cut by a break joined again."""
     spans = sentence_spans(document.text, [(p.start_char, p.end_char) for p in passages])
     joined: list[tuple[int, int, Passage]] = []
-    for passage, sentences in zip(passages, spans):
+    for passage, sentences in zip(passages, spans, strict=True):
         for start, end in sentences:
-            if joined and joined[-1][2].heading == passage.heading and _continues(document.text, joined[-1][:2], (start, end)):
+            same_section = bool(joined) and joined[-1][2].heading == passage.heading
+            if same_section and _continues(document.text, joined[-1][:2], (start, end)):
                 joined[-1] = (joined[-1][0], end, joined[-1][2])
             else:
                 joined.append((start, end, passage))

@@ -75,7 +75,7 @@ def closest(texts: list[str], later: DocumentReview, similarity: Similarity) -> 
         return []
     scores = similarity(texts, [text for text, _ in sentences])
     best = scores.argmax(axis=1)
-    return [(*sentences[b], round(float(row[b]), 3)) for b, row in zip(best, scores)]
+    return [(*sentences[b], round(float(row[b]), 3)) for b, row in zip(best, scores, strict=True)]
 
 
 def _pairs(reviews: Sequence[DocumentReview]) -> list[tuple[DocumentReview, DocumentReview]]:
@@ -87,8 +87,9 @@ def _pairs(reviews: Sequence[DocumentReview]) -> list[tuple[DocumentReview, Docu
     pairs = []
     for group in groups.values():
         years = sorted({r.document.year for r in group if r.document.year})
-        for earlier_year, later_year in zip(years, years[1:]):
-            pairs += [(e, l) for e in group if e.document.year == earlier_year for l in group if l.document.year == later_year]
+        for earlier_year, later_year in zip(years, years[1:], strict=False):
+            earlier = [r for r in group if r.document.year == earlier_year]
+            pairs += [(e, r) for e in earlier for r in group if r.document.year == later_year]
     return pairs
 
 
@@ -105,7 +106,8 @@ def revisited(reviews: Sequence[DocumentReview], similarity: Similarity | None =
         if not due or not _later_sentences(later):
             continue
         similarity = similarity or semantic_similarity()
-        for (commitment, end), (text, pages, score) in zip(due, closest([c.text for c, _ in due], later, similarity)):
+        found = closest([c.text for c, _ in due], later, similarity)
+        for (commitment, end), (text, pages, score) in zip(due, found, strict=True):
             rows.append({
                 "ics": earlier.document.ics, "organisation_level": earlier.document.organisation_level,
                 "earlier_year": earlier.document.year, "later_year": later_year, "earlier_file": earlier.document.file,

@@ -139,12 +139,12 @@ def score_mentions(
     truth = [bool(gold[g]["mentioned_again"]) for _, g in pairs]
     scores = [score for _, _, score in closest([earlier.commitments[f].text for f, _ in pairs], later, similarity)]
     predicted = [score >= threshold for score in scores]
-    hits = sum(p and t for p, t in zip(predicted, truth))
+    hits = sum(p and t for p, t in zip(predicted, truth, strict=True))
     n, yes, said = len(pairs), sum(truth), sum(predicted)
     return MentionScores(
         earlier=earlier.document.file, later=later.document.file, commitments=n, gold_yes=yes, predicted_yes=said,
         precision=round(hits / said, 4) if said else 0.0, recall=round(hits / yes, 4) if yes else 0.0,
-        accuracy=round(sum(p == t for p, t in zip(predicted, truth)) / n, 4) if n else 0.0,
+        accuracy=round(sum(p == t for p, t in zip(predicted, truth, strict=True)) / n, 4) if n else 0.0,
         auc=round(float(roc_auc_score(truth, scores)), 4) if 0 < yes < n else None,
         always_yes_precision=round(yes / n, 4) if n else 0.0,
     )

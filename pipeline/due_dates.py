@@ -10,6 +10,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
@@ -84,8 +85,9 @@ def _relative(count: str, unit: str, year: int | None) -> str | None:
     return str(year + years)
 
 
-def _value(kind: str, g: dict[str, str | None], year: int | None, strategy_end: int | None) -> str | None:
-    """The due value of one pattern's match, from its named groups (None when it cannot be resolved)."""
+def _value(kind: str, g: dict[str, Any], year: int | None, strategy_end: int | None) -> str | None:
+    """The due value of one pattern's match, from its named groups (each kind's pattern sets the
+    groups read here); None when it cannot be resolved."""
     if kind == "strategy":
         return str(strategy_end) if strategy_end else None
     if kind == "relative":
@@ -126,14 +128,19 @@ def _value(kind: str, g: dict[str, str | None], year: int | None, strategy_end: 
 
 # Most specific first: a span taken by one pattern is not read again by a later one.
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in [
-    ("strategy", r"\b(?:life(?:time)?|end|course|duration|lifespan)\s+of\s+(?:this|the|our)\s+(?:\w+\s+){0,3}?(?:strategy|plan)\b"),
-    ("relative", r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|first)\s+(?:(?P<count>" + NUMBER + r")\s+)?(?P<unit>years?|months?)\b(?!\s+of\b)"),
+    ("strategy", r"\b(?:life(?:time)?|end|course|duration|lifespan)\s+of\s+(?:this|the|our)\s+(?:\w+\s+){0,3}?"
+                 r"(?:strategy|plan)\b"),
+    ("relative", r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|first)\s+(?:(?P<count>" + NUMBER + r")\s+)?"
+                 r"(?P<unit>years?|months?)\b(?!\s+of\b)"),
     ("relative", r"\b(?:within|over)\s+(?P<count>" + NUMBER + r")\s+(?P<unit>years?|months?)\b(?!\s+of\b)"),
     ("relative", r"\b(?P<count>next)\s+(?P<unit>year)\b(?!\s+of\b)"),
-    ("between", r"\bbetween\s+(?:" + MONTH + r"\s+)?(?:20\d\d\s+)?and\s+(?:(?P<m>" + MONTH + r")\s+)?(?P<y>20\d\d)\b(?![/\d])"),
-    ("end_fy", r"\bend\s+of\s+(?:the\s+)?(?:financial\s+year\s+)?(?:FY\s?)?(?P<y>20\d\d)\s?[/–-]\s?(?:20)?(?P<y2>\d\d)(?!\d)"),
+    ("between", r"\bbetween\s+(?:" + MONTH + r"\s+)?(?:20\d\d\s+)?and\s+(?:(?P<m>" + MONTH + r")\s+)?"
+                r"(?P<y>20\d\d)\b(?![/\d])"),
+    ("end_fy", r"\bend\s+of\s+(?:the\s+)?(?:financial\s+year\s+)?(?:FY\s?)?(?P<y>20\d\d)\s?[/–-]\s?(?:20)?"
+               r"(?P<y2>\d\d)(?!\d)"),
     ("fy_quarter", r"\bQ(?P<q>[1-4])\s+(?:of\s+)?(?:FY\s?)?(?P<y>20\d\d)\s?/\s?(?:20)?\d\d(?!\d)"),
-    ("quarter", r"\b(?:Q(?P<q>[1-4])|(?P<qw>first|second|third|fourth|final|last)\s+quarter\s+of)\s+(?P<y>20\d\d)(?![/\d])"),
+    ("quarter", r"\b(?:Q(?P<q>[1-4])|(?P<qw>first|second|third|fourth|final|last)\s+quarter\s+of)\s+"
+                r"(?P<y>20\d\d)(?![/\d])"),
     ("fy", r"(?<![\w./£$,-])(?:FY\s?)?(?P<y>20\d\d)\s?[/–-]\s?(?P<y2>(?:20)?\d\d)(?![\d%]|-\d)"),
     ("half", r"\b(?:(?P<h>first|second)\s+half\s+of|H(?P<h2>[12]))\s+(?P<y>20\d\d)\b"),
     ("season", r"\b(?P<s>spring|summer|autumn|fall|winter)\s+(?:of\s+)?(?P<y>20\d\d)\b"),

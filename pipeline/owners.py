@@ -29,6 +29,8 @@ BODIES = {
 ORGANISATION_ENDINGS = BODIES | {"services", "hospitals", "ics", "nhs"}
 # Acronyms of things or of the whole service, never the body that owns a commitment.
 NEVER_OWNERS = {"NHS", "GP", "GPs", "IT", "AI", "EPR", "EPRs", "ICT", "MFA", "HSCN", "FHIR", "DSPT", "VCSE", "PCNs"}
+# Heads of proper names that name a thing ("the Vale Connected Record"), not a body.
+THINGS = {"record", "app", "portal", "platform", "system", "programme", "plan", "strategy"}
 ACRONYM = re.compile(r"^[A-Z][A-Za-z]*[A-Z]s?$")
 
 
@@ -73,7 +75,7 @@ def _is_body(phrase: str, expansions: Mapping[str, str]) -> bool:
                 return True
             continue
         if len(head_words) >= 2 and all(w[:1].isupper() for w in head_words if w.lower() not in DETERMINERS):
-            return head.lower() not in {"record", "app", "portal", "platform", "system", "programme", "plan", "strategy"}
+            return head.lower() not in THINGS
     return False
 
 
@@ -120,7 +122,8 @@ def find_owner(clause: str, expansions: Mapping[str, str] | None = None) -> str 
         clause, re.IGNORECASE,
     )
     if agent and not re.match(r"\s*(?:\w+\s+)?20\d\d", agent.group(1)):
-        phrase = re.split(r"\s+(?:by|before|within|each|every|once|so|as|to|from|in|that|which|who)\s", agent.group(1))[0]
+        phrase = re.split(r"\s+(?:by|before|within|each|every|once|so|as|to|from|in|that|which|who)\s",
+                          agent.group(1))[0]
         if _is_body(phrase, expansions):
             return _clean(phrase)
     return None

@@ -14,7 +14,9 @@ from pipeline.due_dates import period_end
 from pipeline.models import Commitment, DocumentReview
 from pipeline.report import output_paths
 
-CSV_COLUMNS = ["due", "due_end", "text", "owner", "measures", "criteria", "pages", "heading", "passage_id", "document_id", "file"]
+CSV_COLUMNS = [
+    "due", "due_end", "text", "owner", "measures", "criteria", "pages", "heading", "passage_id", "document_id", "file",
+]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NO_MEASURE = "Not tagged to a measure"
 

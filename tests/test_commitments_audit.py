@@ -17,7 +17,9 @@ NAMES = ["Well led", "Ensure smart foundations", "Safe practice", "Support peopl
 HOSTILE = "<script>alert('x')</script> We will retire every fax machine by the end of 2022."
 
 
-def review(key: str, year: int, commitments: list[Commitment], level: str = "ICS", evidence: str | None = None) -> DocumentReview:
+def review(
+    key: str, year: int, commitments: list[Commitment], level: str = "ICS", evidence: str | None = None
+) -> DocumentReview:
     items = [Evidence(passage_id=f"{key}-e", pages=[9], heading=None, text=evidence, score=0.9)] if evidence else []
     measures = [MeasureCoverage(id=f"M{n}", name=NAMES[n - 1], status="evidenced", score=0.8, criteria=[],
                                 evidence=items if n == 2 else []) for n in range(1, 8)]
@@ -35,30 +37,33 @@ def c(text: str, due: str | None, measures: list[str], key: str = "x") -> Commit
 @pytest.fixture(scope="module")
 def reviews() -> list[DocumentReview]:
     earlier = review("a", 2021, [
-        c("Every GP referral to our hospitals will be made through the e-Referral Service by March 2022.", "2022-03-31", ["M6"]),
+        c("Every GP referral to our hospitals will be made through the e-Referral Service by March 2022.", "2022-03-31",
+          ["M6"]),
         c(HOSTILE, "2022-12-31", ["M2", "M3"]),
         c("We will plant wildflower meadows in the grounds of every community hospital by 2024.", "2024", []),
         c("We will publish an annual progress report in plain English.", None, ["M1"]),
         c("We will replace the mental health record system by 2026/27.", "2026/27", ["M2"]),
     ])
     later = review("b", 2024, [
-        c("Every GP referral to a hospital will be made electronically, with advice and guidance before referral.", "2025", ["M6"]),
+        c("Every GP referral to a hospital will be made electronically, with advice and guidance before referral.",
+          "2025", ["M6"]),
         c("We will establish a cyber security operations centre by April 2025.", "2025-04-30", ["M3"]),
     ], evidence="Fax machines are still used for discharge referrals to social care, and we will remove them by 2025.")
-    trust = review("t", 2024, [c("The trust will appoint a chief nursing information officer in 2024.", "2024", ["M1", "M4"])],
-                   level="trust")
+    appoint = c("The trust will appoint a chief nursing information officer in 2024.", "2024", ["M1", "M4"])
+    trust = review("t", 2024, [appoint], level="trust")
     return [earlier, later, trust]
 
 
 def test_counts_per_strategy_and_measure(reviews: list[DocumentReview]) -> None:
     counts = commitment_counts(reviews, [f"M{n}" for n in range(1, 8)]).set_index("file")
-    assert counts.loc["vale-ics-2021.pdf", ["commitments", "dated", "untagged", "M1", "M2", "M3", "M6"]].tolist() == [5, 4, 1, 1, 2, 1, 1]
+    columns = ["commitments", "dated", "untagged", "M1", "M2", "M3", "M6"]
+    assert counts.loc["vale-ics-2021.pdf", columns].tolist() == [5, 4, 1, 1, 2, 1, 1]
     assert counts.loc["vale-trust-2024.pdf", ["M1", "M4", "M7"]].tolist() == [1, 1, 0]
 
 
-def test_earlier_commitments_due_by_the_later_year_with_the_closest_later_sentence(reviews: list[DocumentReview]) -> None:
+def test_earlier_commitments_due_by_the_later_year_with_the_closest_sentence(reviews: list[DocumentReview]) -> None:
     table = revisited(reviews, threshold=0.5).set_index("due")
-    assert list(table.index) == ["2022-03-31", "2022-12-31", "2024"], "undated, later-due and other-level ones are left out"
+    assert list(table.index) == ["2022-03-31", "2022-12-31", "2024"], "undated, due later, other level: left out"
     assert list(table["status"]) == ["past due", "past due", "due in 2024"]
     assert (table["later_file"] == "vale-ics-2024.pdf").all() and (table["earlier_year"] == 2021).all()
     referral = table.loc["2022-03-31"]

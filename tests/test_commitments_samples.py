@@ -7,8 +7,6 @@ for small changes in how PDFs are read, not for a broken extractor."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pipeline.commitments import find_commitments
@@ -21,10 +19,11 @@ from pipeline.settings import Settings
 from tests.conftest import SAMPLE_DIR
 
 GOLD = read_gold(SAMPLE_DIR / "commitments")
+Samples = dict[str, tuple[Document, list[Commitment]]]
 
 
 @pytest.fixture(scope="module")
-def samples() -> dict[str, tuple[Document, list[Commitment]]]:
+def samples() -> Samples:
     settings = Settings()
     read = {}
     for item in collect_items([SAMPLE_DIR]):
@@ -34,7 +33,7 @@ def samples() -> dict[str, tuple[Document, list[Commitment]]]:
     return read
 
 
-def test_every_sample_has_a_gold_register_whose_texts_are_in_its_pdf(samples: dict[str, tuple[Document, list[Commitment]]]) -> None:
+def test_every_sample_has_a_gold_register_whose_texts_are_in_its_pdf(samples: Samples) -> None:
     assert set(samples) == set(GOLD) and len(GOLD) == len(list(SAMPLE_DIR.glob("*.pdf")))
     for file, (document, _) in samples.items():
         text = normalise(document.text)
@@ -42,7 +41,7 @@ def test_every_sample_has_a_gold_register_whose_texts_are_in_its_pdf(samples: di
             assert text.count(normalise(entry["text"])) == 1, f"{file}: {entry['text']!r} is not once in the PDF's text"
 
 
-def test_samples_meet_the_targets(samples: dict[str, tuple[Document, list[Commitment]]]) -> None:
+def test_samples_meet_the_targets(samples: Samples) -> None:
     scores: CommitmentScores = score({file: found for file, (_, found) in samples.items()}, GOLD)
     assert scores.gold == 547
     assert scores.precision >= 0.95 and scores.recall >= 0.95, scores.model_dump(exclude={"documents"})
@@ -51,7 +50,7 @@ def test_samples_meet_the_targets(samples: dict[str, tuple[Document, list[Commit
         assert document.matched >= 0.9 * document.gold and document.matched >= 0.9 * document.found, document.file
 
 
-def test_register_entries_point_at_real_pages(samples: dict[str, tuple[Document, list[Commitment]]]) -> None:
+def test_register_entries_point_at_real_pages(samples: Samples) -> None:
     for document, found in samples.values():
         for commitment in found:
             assert commitment.pages and all(1 <= p <= document.page_count for p in commitment.pages)

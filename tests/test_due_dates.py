@@ -61,7 +61,7 @@ PHRASES = [
     ("will be completed by June 2025", 2024, None, "2025-06-30"),
     ("By March 2025 we will add ambulance data, and by 2026 we will move to exchange", 2024, None, "2025-03-31"),
     ("We will recruit 350 champions by March 2025 and 600 by 2027", 2024, None, "2025-03-31"),
-    ("The procurement concluded in February 2024; the first go-live is planned for April 2026", 2024, None, "2026-04-30"),
+    ("The procurement concluded in February 2024; go-live is planned for April 2026", 2024, None, "2026-04-30"),
     # Not deadlines: the past, baselines, durations of a process, amounts and version numbers.
     ("went live in April 2021", 2021, None, None),
     ("Since launching in 2022 the ward has grown", 2022, None, None),
@@ -78,7 +78,8 @@ PHRASES = [
 
 
 @pytest.mark.parametrize(("text", "year", "strategy_end", "due"), PHRASES, ids=[p[0][:40] for p in PHRASES])
-def test_due_dates_follow_the_conventions(text: str, year: int | None, strategy_end: int | None, due: str | None) -> None:
+def test_due_dates_follow_the_conventions(text: str, year: int | None, strategy_end: int | None,
+                                          due: str | None) -> None:
     found = earliest_due(text, year, strategy_end)
     assert (found.value if found else None) == due
 
@@ -101,7 +102,8 @@ def test_every_deadline_is_found_in_reading_order() -> None:
 
 
 def test_a_year_unknown_keeps_absolute_dates_only() -> None:
-    assert [d.value for d in find_due_dates("by 2019 and within two years and by March 2026", None)] == ["2019", "2026-03-31"]
+    found = find_due_dates("by 2019 and within two years and by March 2026", None)
+    assert [d.value for d in found] == ["2019", "2026-03-31"]
 
 
 @pytest.mark.parametrize(("opening", "period"), [
