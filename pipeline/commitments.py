@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.due_dates import DueDate, earliest_due, find_due_dates, strategy_period
+from pipeline.due_dates import DueDate, earliest_due, find_due_dates, opening_year, strategy_period
 from pipeline.models import Commitment, Document, Passage, Tag
 from pipeline.owners import acronym_expansions, find_owner, is_acronym_body
 from pipeline.segment import sentence_spans
@@ -32,7 +32,7 @@ FUTURE = re.compile(
 WISH = re.compile(r"\b(?:we\s+(?:also\s+)?(?:want|would\s+like|hope)|should)\b", re.IGNORECASE)
 # "will" that does not commit: in a relative clause, after "you", or in reported speech.
 NOT_OURS = re.compile(
-    r"\b(?:which|that|who|whose\s+\w+)\s+(?:\w+\s+)?$|\byou\s+$"
+    r"\b(?:which|that|who|whose\s+\w+)\s+(?:\w+\s+)?$|\b(?:you|he|she)\s+(?:\w+\s+)?$"
     r"|\b(?:showed|found|told\s+us|said|reported|suggested|concluded|feared)\s+that\b",
     re.IGNORECASE,
 )
@@ -60,7 +60,7 @@ COMMITTING_LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 TABLE_HEADING = re.compile(
-    r"\b(?:target|targets|year|years|commitments?|milestones?|deliver|will|deadline|timescale|when)\b", re.IGNORECASE
+    r"\b(?:target|targets|commitments?|milestones?|deliver|will|deadline|timescale|when)\b", re.IGNORECASE
 )
 FUNDING = re.compile(r"\btotal\b|£|\bbudget\b|\bcost\b|\bfunding\b|\bspend\b", re.IGNORECASE)
 MONTH_FIRST = re.compile(
@@ -100,6 +100,8 @@ class CommitmentReader:
             c.in_table = False
             return None
         if c.lead_in is not None and not (sentence[:1].isupper() and ends == "."):
+            if len(re.findall(r"[A-Za-z]{2,}", sentence)) < 3:
+                return None  # a stray fragment of the layout, not an item
             due = self._due(sentence) or c.lead_due
             if c.lead_commits or self.commits(sentence):
                 return f"{c.lead_in} {sentence}", due, self._owner(sentence) or self._owner(c.lead_in)
@@ -158,6 +160,8 @@ class CommitmentReader:
         month = MONTH_FIRST.match(row)
         year = re.search(r"(?<![\d/])20\d\d(?![\d/])", row)
         own = earliest_due(f"{month.group(1)} {year.group(0)}", self.year) if month and year else self._due(row)
+        if not (own or c.table_due or self.commits(row)):
+            return None  # a row of figures under a heading that names no date
         first = row.split()[0]
         return row, own or c.table_due, first if is_acronym_body(first, self.expansions) else None
 
@@ -200,7 +204,7 @@ def find_commitments(
     """Every commitment in the passages of ``document``, in reading order. Its measures are those
     whose threshold the passage's tag clears, its criteria the ones the tag names for them."""
     period = strategy_period(document.text)
-    year = document.source.year or (period[0] if period else None)
+    year = document.source.year or (period[0] if period else opening_year(document.text))
     reader = CommitmentReader(year, period[1] if period else None, acronym_expansions(document.text))
     by_passage = {tag.passage_id: tag for tag in tags}
     thresholds = thresholds or {}

@@ -132,7 +132,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [(kind, re.compile(pattern, re.IGN
                  r"(?:strategy|plan)\b"),
     ("relative", r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|first)\s+(?:(?P<count>" + NUMBER + r")\s+)?"
                  r"(?P<unit>years?|months?)\b(?!\s+of\b)"),
-    ("relative", r"\b(?:within|over)\s+(?P<count>" + NUMBER + r")\s+(?P<unit>years?|months?)\b(?!\s+of\b)"),
+    ("relative", r"(?<!\bfor\s)\b(?:within|over)\s+(?P<count>" + NUMBER + r")\s+(?P<unit>years?|months?)\b(?!\s+of\b)"),
     ("relative", r"\b(?P<count>next)\s+(?P<unit>year)\b(?!\s+of\b)"),
     ("between", r"\bbetween\s+(?:" + MONTH + r"\s+)?(?:20\d\d\s+)?and\s+(?:(?P<m>" + MONTH + r")\s+)?"
                 r"(?P<y>20\d\d)\b(?![/\d])"),
@@ -200,6 +200,13 @@ def earliest_due(text: str, year: int | None = None, strategy_end: int | None = 
     """The first deadline to fall due in ``text`` (earliest end; the first written on a tie)."""
     dates = find_due_dates(text, year, strategy_end)
     return min(dates, key=lambda due: (due.end, due.start)) if dates else None
+
+
+def opening_year(text: str, opening: int = 1500) -> int | None:
+    """The latest year named in a document's opening (its cover's date, "Published March 2024"),
+    for documents whose manifest gives no year; None when the opening names none."""
+    years = [int(y) for y in re.findall(r"(?<![\d.,£$])(20\d\d)(?![\d%])", text[:opening])]
+    return max(years) if years else None
 
 
 def strategy_period(text: str) -> tuple[int, int] | None:

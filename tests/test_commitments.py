@@ -56,6 +56,8 @@ SECTIONS = {
         "National funding £1.2m £2.0m £3.2m",
         "Year Milestones for the system",
         "2025/26 Single service desk live; cloud telephony in every trust",
+        "Service How we will count it Owner",
+        "Tribunal claims 740,000 HMCTS",
     ],
 }
 
@@ -117,7 +119,7 @@ def test_table_rows_take_the_date_of_their_heading_and_budgets_are_left_out(regi
     assert _one(register, "Shared care record Social care data").due == "2026/27"
     assert _one(register, "Cyber Security operations centre live").due == "2026/27"
     assert _one(register, "2025/26 Single service desk live").due == "2025/26"
-    headings_and_budget = ("Priority What we will deliver", "£", "Year Milestones")
+    headings_and_budget = ("Priority What we will deliver", "£", "Year Milestones", "Tribunal claims")
     assert not any(part in text for part in headings_and_budget for text in register)
     assert len(register) == 11
 

@@ -68,6 +68,7 @@ PHRASES = [
     ("since 2019", 2024, None, None),
     ("Our shared care record, launched in 2021, holds GP data", 2022, None, None),
     ("High severity alerts will be acknowledged within 48 hours", 2024, None, None),
+    ("Most residents have lived at their address for over 10 years", 2024, None, None),
     ("adopt each EPR release within nine months of general availability", 2024, None, None),
     ("2,024 staff and a budget of £2025", 2024, None, None),
     ("meet WCAG 2.2 AA", 2024, None, None),
