@@ -122,6 +122,8 @@ class CommitmentReader:
         """Whether a clause of ``sentence`` commits to an action or a target."""
         if sentence.rstrip().endswith("?") or POINTER.search(sentence):
             return False
+        if len(re.findall(r"[A-Za-z]{2,}", sentence)) < 4 and not FUTURE.search(sentence):
+            return False  # a date alone ("18 December 2012") or a stray fragment of the layout
         return any(self._clause_commits(clause) for clause in CLAUSES.split(sentence))
 
     def _clause_commits(self, clause: str) -> bool:

@@ -38,6 +38,7 @@ SECTIONS = {
         "We expect demand for community services to grow by 2035 as the population ages.",
         "The table below summarises what we will do and when we will do it.",
         "By 2027, every resident should have to tell their story only once to the services they use.",
+        "18 December 2025",
     ],
     "5 Foundations": [
         "Our target is 75% of adults registered for the NHS App by March 2026, up from 48% today.",
@@ -102,7 +103,7 @@ def test_sentences_that_commit_are_found_with_due_date_and_owner(register: dict[
 def test_past_events_predictions_pointers_and_others_plans_are_not_commitments(register: dict[str, Commitment]) -> None:
     texts = " ".join(register)
     for sentence in ("In April 2024 we launched", "Parliament is considering", "We expect demand", "The table below",
-                     "went live in 2021", "tracks each milestone"):
+                     "went live in 2021", "tracks each milestone", "18 December"):
         assert sentence not in texts
 
 
