@@ -29,7 +29,6 @@ FUTURE = re.compile(
     r"|\b(?:is|are)\s+due\s+(?:in|by|to)\b|\bwith\s+a\s+target\s+of\b",
     re.IGNORECASE,
 )
-WISH = re.compile(r"\b(?:we\s+(?:also\s+)?(?:want|would\s+like|hope)|should)\b", re.IGNORECASE)
 # "will" that does not commit: in a relative clause, after "you", or in reported speech.
 NOT_OURS = re.compile(
     r"\b(?:which|that|who|whose\s+\w+)\s+(?:\w+\s+)?$|\b(?:you|he|she)\s+(?:\w+\s+)?$"
