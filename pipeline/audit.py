@@ -20,6 +20,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from pipeline.commitments_audit import write_commitments_audit
 from pipeline.html import html_templates
 from pipeline.models import DocumentReview, Record
 
@@ -46,6 +47,8 @@ class AuditFiles(Record):
     changes_csv: Path
     heatmap_png: Path
     html: Path
+    commitments_csv: Path
+    revisited_csv: Path
 
 
 def status_column(measure: str) -> str:
@@ -264,7 +267,8 @@ def _change_groups(changes: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def render_audit_html(
-    table: pd.DataFrame, gaps: pd.DataFrame, changes: pd.DataFrame, names: dict[str, str], heatmap_png: bytes
+    table: pd.DataFrame, gaps: pd.DataFrame, changes: pd.DataFrame, names: dict[str, str], heatmap_png: bytes,
+    commitments: str = "",
 ) -> str:
     """The audit page: summary, matrix, ranked gaps, changes, and the heatmap inlined so it stands alone."""
     gap_records = _records(gaps)
@@ -282,6 +286,7 @@ def render_audit_html(
         ics_gaps=[r for r in gap_records if r["by"] == "ics"],
         change_groups=_change_groups(changes),
         heatmap=base64.b64encode(heatmap_png).decode("ascii"),
+        commitments=commitments,
     )
 
 
@@ -301,7 +306,8 @@ def write_audit(reviews: Sequence[DocumentReview], out_dir: Path) -> AuditFiles:
     gaps.to_csv(files.gaps_csv, index=False)
     changes.to_csv(files.changes_csv, index=False)
     plot_heatmap(table, names, files.heatmap_png)
-    page = render_audit_html(table, gaps, changes, names, files.heatmap_png.read_bytes())
+    section = write_commitments_audit(reviews, files.commitments_csv, files.revisited_csv, names)
+    page = render_audit_html(table, gaps, changes, names, files.heatmap_png.read_bytes(), section)
     files.html.write_text(page, encoding="utf-8")
     (out_dir / INPUTS_FILE).write_text(inputs_digest(reviews), encoding="utf-8")  # last: marks the audit complete
     return files
@@ -311,7 +317,8 @@ def audit_files(out_dir: Path) -> AuditFiles:
     return AuditFiles(
         csv=out_dir / "audit.csv", parquet=out_dir / "audit.parquet", gaps_csv=out_dir / "audit-gaps.csv",
         changes_csv=out_dir / "audit-changes.csv", heatmap_png=out_dir / "audit-heatmap.png",
-        html=out_dir / "audit.html",
+        html=out_dir / "audit.html", commitments_csv=out_dir / "audit-commitments.csv",
+        revisited_csv=out_dir / "audit-commitments-revisited.csv",
     )
 
 

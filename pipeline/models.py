@@ -259,6 +259,21 @@ class ReviewErrorRecord(Record):
 
 
 
+class Commitment(Record):
+    """A sentence in which the strategy commits to an action or a target: when it falls due
+    (an ISO date, a year or a financial year such as ``2025/26``; docs/commitments.md), who is
+    named to deliver it, and the measures and criteria of the passage it sits in."""
+
+    text: str
+    due: str | None = None
+    owner: str | None = None
+    measures: list[str] = []
+    criteria: list[str] = []
+    pages: list[int] = Field(min_length=1)
+    heading: str | None = None
+    passage_id: str
+
+
 class DocumentReview(Record):
     """The JSON contract of ``wgll review`` (DESIGN.md, contract 1)."""
 
@@ -266,3 +281,4 @@ class DocumentReview(Record):
     model: dict[str, object]
     measures: list[MeasureCoverage]
     errors: list[ReviewErrorRecord] = []
+    commitments: list[Commitment] = []

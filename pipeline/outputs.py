@@ -8,15 +8,17 @@ from pathlib import Path
 
 from pipeline.models import DocumentReview
 from pipeline.pack import pack_paths, write_pack
+from pipeline.register import commitments_csv_path, write_commitments_csv
 from pipeline.report import outputs_current, write_outputs
 from pipeline.review_files import remove_legacy_files
 from pipeline.taxonomy import Taxonomy
 
 
 def review_files_current(review: DocumentReview, out_dir: Path, with_pack: bool) -> bool:
-    """True when ``out_dir`` holds this review's JSON, page and (``with_pack``) pack."""
+    """True when ``out_dir`` holds this review's JSON, page, register of commitments and
+    (``with_pack``) pack."""
     packs = pack_paths(review, out_dir) if with_pack else ()
-    return outputs_current(review, out_dir, *packs)
+    return outputs_current(review, out_dir, *packs, commitments_csv_path(review, out_dir))
 
 
 def write_review_files(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pack: bool) -> bool:
@@ -28,6 +30,7 @@ def write_review_files(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path
         return False
     if with_pack:
         write_pack(review, taxonomy, out_dir)
+    write_commitments_csv(review, out_dir)
     write_outputs(review, out_dir)
     remove_legacy_files(review, out_dir)
     return True

@@ -18,6 +18,7 @@ from typing import Literal, NoReturn
 from pipeline.html import html_templates
 from pipeline.models import CriterionCoverage, DocumentReview, Evidence, MeasureCoverage, Status
 from pipeline.review_files import review_files
+from pipeline.register import commitment_groups, due_label
 from pipeline.taxonomy import Criterion, Taxonomy
 
 Level = Literal["ICS", "ORG"]
@@ -186,6 +187,8 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
         taxonomy_version=taxonomy.version,
         taxonomy_mismatch=review_taxonomy is not None and str(review_taxonomy) != taxonomy.version,
         generated=long_date(generated),
+        commitment_groups=commitment_groups(review),
+        due_label=due_label,
     )
 
 

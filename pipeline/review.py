@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.classify import tag_passages
+from pipeline.commitments import find_commitments
 from pipeline.coverage import assess_coverage, withhold_silence
 from pipeline.embed import embed_passages
 from pipeline.encoder import load_encoder
@@ -151,7 +152,9 @@ def review_item(item: BatchItem, settings: Settings, deadline: float | None = No
         return failed_result(item, error, model)
     measures = withhold_silence(measures, document, settings)
     scope = scope_warnings(document, passages, tags, components.card.thresholds, settings)
-    return ReviewResult(review=build_review(document, measures, model, settings, scope), passages=passages, tags=tags)
+    review = build_review(document, measures, model, settings, scope)
+    commitments = find_commitments(document, passages, tags, components.card.thresholds)
+    return ReviewResult(review=review.model_copy(update={"commitments": commitments}), passages=passages, tags=tags)
 
 
 def within_limit(path: Path, deadline: float, stage: str) -> None:

@@ -109,6 +109,19 @@ def split_passages(
     return passages
 
 
+def sentence_spans(text: str, spans: Sequence[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The sentences of each ``(start, end)`` span of ``text``, as offsets into ``text``, cut by the
+    same segmenter as passages (layout breaks, then the sentencizer): a table row or a list item
+    stays a sentence of its own."""
+    nlp = build_segmenter()
+    with _one_at_a_time, nlp.memory_zone():
+        docs = nlp.pipe((text[start:end] for start, end in spans), batch_size=64)
+        return [
+            [(start + sent.start_char, start + sent.end_char) for sent in doc.sents if sent.text.strip()]
+            for (start, _), doc in zip(spans, docs)
+        ]
+
+
 def _sections(document: Document) -> list[Section]:
     """Cut the document text at every heading; text before the first heading has none."""
     cuts: list[tuple[int, int, str | None]] = [(0, 0, None)]

@@ -142,6 +142,10 @@ class Settings(BaseSettings):
         0.1, ge=0, le=1, description="A document whose share of passages evidencing any measure is below this "
         "is out of scope: little of the framework's substance.",
     )
+    commitment_mention_similarity: float = Field(
+        0.5, ge=0, le=1, description="In the audit, an earlier strategy's commitment counts as mentioned again "
+        "when a sentence of the later review is at least this close in meaning (cosine of embeddings).",
+    )
     why_neighbours: int = Field(
         2, ge=0, description="Nearest labelled passages shown with each piece of evidence, to say why it was tagged."
     )

@@ -40,6 +40,7 @@ SETTINGS_OUTSIDE_RESULTS = {
     "document_timeout_seconds",
     "reviewed_weight",  # shapes training, not reviews
     "write_packs",
+    "commitment_mention_similarity",  # shapes the audit, not reviews
 }
 
 

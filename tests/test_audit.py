@@ -135,7 +135,7 @@ def test_write_audit_writes_every_file(tmp_path: Path, table: pd.DataFrame) -> N
     files = write_audit(sample_reviews(), tmp_path / "audit")
     assert {p.name for p in (tmp_path / "audit").iterdir()} == {
         "audit.csv", "audit.parquet", "audit-gaps.csv", "audit-changes.csv", "audit-heatmap.png", "audit.html",
-        "audit-inputs.sha256",
+        "audit-inputs.sha256", "audit-commitments.csv", "audit-commitments-revisited.csv",
     }
     pd.testing.assert_frame_equal(pd.read_parquet(files.parquet), table)
     csv = pd.read_csv(files.csv)

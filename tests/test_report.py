@@ -40,7 +40,7 @@ def test_gaps_are_listed_before_the_measures(tmp_path: Path) -> None:
 def test_json_follows_the_contract(tmp_path: Path) -> None:
     json_path, _ = write_outputs(_review(), tmp_path)
     data = json.loads(json_path.read_text())
-    assert set(data) == {"document", "model", "measures", "errors"}
+    assert set(data) == {"document", "model", "measures", "errors", "commitments"}
     assert set(data["document"]) >= {"id", "file", "ics", "title", "pages"}
     assert json_path.name == "img-src-x.abc.json"  # the file name, slugged, then the short id
     evidence = data["measures"][0]["evidence"][0]

@@ -56,7 +56,7 @@ def test_second_run_of_unchanged_documents_recomputes_nothing(tmp_path: Path, ba
         reviewed = next(r for r in first.result() if not r.errors)
         stem = f"marlshire-ics-2023.{reviewed.document.id[:8]}"
         assert {path.name for path in folder.glob(f"{stem}*")} == {
-            f"{stem}.json", f"{stem}.html", f"{stem}-pack.html", f"{stem}-pack.pdf"
+            f"{stem}.json", f"{stem}.html", f"{stem}-pack.html", f"{stem}-pack.pdf", f"{stem}-commitments.csv",
         }
 
 
