@@ -16,6 +16,7 @@ from flows.cli_checks import check_model, checked_items, checked_reviews, existi
 from flows.cli_output import (
     console, print_before_after, print_gaps, print_outcomes, print_reports, print_versions, print_where,
 )
+from flows.server_cli import before_flow, server_app
 
 if TYPE_CHECKING:
     from pipeline.manifest import BatchItem
@@ -37,6 +38,7 @@ EXIT_STATUS = (
 )
 app = typer.Typer(help="Review ICS digital strategies against What Good Looks Like.", epilog=EXIT_STATUS, no_args_is_help=True)
 command = partial(app.command, epilog=EXIT_STATUS)
+app.add_typer(server_app, name="server")
 
 ModelOption = Annotated[Optional[str], typer.Option(help="sentence-transformers model name or folder.")]
 TaggerOption = Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="A fitted tagger (.joblib with its .json card).")]
@@ -145,6 +147,7 @@ def _run_batch(items: list[BatchItem], out: Path, settings: Settings, refresh: b
     """The review_batch flow on the configured task runner, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    before_flow(settings)
     from flows.progress import listening
     from flows.review import review_batch
     from flows.runners import task_runner_for
@@ -204,6 +207,7 @@ def audit(
         from flows.runners import task_runner_for
 
         settings = _settings(task_runner=task_runner, dask_address=dask_address)
+        before_flow(settings)
         files = audit_coverage.with_options(task_runner=task_runner_for(settings))(reviews, target)
     for name, path in {**files.model_dump(), "index": reviews / INDEX_FILE}.items():
         console.print(f"{name}: {path}")
@@ -223,6 +227,7 @@ def train(
     target = output or settings.tagger_path
     from flows.train import train_tagger  # after the checks: a usage error answers at once
 
+    before_flow(settings)
     result = train_tagger(labels_path, target, settings, folds=folds, force=force)
     print_before_after(result.card)
     if not result.saved:
@@ -276,6 +281,7 @@ def evaluate(
             if (gold_dir / g["file"]).is_file()
         }
         items = [i for i in collect_items([gold_dir]) if i.path.name in gold]
+        before_flow(settings)
         with tempfile.TemporaryDirectory() as out:
             reviews = review_batch(items, Path(out), settings)
         flags = {r.document.file: {m.id for m in r.measures if m.status == "no_evidence"} for r in reviews}

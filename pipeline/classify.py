@@ -3,8 +3,10 @@ WGLL measure, plus ``tag_passages`` which turns their scores into Tag records.""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
@@ -16,6 +18,7 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from pipeline.batch_features import computed_once, shared_features
 from pipeline.embed import Embeddings, embed_texts
 from pipeline.models import Passage, Tag
 from pipeline.settings import DEFAULT_EMBEDDING_MODEL, Settings, get_settings
@@ -31,6 +34,11 @@ class Prototypes:
     ids: list[str]
     measures: list[str]
     vectors: np.ndarray
+
+    @cached_property
+    def key(self) -> str:
+        """A digest of the prompts' ids and vectors: each fitted model holds its own copy of them."""
+        return hashlib.sha256(repr(self.ids).encode() + self.vectors.tobytes()).hexdigest()
 
     def similarity(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=np.float32) @ self.vectors.T
@@ -75,7 +83,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
         settings = get_settings().model_copy(update={"embedding_model": self.model_name})
-        return embed_texts(list(X), settings)
+        return computed_once("embeddings", X, self.model_name, lambda: embed_texts(list(X), settings))
 
 
 class PrototypeSimilarity(TransformerMixin, BaseEstimator):
@@ -89,8 +97,9 @@ class PrototypeSimilarity(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        assert self.prototypes is not None
-        return np.hstack([X, self.prototypes.similarity(X)])
+        prototypes = self.prototypes
+        assert prototypes is not None
+        return computed_once("with-similarity", X, prototypes.key, lambda: np.hstack([X, prototypes.similarity(X)]))
 
 
 class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
@@ -154,10 +163,12 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """(n_passages, n_measures) probabilities in ``classes_`` order."""
         check_is_fitted(self)
-        F = self._features(self._texts(X))
-        return np.column_stack(
-            [model.predict_proba(self._measure_features(F, j))[:, 1] for j, model in enumerate(self.estimators_)]
-        )
+        texts = self._texts(X)
+        with shared_features(texts, self.estimators_):  # the same numbers, each feature computed once
+            F = self._features(texts)
+            return np.column_stack(
+                [model.predict_proba(self._measure_features(F, j))[:, 1] for j, model in enumerate(self.estimators_)]
+            )
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)

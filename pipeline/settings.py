@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     dask_address: str | None = Field(
         None, description="Scheduler of a running Dask cluster, e.g. tcp://10.0.0.5:8786; implies task_runner=dask."
     )
+    prefect_server: Literal["background", "ephemeral"] = Field(
+        "background", description="Without PREFECT_API_URL, where flow runs are recorded: a local Prefect "
+        "server started on first use and kept running (`wgll server stop`), or Prefect's temporary server "
+        "started by every command (8-12 s each).",
+    )
+    prefect_server_start_seconds: float = Field(
+        180.0, gt=0, description="How long the first command waits for the background server to answer."
+    )
     write_packs: bool = Field(
         True, description="Write each document's pre-briefing pack (HTML and PDF) in a batch; rendering "
         "the PDF takes seconds per document, which large audits can skip.",

@@ -19,6 +19,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # `wgll` run as a subprocess by a test starts no long-lived server (tests/test_server.py tests it)
+    os.environ.setdefault("WGLL_PREFECT_SERVER", "ephemeral")
 
 
 @pytest.fixture(scope="session")

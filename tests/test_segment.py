@@ -70,3 +70,15 @@ def test_framework_listing_is_dropped() -> None:
     document = Document(id="d", file="f.pdf", title="t", page_count=1, pages=[Page(number=1, text=listing)])
     assert split_passages(document, Settings(), listing_names=MEASURE_NAMES) == []
     assert split_passages(document, Settings(), listing_names=[])
+
+
+def test_building_the_segmenter_does_not_import_pytorch() -> None:
+    """spaCy's thinc would import PyTorch (about 1.4 s of CPU) though a blank pipeline never uses it."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from pipeline.segment import build_segmenter, split_passages; build_segmenter(); "
+             "print(sorted(m for m in ('torch', 'spacy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "['spacy']"
