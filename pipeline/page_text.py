@@ -19,8 +19,8 @@ MIN_IMAGE_SHARE = 0.05  # an image smaller than this share of the page is a logo
 
 
 def strip_glyph_codes(text: str) -> str:
-    """Text without pdfminer's ``(cid:NN)`` placeholders."""
-    return CID_CODE.sub("", text)
+    """Text without pdfminer's ``(cid:NN)`` placeholders and PDFium's undecodable characters."""
+    return "".join(c for c in CID_CODE.sub("", text) if not is_undecodable(c))
 
 
 def garbled_share(text: str) -> float:
@@ -28,9 +28,15 @@ def garbled_share(text: str) -> float:
     private-use characters, replacement characters and stray control characters."""
     codes = len(CID_CODE.findall(text))
     rest = [c for c in CID_CODE.sub("", text) if not c.isspace()]
-    bad = sum(1 for c in rest if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cs"))
+    bad = sum(1 for c in rest if is_undecodable(c))
     total = codes + len(rest)
     return (codes + bad) / total if total else 0.0
+
+
+def is_undecodable(char: str) -> bool:
+    """A character that stands for a glyph with no known meaning: private use, replacement,
+    control or lone surrogate."""
+    return char == "\ufffd" or unicodedata.category(char) in ("Co", "Cc", "Cs")
 
 
 def is_garbled(text: str, max_share: float) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from flows.review import review_batch
 from pipeline.manifest import collect_items
 from pipeline.models import DocumentReview, path_identity
+from pipeline.settings import get_settings
 from tests.conftest import SAMPLE_DIR, write_blank_pdf
 
 SCRIPT = "<script>alert('pwned')</script>"
@@ -75,7 +76,7 @@ def test_hostile_files_get_clear_errors_and_the_batch_completes(tmp_path: Path) 
     assert refused.document.id == path_identity(outside.resolve())  # named by path: its bytes were never read
 
     scripted = by_file["scripted.pdf"]  # its JavaScript is never run; its text is reviewed like any other
-    assert scripted.document.extractors == {"pdfplumber": [1]} and len(scripted.measures) == 7
+    assert scripted.document.extractors == {get_settings().pdf_reader: [1]} and len(scripted.measures) == 7
     for review in reviews:
         for page in (out / f"{review.document.id}.html", out / f"{review.document.id}-pack.html"):
             html = page.read_text(encoding="utf-8")
