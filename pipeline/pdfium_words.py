@@ -62,6 +62,7 @@ class Font:
     name: str
     size: float
     upright: bool
+    upward: bool  # rotated text that reads from the bottom of the page up
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,9 @@ def _page_text(raw: pdfium_c.FPDF_TEXTPAGE) -> npt.NDArray[np.uint32]:
 
 
 def _font(raw: pdfium_c.FPDF_TEXTPAGE, index: int, t: Transform) -> Font:
-    """Font name, effective size and uprightness of the character's text object."""
+    """Font name, effective size and direction of the character's text object. The size is the
+    glyphs' height on the page: the ``Tf`` size times the matrix's scale across the baseline
+    (pdfminer's size for upright text, and the true size for rotated or slanted text)."""
     name = ctypes.create_string_buffer(FONT_NAME_BYTES)
     length = pdfium_c.FPDFText_GetFontInfo(raw, index, name, FONT_NAME_BYTES, ctypes.c_int())
     m = pdfium_c.FS_MATRIX()
@@ -166,22 +169,23 @@ def _font(raw: pdfium_c.FPDF_TEXTPAGE, index: int, t: Transform) -> Font:
     a, b = t[0] * m.a + t[2] * m.b, -(t[1] * m.a + t[3] * m.b)
     c, d = t[0] * m.c + t[2] * m.d, -(t[1] * m.c + t[3] * m.d)
     upright = a * d > 0 and b * c <= 0
-    size = pdfium_c.FPDFText_GetFontSize(raw, index) * (abs(d) if upright else math.hypot(c, d))
-    return Font(name.value.decode("utf-8", "replace") if length else "", round(size, 4), upright)
+    size = pdfium_c.FPDFText_GetFontSize(raw, index) * abs(a * d - b * c) / (math.hypot(a, b) or 1.0)
+    return Font(name.value.decode("utf-8", "replace") if length else "", round(size, 4), upright, not upright and b > 0)
 
 
 def _group_words(chars: Chars) -> list[Word]:
     """pdfplumber's grouping, vectorised: consecutive characters of one font form a run; a run's
     characters whose positions across the line lie within Y_TOLERANCE of a neighbour's share a
-    line; each line is read along its direction (left to right, or top to bottom for rotated text)
+    line; each line is read along its direction (left to right; down or up the page for rotated text)
     and split into words."""
     count = len(chars.code)
     order = np.arange(count)
     run = np.concatenate(([0], np.cumsum(chars.font[1:] != chars.font[:-1])))
     upright = np.array([f.upright for f in chars.fonts], dtype=bool)[chars.font]
+    upward = np.array([f.upward for f in chars.fonts], dtype=bool)[chars.font]
     across = np.where(upright, chars.top, chars.x0)
-    along = np.where(upright, chars.x0, chars.top)
-    end = np.where(upright, chars.x1, chars.bottom)
+    along = np.where(upright, chars.x0, np.where(upward, -chars.bottom, chars.top))
+    end = np.where(upright, chars.x1, np.where(upward, -chars.top, chars.bottom))
     # Lines: sorted by run then position across, a new line wherever the gap exceeds the tolerance.
     by_across = np.lexsort((across, run))
     new_line = np.ones(count, dtype=bool)

@@ -42,13 +42,14 @@ SETTINGS_OUTSIDE_RESULTS = {
 
 
 def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
-    """The model card's summary, the hash of the labelled passages quoted to explain tags, and a
-    digest of everything else that shapes results (passage sizes, evidence counts, limits, those
-    labels): what every review and store row records as its versions."""
+    """The model card's summary, the hash of the labelled passages quoted to explain tags, the PDF
+    reader, and a digest of everything else that shapes results (passage sizes, evidence counts,
+    limits, those labels, the reader): what every review and store row records as its versions."""
     labels_hash = labels_digest(settings.labels_path)
     shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash
     return {
         **card.summary(),
         "labels_hash": labels_hash,
+        "pdf_reader": settings.pdf_reader,
         "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16],
     }
