@@ -19,12 +19,13 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from pipeline.extract import read_pdfium_words, read_pdfplumber_words
+from pipeline.extract import ReadOptions, read_pdfium_words, read_pdfplumber_words
 from pipeline.layout import BOLD_FONT, Word, lay_out_pages
 from pipeline.models import Document, MissingPage, Page
 from pipeline.segment import split_passages
@@ -52,6 +53,12 @@ class Fidelity:
     headings: int = 0  # pdfplumber's headings (page, level, text)
     same_headings: int = 0  # of them, found by PDFium's reading too
     files_same_headings: int = 0
+    heading_texts: int = 0  # the same, without the level (one more heading size shifts every level)
+    same_heading_texts: int = 0
+    files_same_heading_texts: int = 0
+    page_texts: int = 0  # pages both read
+    same_page_texts: int = 0  # of them, laid out to the same text
+    files_same_page_texts: int = 0
     passages: int = 0  # pdfplumber's passages (heading, text)
     same_passages: int = 0
     files_same_passages: int = 0
@@ -63,18 +70,25 @@ class Fidelity:
                 setattr(self, name, getattr(self, name) + value)
 
     def summary(self) -> dict[str, object]:
-        share = lambda part, whole: round(100 * part / whole, 2) if whole else None  # noqa: E731
         return {
             "files": self.files,
             "pages": self.pages,
-            "words_matched_percent": share(self.matched, self.words),
-            "size_agrees_percent": share(self.same_size, self.matched),
-            "bold_agrees_percent": share(self.same_bold, self.matched),
-            "headings_identical_percent": share(self.same_headings, self.headings),
+            "words_matched_percent": _percent(self.matched, self.words),
+            "size_agrees_percent": _percent(self.same_size, self.matched),
+            "bold_agrees_percent": _percent(self.same_bold, self.matched),
+            "page_texts_identical_percent": _percent(self.same_page_texts, self.page_texts),
+            "files_with_identical_page_texts": self.files_same_page_texts,
+            "headings_identical_percent": _percent(self.same_headings, self.headings),
             "files_with_identical_headings": self.files_same_headings,
-            "passages_identical_percent": share(self.same_passages, self.passages),
+            "heading_texts_identical_percent": _percent(self.same_heading_texts, self.heading_texts),
+            "files_with_identical_heading_texts": self.files_same_heading_texts,
+            "passages_identical_percent": _percent(self.same_passages, self.passages),
             "files_with_identical_passages": self.files_same_passages,
         }
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 2) if whole else None
 
 
 def compare_file(path: Path, password: str | None, settings: Settings) -> Fidelity:
@@ -87,10 +101,10 @@ def compare_file(path: Path, password: str | None, settings: Settings) -> Fideli
         return result
     try:
         numbers = list(range(1, len(pdf) + 1))
-        ours = read_pdfium_words(pdf, numbers, settings)
+        ours = read_pdfium_words(pdf, numbers, ReadOptions.of(settings))
     finally:
         pdf.close()
-    theirs = read_pdfplumber_words(path, password, numbers, len(numbers), settings)
+    theirs = read_pdfplumber_words(path, password, numbers, len(numbers), ReadOptions.of(settings))
     result.notes += ours.notes + theirs.notes
     common = [n for n in numbers if n in ours.words and n in theirs.words]
     if not common:
@@ -100,8 +114,13 @@ def compare_file(path: Path, password: str | None, settings: Settings) -> Fideli
         _compare_words(theirs.words[number].words, ours.words[number].words, result)
     plumber_pages = lay_out_pages([theirs.words[n] for n in common])
     pdfium_pages = lay_out_pages([ours.words[n] for n in common])
-    _compare(_headings(plumber_pages), _headings(pdfium_pages), result, "headings")
-    _compare(_passages(path, len(numbers), plumber_pages, settings), _passages(path, len(numbers), pdfium_pages, settings), result, "passages")
+    for what, items in (
+        ("page_texts", lambda pages: [(p.number, p.text) for p in pages]),
+        ("headings", _headings),
+        ("heading_texts", lambda pages: [(n, text) for n, _, text in _headings(pages)]),
+        ("passages", lambda pages: _passages(path, len(numbers), pages, settings)),
+    ):
+        _compare(items(plumber_pages), items(pdfium_pages), result, what)
     return result
 
 
@@ -113,10 +132,8 @@ def _compare_words(plumber: list[Word], ours: list[Word], result: Fidelity) -> N
     result.pdfium_words += len(ours)
     for word in plumber:
         candidates = by_text.get(word.text, [])
-        match = next(
-            (w for w in candidates if abs(w.x0 - word.x0) <= POSITION_TOLERANCE and abs(w.top - word.top) <= POSITION_TOLERANCE),
-            None,
-        )
+        close = (w for w in candidates if max(abs(w.x0 - word.x0), abs(w.top - word.top)) <= POSITION_TOLERANCE)
+        match = next(close, None)
         if match is None:
             continue
         candidates.remove(match)
@@ -125,7 +142,7 @@ def _compare_words(plumber: list[Word], ours: list[Word], result: Fidelity) -> N
         result.same_bold += bool(BOLD_FONT.search(match.fontname)) == bool(BOLD_FONT.search(word.fontname))
 
 
-def _compare(plumber: list[tuple[object, ...]], ours: list[tuple[object, ...]], result: Fidelity, what: str) -> None:
+def _compare(plumber: Sequence[Hashable], ours: Sequence[Hashable], result: Fidelity, what: str) -> None:
     """Items pdfplumber's reading gives that PDFium's gives too (as a multiset)."""
     same = sum((Counter(plumber) & Counter(ours)).values())
     setattr(result, what, getattr(result, what) + len(plumber))
@@ -142,7 +159,8 @@ def _passages(path: Path, page_count: int, pages: list[Page], settings: Settings
     read = {page.number for page in pages}
     document = Document(
         id="0" * 64, file=path.name, title=path.stem, page_count=page_count, pages=pages,
-        missing_pages=[MissingPage(page=n, reason="not read by both") for n in range(1, page_count + 1) if n not in read],
+        missing_pages=[MissingPage(page=n, reason="not read by both") for n in range(1, page_count + 1)
+                       if n not in read],
     )
     return [(passage.heading, passage.text) for passage in split_passages(document, settings)]
 

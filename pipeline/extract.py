@@ -6,7 +6,8 @@ the reason."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,14 +17,32 @@ from pipeline.errors import CorruptPDF, TooManyPages
 from pipeline.layout import PageWords, Word, lay_out_pages, plain_page
 from pipeline.models import MissingPage, Page
 from pipeline.ocr import OCRFailed, ocr_page, tesseract_available
-from pipeline.page_text import has_scanned_image, is_garbled, pdfium_page_text, strip_glyph_codes
+from pipeline.page_text import has_glyph_codes, has_scanned_image, is_garbled, pdfium_page_text, strip_glyph_codes
 from pipeline.pdfium_words import page_words
-from pipeline.settings import PdfReader, Settings
 
 if TYPE_CHECKING:
     from pdfplumber.page import Page as PlumberPage
 
+    from pipeline.settings import PdfReader, Settings
+
 READER_NAMES: dict[PdfReader, str] = {"pdfium": "PDFium", "pdfplumber": "pdfplumber"}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The settings the parsing process uses, as a plain record: unpickling a Settings object
+    there would import pydantic-settings, a tenth of a second of every parsing process."""
+
+    max_pages: int
+    max_garbled_share: float
+    tesseract_command: str
+    ocr_language: str
+    ocr_dpi: int
+    ocr_page_timeout_seconds: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> ReadOptions:
+        return cls(**{option.name: getattr(settings, option.name) for option in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -46,7 +65,7 @@ class ReaderResult:
 
 
 def extract_pages(
-    path: Path, password: str | None, page_count: int | None, settings: Settings, readers: Sequence[PdfReader]
+    path: Path, password: str | None, page_count: int | None, settings: ReadOptions, readers: Sequence[PdfReader]
 ) -> PageRead:
     """Every page's text: the readers in order each read the pages still without words; the words
     are laid out together (running headers and heading sizes are facts of the whole document).
@@ -80,7 +99,7 @@ def extract_pages(
             pdf.close()
 
 
-def _pdfplumber_page_count(path: Path, password: str | None, settings: Settings) -> int:
+def _pdfplumber_page_count(path: Path, password: str | None, settings: ReadOptions) -> int:
     """The page count where PDFium refused the file: pdfplumber's, the only one there is."""
     import pdfplumber
 
@@ -109,7 +128,7 @@ def _title(path: Path, password: str | None, pdf: pdfium.PdfDocument | None) -> 
         return None
 
 
-def read_pdfium_words(pdf: pdfium.PdfDocument, numbers: list[int], settings: Settings) -> ReaderResult:
+def read_pdfium_words(pdf: pdfium.PdfDocument, numbers: list[int], settings: ReadOptions) -> ReaderResult:
     """PDFium's words of each page; pages it cannot load or that read as glyph codes are left out."""
     words: dict[int, PageWords] = {}
     for number in numbers:
@@ -118,7 +137,7 @@ def read_pdfium_words(pdf: pdfium.PdfDocument, numbers: list[int], settings: Set
         except pdfium.PdfiumError:
             continue
         try:
-            read = _kept_words(number, float(page.get_width()), lambda: page_words(page), "pdfium", settings)
+            read = _kept_words(number, float(page.get_width()), partial(page_words, page), "pdfium", settings)
         finally:
             page.close()
         if read is not None:
@@ -126,7 +145,9 @@ def read_pdfium_words(pdf: pdfium.PdfDocument, numbers: list[int], settings: Set
     return ReaderResult(words, _unread_note("pdfium", numbers, words))
 
 
-def read_pdfplumber_words(path: Path, password: str | None, numbers: list[int], page_count: int, settings: Settings) -> ReaderResult:
+def read_pdfplumber_words(
+    path: Path, password: str | None, numbers: list[int], page_count: int, settings: ReadOptions
+) -> ReaderResult:
     """pdfplumber's words of each page. When it sees a different number of pages than PDFium, none
     of its pages can be trusted to be the page they claim to be."""
     import pdfplumber  # only when needed: its import is a third of a second of every parsing process
@@ -135,11 +156,13 @@ def read_pdfplumber_words(path: Path, password: str | None, numbers: list[int], 
     try:
         with pdfplumber.open(path, password=password or "") as pdf:
             if len(pdf.pages) != page_count:
-                return ReaderResult({}, [f"pdfplumber found {len(pdf.pages)} of the {page_count} pages, so none of its pages was used"])
+                found = f"pdfplumber found {len(pdf.pages)} of the {page_count} pages, so none of its pages was used"
+                return ReaderResult({}, [found])
             for number in numbers:
                 page = pdf.pages[number - 1]
                 try:
-                    read = _kept_words(number, float(page.width), lambda: pdfplumber_words(page), "pdfplumber", settings)
+                    words_of = partial(pdfplumber_words, page)
+                    read = _kept_words(number, float(page.width), words_of, "pdfplumber", settings)
                 finally:
                     page.close()
                 if read is not None:
@@ -156,17 +179,21 @@ def pdfplumber_words(page: PlumberPage) -> list[Word]:
     ]
 
 
-def _kept_words(number: int, width: float, read: Callable[[], list[Word]], reader: PdfReader, settings: Settings) -> PageWords | None:
+def _kept_words(
+    number: int, width: float, read: Callable[[], list[Word]], reader: PdfReader, settings: ReadOptions
+) -> PageWords | None:
     """The page's words without glyph codes; None where the reader fails on the page or finds
     mostly undecodable glyphs."""
     try:
         words = read()
     except Exception:  # a damaged page: another reader reads it
         return None
-    if is_garbled(" ".join(word.text for word in words), settings.max_garbled_share):
+    text = " ".join(word.text for word in words)
+    if is_garbled(text, settings.max_garbled_share):
         return None
-    kept = [replace(word, text=text) for word in words if (text := strip_glyph_codes(word.text))]
-    return PageWords(number=number, width=width, words=kept, reader=reader)
+    if has_glyph_codes(text):
+        words = [replace(word, text=kept) for word in words if (kept := strip_glyph_codes(word.text))]
+    return PageWords(number=number, width=width, words=words, reader=reader)
 
 
 def _unread_note(reader: PdfReader, numbers: list[int], words: dict[int, PageWords]) -> list[str]:
@@ -174,16 +201,22 @@ def _unread_note(reader: PdfReader, numbers: list[int], words: dict[int, PageWor
     if not unread:
         return []
     pages = ", ".join(str(n) for n in unread)
-    return [f"{READER_NAMES[reader]} could not read the words of page(s) {pages}; they were read another way or are listed as missing"]
+    return [
+        f"{READER_NAMES[reader]} could not read the words of page(s) {pages}; "
+        "they were read another way or are listed as missing"
+    ]
 
 
-def _complete_page(pdf: pdfium.PdfDocument | None, number: int, laid_out: Page | None, settings: Settings) -> Page | MissingPage:
+def _complete_page(
+    pdf: pdfium.PdfDocument | None, number: int, laid_out: Page | None, settings: ReadOptions
+) -> Page | MissingPage:
     """The laid-out page where it has text; otherwise PDFium's plain text, or OCR for a scan; a page
     with neither text nor a scanned image is blank, not missing."""
     if laid_out is not None and laid_out.text.strip():
         return laid_out
     if pdf is None:
-        return laid_out or MissingPage(page=number, reason="pdfplumber could not read it, and PDFium could not be used on the file")
+        unread = "pdfplumber could not read it, and PDFium could not be used on the file"
+        return laid_out or MissingPage(page=number, reason=unread)
     try:
         page = pdf[number - 1]
     except pdfium.PdfiumError as exc:
@@ -200,7 +233,7 @@ def _complete_page(pdf: pdfium.PdfDocument | None, number: int, laid_out: Page |
         page.close()
 
 
-def _ocr_page(page: pdfium.PdfPage, number: int, garbled: bool, settings: Settings) -> Page | MissingPage:
+def _ocr_page(page: pdfium.PdfPage, number: int, garbled: bool, settings: ReadOptions) -> Page | MissingPage:
     what = "its text is undecodable glyph codes" if garbled else "a scanned image without a text layer"
     if not tesseract_available(settings.tesseract_command):
         return MissingPage(page=number, reason=f"{what}; it needs OCR, but Tesseract is not installed", needs_ocr=True)

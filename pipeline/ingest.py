@@ -16,13 +16,13 @@ from pipeline.errors import (
     EncryptedPDF,
     MemoryLimit,
     NeedsOCR,
-    NoTextLayer,
     NotAPDF,
+    NoTextLayer,
     ReviewTimeout,
     TooLarge,
     TooManyPages,
 )
-from pipeline.extract import READER_NAMES, PageRead
+from pipeline.extract import READER_NAMES, PageRead, ReadOptions
 from pipeline.isolated import ChildCrashed, ChildTimeout, call_isolated
 from pipeline.models import Document, Page, SourceInfo, document_id
 from pipeline.settings import PdfReader, Settings, get_settings
@@ -129,7 +129,7 @@ def _read_pages_isolated(
         else [(first, "pdfplumber" if first == "pdfium" else "pdfium"), ("pdfium",), ("pdfplumber",)]
     )
     crashes: list[ChildCrashed] = []
-    arguments = {"path": path, "password": password, "page_count": page_count, "settings": settings}
+    arguments = {"path": path, "password": password, "page_count": page_count, "settings": ReadOptions.of(settings)}
     for readers in attempts:
         try:
             read = _call_extract(path, arguments | {"readers": readers}, settings, deadline)

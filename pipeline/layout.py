@@ -12,6 +12,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 
@@ -32,9 +33,10 @@ MAX_SPANNING_ROWS = 3  # rows across a gutter allowed on a two-column page (titl
 MIN_GUTTER = 8.0  # points: the narrowest white space between two columns
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Word:
-    """A word on the page: its box in points from the top-left corner, its font's size and name."""
+    """A word on the page: its box in points from the top-left corner, its font's size and name.
+    Never changed once read (not frozen: a page holds hundreds, and frozen ones are slower to make)."""
 
     text: str
     x0: float
@@ -84,7 +86,7 @@ def lay_out_pages(pages: list[PageWords]) -> list[Page]:
     )
     return [
         _build_page(words, lines, body_size, heading_sizes)
-        for words, lines in zip(pages, raw_pages)
+        for words, lines in zip(pages, raw_pages, strict=True)
     ]
 
 
@@ -100,20 +102,20 @@ def plain_page(number: int, text: str, extractor: Extractor) -> Page:
 def _group_rows(words: Iterable[Word]) -> list[list[Word]]:
     """Words whose tops differ by less than ROW_TOLERANCE share a row, left to right."""
     rows: list[list[Word]] = []
-    for word in sorted(words, key=lambda w: (w.top, w.x0)):
+    for word in sorted(words, key=attrgetter("top", "x0")):
         if rows and abs(word.top - rows[-1][0].top) <= ROW_TOLERANCE:
             rows[-1].append(word)
         else:
             rows.append([word])
     for row in rows:
-        row.sort(key=lambda w: w.x0)
+        row.sort(key=attrgetter("x0"))
     return rows
 
 
 def _row_text(row: Sequence[Word]) -> str:
     """Words split only by a change of font (a bold name before its colon) join without a space."""
     text = ""
-    for previous, word in zip([None, *row], row):
+    for previous, word in zip([None, *row], row, strict=False):
         touching = previous is not None and word.x0 - previous.x1 < WORD_GAP
         text += word.text if touching or not text else " " + word.text
     return text
@@ -141,25 +143,25 @@ def _lay_out(pages: list[PageWords]) -> list[list[Line]]:
     needed = max(3, int(0.4 * sum(1 for rows in page_rows if rows)))
     repeated = {key for key, count in counts.items() if count >= needed}
     laid_out = []
-    for page, rows in zip(pages, page_rows):
+    for page, rows in zip(pages, page_rows, strict=True):
         noise = {
-            id(word)
+            id(row)
             for row in _margin_rows(rows)
             if _margin_key(_row_text(row)) in repeated or PAGE_NUMBER.match(_row_text(row).strip())
-            for word in row
         }
-        laid_out.append(_page_lines([w for w in page.words if id(w) not in noise], page.width))
+        laid_out.append(_page_lines([row for row in rows if id(row) not in noise], page.width))
     return laid_out
 
 
-def _page_lines(words: list[Word], width: float) -> list[Line]:
+def _page_lines(rows: list[list[Word]], width: float) -> list[Line]:
     """Rows for a single-column page; for two columns, the left column then the right one,
     with full-width rows above and below them."""
-    if not words:
+    if not rows:
         return []
-    gutter = _find_gutter(words, width)
+    gutter = _find_gutter(rows, width)
     if gutter is None:
-        return _rows_to_lines(words, column=0)
+        return _lines(rows, column=0)
+    words = [w for row in rows for w in row]
     spanning = [w for w in words if w.x0 < gutter < w.x1]
     left = [w for w in words if w.x1 <= gutter]
     right = [w for w in words if w.x0 >= gutter]
@@ -167,30 +169,34 @@ def _page_lines(words: list[Word], width: float) -> list[Line]:
     above = [w for w in spanning if w.top < body_top]
     below = [w for w in spanning if w.top >= body_top]
     return (
-        _rows_to_lines(above, column=0)
-        + _rows_to_lines(left, column=1)
-        + _rows_to_lines(right, column=2)
-        + _rows_to_lines(below, column=3)
+        _lines(_group_rows(above), column=0)
+        + _lines(_group_rows(left), column=1)
+        + _lines(_group_rows(right), column=2)
+        + _lines(_group_rows(below), column=3)
     )
 
 
-def _find_gutter(words: Sequence[Word], width: float) -> float | None:
+def _find_gutter(rows: list[list[Word]], width: float) -> float | None:
     """The x of a vertical gap between two text columns, or None for a single-column page.
 
     A row bridges x when a word lies within half a gutter of it. Real columns leave an x that
     almost no row bridges; a table beside full-width paragraphs does not, because the
     paragraph lines bridge every x with ordinary word spacing.
     """
-    rows = _group_rows(words)
     if len(rows) < 8:
         return None
+    words = [w for row in rows for w in row]
     row_of = np.concatenate([np.full(len(row), i) for i, row in enumerate(rows)])
-    x0 = np.array([w.x0 for row in rows for w in row])[:, None] - MIN_GUTTER / 2
-    x1 = np.array([w.x1 for row in rows for w in row])[:, None] + MIN_GUTTER / 2
     xs = np.arange(width * 0.3, width * 0.7, 1.0)
-    bridged = np.zeros((len(rows), len(xs)), dtype=bool)
-    np.logical_or.at(bridged, row_of, (x0 < xs) & (xs < x1))
-    bridging_rows = bridged.sum(axis=0)
+    # Each word covers the xs from the first above x0 to the last below x1: +1 and -1 at the ends
+    # of that span, summed along each row, count the row's words over every x.
+    first = np.searchsorted(xs, np.array([w.x0 for row in rows for w in row]) - MIN_GUTTER / 2, side="right")
+    end = np.searchsorted(xs, np.array([w.x1 for row in rows for w in row]) + MIN_GUTTER / 2, side="left")
+    spans = first < end
+    steps = np.zeros((len(rows), len(xs) + 1), dtype=np.int32)
+    np.add.at(steps, (row_of[spans], first[spans]), 1)
+    np.add.at(steps, (row_of[spans], end[spans]), -1)
+    bridging_rows = (np.cumsum(steps, axis=1)[:, :-1] > 0).sum(axis=0)
     candidates = xs[bridging_rows == bridging_rows.min()]
     x = float(candidates[len(candidates) // 2])
     left = sum(1 for w in words if w.x1 <= x)
@@ -199,7 +205,7 @@ def _find_gutter(words: Sequence[Word], width: float) -> float | None:
     return x if balanced and bridging_rows.min() <= MAX_SPANNING_ROWS else None
 
 
-def _rows_to_lines(words: Iterable[Word], column: int) -> list[Line]:
+def _lines(rows: list[list[Word]], column: int) -> list[Line]:
     return [
         Line(
             text=_row_text(row),
@@ -210,7 +216,7 @@ def _rows_to_lines(words: Iterable[Word], column: int) -> list[Line]:
             bold=all(BOLD_FONT.search(w.fontname or "") for w in row),
             column=column,
         )
-        for row in _group_rows(words)
+        for row in rows
     ]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import math
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,8 @@ Transform = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f
 def _address_prototype(function: Any, result: Any, *arguments: Any) -> Any:
     """``function`` again, taking and returning plain addresses: one call per character is the
     cost that matters here, and this spares ctypes a pointer conversion on every call."""
-    return ctypes.CFUNCTYPE(result, *arguments)(ctypes.cast(function, ctypes.c_void_p).value)
+    address: int = ctypes.cast(function, ctypes.c_void_p).value  # type: ignore[assignment]  # never NULL: PDFium exports it
+    return ctypes.CFUNCTYPE(result, *arguments)(address)
 
 
 _VOID, _INT = ctypes.c_void_p, ctypes.c_int
@@ -63,6 +65,7 @@ class Font:
     size: float
     upright: bool
     upward: bool  # rotated text that reads from the bottom of the page up
+    descent: float  # below the baseline, as a (negative) share of the size
 
 
 @dataclass(frozen=True)
@@ -111,17 +114,20 @@ def _read_chars(raw: pdfium_c.FPDF_TEXTPAGE, t: Transform) -> Chars:
     origins = np.zeros((count, 2))
     boxes = np.zeros((count, 4), dtype=np.float32)  # FS_RECTF: left, top, right, bottom
     at, boxes_at = origins.ctypes.data, boxes.ctypes.data
-    keep = np.array([_char_origin(page, i, at + 16 * i, at + 16 * i + 8) for i in range(count)], dtype=bool)
-    keep &= np.array([_loose_box(page, i, boxes_at + 16 * i) for i in range(count)], dtype=bool)
+    pages, indices, steps = repeat(page, count), range(count), 16 * np.arange(count)
+    origin_calls = map(_char_origin, pages, indices, (at + steps).tolist(), (at + 8 + steps).tolist())
+    keep = np.array(list(origin_calls), dtype=bool)
+    keep &= np.array(list(map(_loose_box, repeat(page, count), indices, (boxes_at + steps).tolist())), dtype=bool)
     for index in np.flatnonzero(np.isin(code, SPACES)).tolist():
         keep[index] &= pdfium_c.FPDFText_IsGenerated(raw, index) != 1
-    objects = np.array([_text_object(page, i) for i in range(count)], dtype=np.uint64)
+    objects = np.array(list(map(_text_object, repeat(page, count), indices)), dtype=np.uint64)
     _, first, object_of = np.unique(objects, return_index=True, return_inverse=True)
     fonts: dict[Font, int] = {}  # text objects in the same font share an index
     font_of_object = np.array([fonts.setdefault(_font(raw, i, t), len(fonts)) for i in first.tolist()], dtype=np.intp)
     font = font_of_object[object_of.reshape(-1)][keep]
     distinct = list(fonts)
     size = np.array([f.size for f in distinct])[font]
+    descent = np.array([f.descent for f in distinct])[font]
     upright = np.array([f.upright for f in distinct], dtype=bool)[font]
     ox, oy = origins[keep].T
     left, top, right, bottom = boxes[keep].astype(np.float64).T
@@ -129,17 +135,18 @@ def _read_chars(raw: pdfium_c.FPDF_TEXTPAGE, t: Transform) -> Chars:
     ax, ay = t[0] * left + t[2] * bottom + t[4], t[1] * left + t[3] * bottom + t[5]
     bx, by = t[0] * right + t[2] * top + t[4], t[1] * right + t[3] * top + t[5]
     box_x0, box_x1 = np.minimum(ax, bx), np.maximum(ax, bx)
-    box_top, box_bottom = np.minimum(ay, by), np.maximum(ay, by)
-    origin_x = t[0] * ox + t[2] * oy + t[4]
-    # Upright characters run from their origin to the box's right, and from its bottom up by their size.
+    origin_x, baseline = t[0] * ox + t[2] * oy + t[4], t[1] * ox + t[3] * oy + t[5]
+    # Upright characters run from their origin to the box's right, and from the font's descent below
+    # the baseline up by their size, as pdfminer's do (the loose box of some fonts is the glyph's
+    # ink, which would give every letter its own bottom); rotated ones keep their loose box.
     return Chars(
         code=code[keep],
         fonts=distinct,
         font=font,
         x0=np.where(upright, np.minimum(origin_x, box_x1), box_x0),
         x1=box_x1,
-        top=np.where(upright, box_bottom - size, box_top),
-        bottom=box_bottom,
+        top=np.where(upright, baseline - descent * size - size, np.minimum(ay, by)),
+        bottom=np.where(upright, baseline - descent * size, np.maximum(ay, by)),
     )
 
 
@@ -170,7 +177,12 @@ def _font(raw: pdfium_c.FPDF_TEXTPAGE, index: int, t: Transform) -> Font:
     c, d = t[0] * m.c + t[2] * m.d, -(t[1] * m.c + t[3] * m.d)
     upright = a * d > 0 and b * c <= 0
     size = pdfium_c.FPDFText_GetFontSize(raw, index) * abs(a * d - b * c) / (math.hypot(a, b) or 1.0)
-    return Font(name.value.decode("utf-8", "replace") if length else "", round(size, 4), upright, not upright and b > 0)
+    descent = ctypes.c_float(0.0)
+    font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(raw, index))
+    if not (font and pdfium_c.FPDFFont_GetDescent(font, 1.0, descent)):
+        descent.value = 0.0
+    name_text = name.value.decode("utf-8", "replace") if length else ""
+    return Font(name_text, round(size, 4), upright, not upright and b > 0, round(min(descent.value, 0.0), 4))
 
 
 def _group_words(chars: Chars) -> list[Word]:
@@ -215,11 +227,13 @@ def _group_words(chars: Chars) -> list[Word]:
     bottom = np.maximum.reduceat(chars.bottom[members], firsts)
     text = chars.code[members].tobytes().decode("utf-32-le", "replace")
     bounds = [*firsts.tolist(), len(members)]
-    texts = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    texts = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     if not REPLACED.isdisjoint(text):
         texts = [word.translate(REPLACEMENTS) for word in texts]
     fonts = [chars.fonts[f] for f in chars.font[members[firsts]].tolist()]
     return [
         Word(word, *box, font.size, font.name)
-        for word, font, box in zip(texts, fonts, zip(x0.tolist(), x1.tolist(), top.tolist(), bottom.tolist()))
+        for word, font, box in zip(
+            texts, fonts, zip(x0.tolist(), x1.tolist(), top.tolist(), bottom.tolist(), strict=True), strict=True
+        )
     ]
