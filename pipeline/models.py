@@ -16,7 +16,9 @@ ErrorCode = Literal[
     "encrypted", "corrupt", "no_text", "not_pdf", "too_large", "timeout",
     "too_many_pages", "needs_ocr", "memory_limit", "refused",
 ]
-Extractor = Literal["pdfplumber", "pypdfium2", "ocr"]
+# What read a page: PDFium's or pdfplumber's words laid out (headings, columns), PDFium's plain
+# text (pypdfium2: no headings), or OCR.
+Extractor = Literal["pdfium", "pdfplumber", "pypdfium2", "ocr"]
 WarningCode = Literal["pages_missing", "extraction", "out_of_scope"]
 
 
@@ -72,7 +74,7 @@ class Heading(Record):
 
 class Page(Record):
     """The cleaned text of one page: paragraphs separated by blank lines, headers/footers removed;
-    ``extractor`` says what read it (pdfplumber, pypdfium2 where pdfplumber failed, or OCR)."""
+    ``extractor`` says what read it (see Extractor)."""
 
     number: int = Field(ge=1)
     text: str

@@ -9,10 +9,22 @@ import os
 import shutil
 import subprocess
 from functools import lru_cache
+from typing import Protocol
 
 import pypdfium2 as pdfium
 
-from pipeline.settings import Settings
+
+class OCRSettings(Protocol):
+    """The settings OCR needs (pipeline.settings.Settings, or the parsing process's ReadOptions)."""
+
+    @property
+    def tesseract_command(self) -> str: ...
+    @property
+    def ocr_language(self) -> str: ...
+    @property
+    def ocr_dpi(self) -> int: ...
+    @property
+    def ocr_page_timeout_seconds(self) -> float: ...
 
 
 class OCRFailed(RuntimeError):
@@ -25,7 +37,7 @@ def tesseract_available(command: str) -> bool:
     return shutil.which(command) is not None
 
 
-def ocr_page(page: pdfium.PdfPage, settings: Settings) -> str:
+def ocr_page(page: pdfium.PdfPage, settings: OCRSettings) -> str:
     """The text Tesseract reads on ``page`` rendered at ``settings.ocr_dpi``."""
     bitmap = page.render(scale=settings.ocr_dpi / 72, grayscale=True)
     try:

@@ -5,13 +5,18 @@ is real text or undecodable glyph codes. Used where pdfplumber fails, loses page
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 # pdfminer writes a glyph it cannot map to a character as "(cid:NN)".
 CID_CODE = re.compile(r"\(cid:\d+\)")
+# A character that stands for a glyph with no known meaning: replacement, control (Unicode Cc),
+# lone surrogate (Cs) or private use (Co).
+UNDECODABLE = re.compile(
+    "[\ufffd\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
+)
+SPACE = re.compile(r"\s+")
 # PDFium marks a hyphen it removed at a line end with U+FFFE (or keeps a soft hyphen, U+00AD),
 # sometimes with the line break already gone.
 PDFIUM_BREAK_HYPHEN = re.compile(r"[\ufffe\u00ad]\s*")
@@ -19,18 +24,21 @@ MIN_IMAGE_SHARE = 0.05  # an image smaller than this share of the page is a logo
 
 
 def strip_glyph_codes(text: str) -> str:
-    """Text without pdfminer's ``(cid:NN)`` placeholders."""
-    return CID_CODE.sub("", text)
+    """Text without pdfminer's ``(cid:NN)`` placeholders and undecodable characters."""
+    return UNDECODABLE.sub("", CID_CODE.sub("", text))
+
+
+def has_glyph_codes(text: str) -> bool:
+    return bool(CID_CODE.search(text) or UNDECODABLE.search(text))
 
 
 def garbled_share(text: str) -> float:
     """Share of the characters of ``text`` that are undecodable: ``(cid:NN)`` codes (one glyph each),
     private-use characters, replacement characters and stray control characters."""
     codes = len(CID_CODE.findall(text))
-    rest = [c for c in CID_CODE.sub("", text) if not c.isspace()]
-    bad = sum(1 for c in rest if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cs"))
+    rest = SPACE.sub("", CID_CODE.sub("", text))
     total = codes + len(rest)
-    return (codes + bad) / total if total else 0.0
+    return (codes + len(UNDECODABLE.findall(rest))) / total if total else 0.0
 
 
 def is_garbled(text: str, max_share: float) -> bool:

@@ -48,7 +48,7 @@ def build_review(
 
 def reading_warnings(document: Document, settings: Settings) -> list[ReviewWarning]:
     """What a reviewer must know about how the text was read: pages missing (and what that does to
-    the verdicts), and extractors that stood in for pdfplumber."""
+    the verdicts), and how pages the layout readers could not read were read."""
     warnings = [ReviewWarning(code="extraction", message=f"{document.file}: {note}") for note in document.notes]
     missing = document.missing_pages
     if missing:

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+PdfReader = Literal["pdfium", "pdfplumber"]
 
 
 def _default_cache_dir() -> Path:
@@ -77,6 +78,10 @@ class Settings(BaseSettings):
         "timeout (its parsing process is killed at the limit; the later stages are checked between them).",
     )
 
+    pdf_reader: PdfReader = Field(
+        "pdfium", description="What reads the words of each page for layout: PDFium (about ten times "
+        "faster) or pdfplumber; pages one cannot read are tried with the other.",
+    )
     max_file_mb: float = Field(200.0, gt=0, description="Larger files are refused (too_large).")
     max_pages: int = Field(1000, ge=1, description="Documents with more pages are refused (too_many_pages).")
     parse_memory_mb: int = Field(

@@ -46,9 +46,9 @@ SETTINGS_OUTSIDE_RESULTS = {
 
 def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
     """The model card's summary, what computes the embeddings (runtime, version, precision), the
-    hash of the labelled passages quoted to explain tags, and a digest of everything else that
-    shapes results (passage sizes, evidence counts, limits, those labels): what every review and
-    store row records as its versions."""
+    hash of the labelled passages quoted to explain tags, the PDF reader, and a digest of everything
+    else that shapes results (passage sizes, evidence counts, limits, those labels, the reader): what
+    every review and store row records as its versions."""
     labels_hash = labels_digest(settings.labels_path)
     runtime = embedding_runtime(settings)  # e.g. "openvino 2026.4.1 bf16": vectors differ by runtime
     shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash + runtime
@@ -56,5 +56,6 @@ def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
         **card.summary(),
         "embedding_runtime": runtime,
         "labels_hash": labels_hash,
+        "pdf_reader": settings.pdf_reader,
         "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16],
     }

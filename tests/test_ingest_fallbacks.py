@@ -1,5 +1,5 @@
-"""Every page is accounted for: read by pdfplumber, by pypdfium2, by OCR, or listed as missing with
-the reason; parsing is stopped at the time limit and bounded in memory."""
+"""Every page is accounted for: laid out from its words, read as PDFium's plain text, by OCR, or
+listed as missing with the reason; parsing is stopped at the time limit and bounded in memory."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pipeline.ingest import read_document
 from pipeline.isolated import ChildCrashed, call_isolated
 from pipeline.models import pages_by_extractor
 from pipeline.page_text import garbled_share
-from pipeline.settings import Settings
+from pipeline.settings import Settings, get_settings
 from tests.conftest import _write_simple_pdf, write_blank_pdf
 
 SCANNED_LINES = [
@@ -89,7 +89,7 @@ def test_mixed_document_without_tesseract_lists_the_page_that_needs_ocr(
     mixed = _merge(tmp_path / "mixed.pdf", text_pdf, scanned_pdf, text_pdf)
     document = read_document(mixed, NO_TESSERACT)
     assert document.page_count == 3
-    assert pages_by_extractor(document.pages) == {"pdfplumber": [1, 3]}
+    assert pages_by_extractor(document.pages) == {get_settings().pdf_reader: [1, 3]}
     [missing] = document.missing_pages
     assert missing.page == 2 and missing.needs_ocr and "Tesseract is not installed" in missing.reason
     assert document.unread_share == pytest.approx(1 / 3)

@@ -11,7 +11,9 @@ from flows.review import review_batch
 from pipeline.manifest import collect_items
 from pipeline.models import DocumentReview, path_identity
 from pipeline.review_files import review_files
+from pipeline.settings import get_settings
 from tests.conftest import SAMPLE_DIR, write_blank_pdf
+from tests.raw_pdf import stream, write_raw_pdf
 
 SCRIPT = "<script>alert('pwned')</script>"
 HOSTILE_SENTENCE = (
@@ -23,26 +25,14 @@ HOSTILE_SENTENCE = (
 def _pdf_with_javascript(path: Path, text: str) -> Path:
     """A one-page PDF whose catalogue asks the viewer to run JavaScript on opening."""
     escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-    stream = f"BT /F1 10 Tf 40 800 Td ({escaped}) Tj ET".encode("latin-1")
-    objects = [
+    return write_raw_pdf(path, [
         b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\('opened'\\)) >> >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 900 842] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        stream(f"BT /F1 10 Tf 40 800 Td ({escaped}) Tj ET".encode("latin-1")),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    body = b"%PDF-1.4\n"
-    offsets = []
-    for number, content in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n%s\nendobj\n" % (number, content)
-    xref = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(body)
-    return path
+    ])
 
 
 def test_hostile_files_get_clear_errors_and_the_batch_completes(tmp_path: Path) -> None:
@@ -76,7 +66,7 @@ def test_hostile_files_get_clear_errors_and_the_batch_completes(tmp_path: Path) 
     assert refused.document.id == path_identity(outside.resolve())  # named by path: its bytes were never read
 
     scripted = by_file["scripted.pdf"]  # its JavaScript is never run; its text is reviewed like any other
-    assert scripted.document.extractors == {"pdfplumber": [1]} and len(scripted.measures) == 7
+    assert scripted.document.extractors == {get_settings().pdf_reader: [1]} and len(scripted.measures) == 7
     for review in reviews:
         files = review_files(review, out)
         for page in (files.page, files.pack_html):

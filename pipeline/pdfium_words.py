@@ -1,0 +1,239 @@
+"""A page's words from PDFium's text API, in the form the layout step takes (``layout.Word``): the
+same grouping of characters into words as pdfplumber's ``extract_words`` with the font size and
+name as word attributes, several times faster (benchmarks/bench_ingest.py).
+
+Each character's origin, loose box and text object come from ``FPDFText_*`` calls; font name, size
+and matrix are read once per text object. Positions are turned into pdfplumber's frame (points from
+the top-left corner of the page as displayed, rotation applied) and characters are grouped into
+words with numpy. Three differences from pdfminer are corrected: ``FPDFText_GetFontSize`` is the
+``Tf`` size only, so the size is scaled by the text matrix as pdfminer's is; a character's left
+edge is its origin, since PDFium's loose box includes a glyph's overhang (italics, "j"); and bold
+is not taken from the font weight (PDFium reports 0 for standard fonts that are not embedded) but,
+as for pdfplumber, from the font name (pipeline/layout.py). PDFium is not thread-safe: each document
+is read in its own parsing process (pipeline/isolated.py).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from pipeline.layout import Word
+
+X_TOLERANCE = 3.0  # points: pdfplumber's defaults for splitting words and clustering lines
+Y_TOLERANCE = 3.0
+# Ligatures are spelt out, as pdfplumber does; PDFium marks a hyphen at a line end with U+0002
+# (U+FFFE in FPDFText_GetText) where pdfminer keeps "-".
+REPLACEMENTS = str.maketrans(
+    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st",
+     "\x02": "-", "\ufffe": "-"}
+)
+REPLACED = frozenset(chr(code) for code in REPLACEMENTS)
+SPACES = np.array([code for code in range(0x3001) if chr(code).isspace()], dtype=np.uint32)  # str.isspace's
+FONT_NAME_BYTES = 256
+
+Floats = npt.NDArray[np.float64]
+Transform = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f) as in PDF
+
+
+def _address_prototype(function: Any, result: Any, *arguments: Any) -> Any:
+    """``function`` again, taking and returning plain addresses: one call per character is the
+    cost that matters here, and this spares ctypes a pointer conversion on every call."""
+    address: int = ctypes.cast(function, ctypes.c_void_p).value  # type: ignore[assignment]  # never NULL: PDFium exports it
+    return ctypes.CFUNCTYPE(result, *arguments)(address)
+
+
+_VOID, _INT = ctypes.c_void_p, ctypes.c_int
+_char_origin = _address_prototype(pdfium_c.FPDFText_GetCharOrigin, _INT, _VOID, _INT, _VOID, _VOID)
+_loose_box = _address_prototype(pdfium_c.FPDFText_GetLooseCharBox, _INT, _VOID, _INT, _VOID)
+_text_object = _address_prototype(pdfium_c.FPDFText_GetTextObject, ctypes.c_size_t, _VOID, _INT)
+
+
+@dataclass(frozen=True, slots=True)
+class Font:
+    """What every character of one text object shares; a change of font ends a word."""
+
+    name: str
+    size: float
+    upright: bool
+    upward: bool  # rotated text that reads from the bottom of the page up
+    descent: float  # below the baseline, as a (negative) share of the size
+
+
+@dataclass(frozen=True)
+class Chars:
+    """A page's characters in stream order, in the displayed frame (y grows downwards)."""
+
+    code: npt.NDArray[np.uint32]  # Unicode code points
+    fonts: list[Font]  # distinct fonts; ``font`` indexes them
+    font: npt.NDArray[np.intp]
+    x0: Floats
+    x1: Floats
+    top: Floats
+    bottom: Floats
+
+
+def page_words(page: pdfium.PdfPage) -> list[Word]:
+    """The page's words, as pdfplumber's ``extract_words(extra_attrs=["size", "fontname"])`` gives
+    them: runs of characters in one font are clustered into lines, sorted along each line and split
+    at spaces and gaps wider than X_TOLERANCE."""
+    textpage = page.get_textpage()
+    try:
+        chars = _read_chars(textpage.raw, _display_transform(page))
+    finally:
+        textpage.close()
+    return _group_words(chars) if len(chars.code) else []
+
+
+def _display_transform(page: pdfium.PdfPage) -> Transform:
+    """From PDF user space to the displayed page's frame (origin top-left, y down, rotation applied,
+    measured from the media box), as pdfminer lays out a rotated page."""
+    left, bottom, right, top = page.get_mediabox()
+    return {
+        0: (1.0, 0.0, 0.0, -1.0, -left, top),
+        90: (0.0, 1.0, 1.0, 0.0, -bottom, -left),
+        180: (-1.0, 0.0, 0.0, 1.0, right, -bottom),
+        270: (0.0, -1.0, -1.0, 0.0, top, right),
+    }[page.get_rotation() % 360]
+
+
+def _read_chars(raw: pdfium_c.FPDF_TEXTPAGE, t: Transform) -> Chars:
+    """Every character PDFium read from the content stream, without the spaces and line breaks it
+    generates between text objects (pdfminer has none) and characters it cannot place."""
+    code = _page_text(raw)
+    count = len(code)
+    page = ctypes.cast(raw, ctypes.c_void_p).value
+    origins = np.zeros((count, 2))
+    boxes = np.zeros((count, 4), dtype=np.float32)  # FS_RECTF: left, top, right, bottom
+    at, boxes_at = origins.ctypes.data, boxes.ctypes.data
+    pages, indices, steps = repeat(page, count), range(count), 16 * np.arange(count)
+    origin_calls = map(_char_origin, pages, indices, (at + steps).tolist(), (at + 8 + steps).tolist())
+    keep = np.array(list(origin_calls), dtype=bool)
+    keep &= np.array(list(map(_loose_box, repeat(page, count), indices, (boxes_at + steps).tolist())), dtype=bool)
+    for index in np.flatnonzero(np.isin(code, SPACES)).tolist():
+        keep[index] &= pdfium_c.FPDFText_IsGenerated(raw, index) != 1
+    objects = np.array(list(map(_text_object, repeat(page, count), indices)), dtype=np.uint64)
+    _, first, object_of = np.unique(objects, return_index=True, return_inverse=True)
+    fonts: dict[Font, int] = {}  # text objects in the same font share an index
+    font_of_object = np.array([fonts.setdefault(_font(raw, i, t), len(fonts)) for i in first.tolist()], dtype=np.intp)
+    font = font_of_object[object_of.reshape(-1)][keep]
+    distinct = list(fonts)
+    size = np.array([f.size for f in distinct])[font]
+    descent = np.array([f.descent for f in distinct])[font]
+    upright = np.array([f.upright for f in distinct], dtype=bool)[font]
+    ox, oy = origins[keep].T
+    left, top, right, bottom = boxes[keep].astype(np.float64).T
+    # The loose box's corners, and the origin, in the displayed frame.
+    ax, ay = t[0] * left + t[2] * bottom + t[4], t[1] * left + t[3] * bottom + t[5]
+    bx, by = t[0] * right + t[2] * top + t[4], t[1] * right + t[3] * top + t[5]
+    box_x0, box_x1 = np.minimum(ax, bx), np.maximum(ax, bx)
+    origin_x, baseline = t[0] * ox + t[2] * oy + t[4], t[1] * ox + t[3] * oy + t[5]
+    # Upright characters run from their origin to the box's right, and from the font's descent below
+    # the baseline up by their size, as pdfminer's do (the loose box of some fonts is the glyph's
+    # ink, which would give every letter its own bottom); rotated ones keep their loose box.
+    return Chars(
+        code=code[keep],
+        fonts=distinct,
+        font=font,
+        x0=np.where(upright, np.minimum(origin_x, box_x1), box_x0),
+        x1=box_x1,
+        top=np.where(upright, baseline - descent * size - size, np.minimum(ay, by)),
+        bottom=np.where(upright, baseline - descent * size, np.maximum(ay, by)),
+    )
+
+
+def _page_text(raw: pdfium_c.FPDF_TEXTPAGE) -> npt.NDArray[np.uint32]:
+    """The code point of every character of the text page, read in one call where PDFium's text
+    has one UTF-16 unit per character (else one call per character)."""
+    count = pdfium_c.FPDFText_CountChars(raw)
+    if count <= 0:
+        return np.zeros(0, dtype=np.uint32)
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = pdfium_c.FPDFText_GetText(raw, 0, count, buffer)
+    text = bytes(memoryview(buffer).cast("B"))[: 2 * max(written - 1, 0)].decode("utf-16-le", "replace")
+    if len(text) != count or "\ufffd" in text:
+        return np.array([pdfium_c.FPDFText_GetUnicode(raw, index) for index in range(count)], dtype=np.uint32)
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _font(raw: pdfium_c.FPDF_TEXTPAGE, index: int, t: Transform) -> Font:
+    """Font name, effective size and direction of the character's text object. The size is the
+    glyphs' height on the page: the ``Tf`` size times the matrix's scale across the baseline
+    (pdfminer's size for upright text, and the true size for rotated or slanted text)."""
+    name = ctypes.create_string_buffer(FONT_NAME_BYTES)
+    length = pdfium_c.FPDFText_GetFontInfo(raw, index, name, FONT_NAME_BYTES, ctypes.c_int())
+    m = pdfium_c.FS_MATRIX()
+    pdfium_c.FPDFText_GetMatrix(raw, index, m)
+    # The character's matrix in the displayed frame with y up: pdfminer's test of uprightness.
+    a, b = t[0] * m.a + t[2] * m.b, -(t[1] * m.a + t[3] * m.b)
+    c, d = t[0] * m.c + t[2] * m.d, -(t[1] * m.c + t[3] * m.d)
+    upright = a * d > 0 and b * c <= 0
+    size = pdfium_c.FPDFText_GetFontSize(raw, index) * abs(a * d - b * c) / (math.hypot(a, b) or 1.0)
+    descent = ctypes.c_float(0.0)
+    font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(raw, index))
+    if not (font and pdfium_c.FPDFFont_GetDescent(font, 1.0, descent)):
+        descent.value = 0.0
+    name_text = name.value.decode("utf-8", "replace") if length else ""
+    return Font(name_text, round(size, 4), upright, not upright and b > 0, round(min(descent.value, 0.0), 4))
+
+
+def _group_words(chars: Chars) -> list[Word]:
+    """pdfplumber's grouping, vectorised: consecutive characters of one font form a run; a run's
+    characters whose positions across the line lie within Y_TOLERANCE of a neighbour's share a
+    line; each line is read along its direction (left to right; down or up the page for rotated text)
+    and split into words."""
+    count = len(chars.code)
+    order = np.arange(count)
+    run = np.concatenate(([0], np.cumsum(chars.font[1:] != chars.font[:-1])))
+    upright = np.array([f.upright for f in chars.fonts], dtype=bool)[chars.font]
+    upward = np.array([f.upward for f in chars.fonts], dtype=bool)[chars.font]
+    across = np.where(upright, chars.top, chars.x0)
+    along = np.where(upright, chars.x0, np.where(upward, -chars.bottom, chars.top))
+    end = np.where(upright, chars.x1, np.where(upward, -chars.top, chars.bottom))
+    # Lines: sorted by run then position across, a new line wherever the gap exceeds the tolerance.
+    by_across = np.lexsort((across, run))
+    new_line = np.ones(count, dtype=bool)
+    new_line[1:] = (np.diff(run[by_across]) != 0) | (np.diff(across[by_across]) > Y_TOLERANCE)
+    line = np.empty(count, dtype=np.intp)
+    line[by_across] = np.cumsum(new_line)
+    # Reading order: line by line, along each line, ties in stream order.
+    reading = np.lexsort((order, along, line))
+    space = np.isin(chars.code[reading], SPACES)
+    start, stop, level = along[reading], end[reading], across[reading]
+    breaks = np.ones(count, dtype=bool)
+    breaks[1:] = (
+        (np.diff(line[reading]) != 0)
+        | space[:-1]
+        | (start[1:] > stop[:-1] + X_TOLERANCE)
+        | (np.abs(np.diff(level)) > Y_TOLERANCE)
+    )
+    breaks |= space
+    word_of = np.cumsum(breaks)[~space]
+    members = reading[~space]
+    if not len(members):
+        return []
+    firsts = np.flatnonzero(np.diff(word_of, prepend=-1))
+    x0 = np.minimum.reduceat(chars.x0[members], firsts)
+    x1 = np.maximum.reduceat(chars.x1[members], firsts)
+    top = np.minimum.reduceat(chars.top[members], firsts)
+    bottom = np.maximum.reduceat(chars.bottom[members], firsts)
+    text = chars.code[members].tobytes().decode("utf-32-le", "replace")
+    bounds = [*firsts.tolist(), len(members)]
+    texts = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    if not REPLACED.isdisjoint(text):
+        texts = [word.translate(REPLACEMENTS) for word in texts]
+    fonts = [chars.fonts[f] for f in chars.font[members[firsts]].tolist()]
+    return [
+        Word(word, *box, font.size, font.name)
+        for word, font, box in zip(
+            texts, fonts, zip(x0.tolist(), x1.tolist(), top.tolist(), bottom.tolist(), strict=True), strict=True
+        )
+    ]
