@@ -3,18 +3,47 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
+# The tested dependency set, every package pinned with its hashes (`make lock` refreshes it).
+LOCK := requirements.lock
+# torch's CPU build lies on this machine's disk (ENVIRONMENT.md); PyPI has only CUDA builds.
+WHEELS ?= /opt/wheels
+TORCH := torch==2.13.0+cpu
+# The real-world batch in `make test-slow` (CI) reviews the corpus files of at most this many pages.
+REALWORLD_SAMPLE_PAGES ?= 90
 
-.PHONY: install services ocr run test bench samples train screenshots clean
+.PHONY: install lock check test test-slow services ocr run bench samples train screenshots clean
 
-$(STAMP): pyproject.toml
+# Exactly what CI tested: the lock's files, checked against their hashes, and nothing resolved
+# (--no-deps), so no package can pull another release of anything, nor torch's CUDA build.
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# torch's CPU build first (ENVIRONMENT.md): otherwise sentence-transformers pulls CUDA wheels.
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps --find-links $(WHEELS) -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Rewrites the lock from pyproject.toml (the project's dependencies and its dev extra): pins that
+# still fit are kept and anything new is added; `make lock UPGRADE=1` moves every package to its
+# newest release. Then `make install` installs the new set.
+lock:
+	test -x $(VENV)/bin/uv || { test -x $(PY) || python3 -m venv $(VENV); $(PY) -m pip install --quiet uv; }
+	echo "$(TORCH)" | $(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes \
+		--python $(PY) --find-links $(WHEELS) --constraint /dev/stdin $(if $(UPGRADE),--upgrade) \
+		--custom-compile-command "make lock" --quiet --output-file $(LOCK)
+
+# The quick loop, under 3 minutes from a built venv: lint, format and types against the baseline
+# of older errors (scripts/static_checks.py), then every test not marked slow.
+check: install
+	$(PY) scripts/static_checks.py
+	$(PY) -m pytest -m "not slow"
+
+# The rest of the suite after `make check` (CI): the real-world batch on a sample of the corpus.
+test-slow: install services
+	$(PY) scripts/realworld_sample.py $(CURDIR)/.pytest_cache/realworld-sample --max-pages $(REALWORLD_SAMPLE_PAGES)
+	WGLL_REALWORLD_PDFS=$(CURDIR)/.pytest_cache/realworld-sample $(PY) -m pytest -m slow
 
 # PostgreSQL, Chromium and poppler for the store and browser tests (Debian packages; skipped
 # with a message where they cannot be installed).
@@ -29,6 +58,7 @@ run: install ocr
 	$(VENV)/bin/wgll review corpora/sample --out $(OUT)
 	$(VENV)/bin/wgll audit $(OUT) --out $(OUT)/audit
 
+# The whole suite, the whole real-world corpus included.
 test: install services
 	$(PY) -m pytest
 

@@ -1,4 +1,4 @@
-"""The review flows: one document, or a batch in which a failing document never stops the rest.
+"""The review flow: a batch in which a failing document never stops the rest.
 Results are written and stored as each document finishes, so an interrupted batch loses nothing."""
 
 from __future__ import annotations
@@ -24,13 +24,6 @@ from pipeline.settings import Settings, get_settings
 from pipeline.store import finish_run, open_store, start_run
 from pipeline.taxonomy import load_taxonomy
 from pipeline.versions import load_card, model_summary
-
-
-@flow(name="review-document", flow_run_name="review-{item.path.name}")
-def review_document(item: BatchItem, out_dir: Path, settings: Settings | None = None) -> DocumentReview:
-    """Review one PDF: the batch flow with a single item."""
-    (review,) = review_batch([item], out_dir, settings)
-    return review
 
 
 @flow(name="review-batch", task_runner=ThreadPoolTaskRunner(max_workers=2))

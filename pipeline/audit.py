@@ -23,9 +23,8 @@ from matplotlib.patches import Patch
 from pipeline.commitments_audit import write_commitments_audit
 from pipeline.html import html_templates
 from pipeline.models import DocumentReview, Record
+from pipeline.taxonomy import MEASURE_IDS
 
-# The taxonomy fixes the measures as M1..M7 (taxonomy.py refuses any other set).
-MEASURE_IDS = tuple(f"M{n}" for n in range(1, 8))
 UNREADABLE = "unreadable"
 STATUSES = ("evidenced", "weak", "no_evidence", UNREADABLE)
 # NHS identity colours; evidenced and no_evidence differ in lightness too, not only in hue.

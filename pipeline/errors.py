@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
+
+# The error codes of the JSON contract (DESIGN.md, contract 1): each is the ``code`` of one
+# ReviewError below, and the type of ``ReviewErrorRecord.code`` in models.py.
+ErrorCode = Literal[
+    "encrypted",
+    "corrupt",
+    "no_text",
+    "not_pdf",
+    "too_large",
+    "timeout",
+    "too_many_pages",
+    "needs_ocr",
+    "memory_limit",
+    "refused",
+]
 
 
 class ReviewError(Exception):
     """A document could not be reviewed; ``code`` is the contract's error code."""
 
-    code: ClassVar[str] = "corrupt"
+    code: ClassVar[ErrorCode] = "corrupt"
 
     def __init__(self, file: Path | str, reason: str) -> None:
         self.file = str(file)

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-MEASURE_IDS = tuple(f"M{n}" for n in range(1, 8))
+from pipeline.taxonomy import MEASURE_IDS
+
 REVIEWED = "reviewed"  # origin of a verdict a peer reviewer gave on a passage of a real strategy
 PROVENANCE_FIELDS = ("reviewer", "reviewed_on")
 

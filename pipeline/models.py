@@ -10,12 +10,10 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipeline.errors import ErrorCode
+
 # ``unreadable``: too much of the document could not be read to call the measure silent.
 Status = Literal["evidenced", "weak", "no_evidence", "unreadable"]
-ErrorCode = Literal[
-    "encrypted", "corrupt", "no_text", "not_pdf", "too_large", "timeout",
-    "too_many_pages", "needs_ocr", "memory_limit", "refused",
-]
 # What read a page: PDFium's or pdfplumber's words laid out (headings, columns), PDFium's plain
 # text (pypdfium2: no headings), or OCR.
 Extractor = Literal["pdfium", "pdfplumber", "pypdfium2", "ocr"]

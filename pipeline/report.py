@@ -87,7 +87,7 @@ def failed_review(
         ),
         model=model,
         measures=[],
-        errors=[ReviewErrorRecord(code=error.code, message=str(error))],  # type: ignore[arg-type]
+        errors=[ReviewErrorRecord(code=error.code, message=str(error))],
     )
 
 

@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pipeline.errors import TaxonomyError
 
-MEASURE_ID = re.compile(r"^M[1-7]$")
-CRITERION_ID = re.compile(r"^(M[1-7])\.(ICS|ORG)\.(\d+)$")
+# The seven WGLL success measures, in order: the one list every module and every file uses.
+MEASURE_IDS = tuple(f"M{n}" for n in range(1, 8))
+CRITERION_ID = re.compile(r"^(M\d+)\.(ICS|ORG)\.(\d+)$")
 
 
 class Criterion(BaseModel):
@@ -42,7 +43,7 @@ class Measure(BaseModel):
 
     @model_validator(mode="after")
     def _criteria_belong_here(self) -> Measure:
-        if not MEASURE_ID.match(self.id):
+        if self.id not in MEASURE_IDS:
             raise ValueError(f"measure id {self.id!r} is not M1 to M7")
         for criterion in self.criteria:
             match = CRITERION_ID.match(criterion.id)
@@ -67,7 +68,7 @@ class Taxonomy(BaseModel):
     @model_validator(mode="after")
     def _ids_unique_and_complete(self) -> Taxonomy:
         ids = [m.id for m in self.measures]
-        if ids != [f"M{n}" for n in range(1, 8)]:
+        if ids != list(MEASURE_IDS):
             raise ValueError(f"measures must be M1..M7 in order, found {ids}")
         criterion_ids = [c.id for m in self.measures for c in m.criteria]
         duplicates = {c for c in criterion_ids if criterion_ids.count(c) > 1}

@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "corpora" / "sample"
+FLOW_TESTS = ROOT / "tests" / "flows"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,6 +22,20 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # `wgll` run as a subprocess by a test starts no long-lived server (tests/test_server.py tests it)
     os.environ.setdefault("WGLL_PREFECT_SERVER", "ephemeral")
+    # The tests' matrices are small: on two cores shared with other work, OpenBLAS threads waiting
+    # for each other cost more than they give (a tagger fit: 164 s with them, 33 s without).
+    # Read when numpy loads, which no plugin has done yet; torch's own threads are left alone.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as ``slow`` what ``make check`` leaves to the rest of ``make test``, by where a test
+    lives rather than by a mark in each file: every test in tests/flows/ (real Prefect flow runs)
+    and every tests/test_browser_*.py (Chromium). Elsewhere a slow test carries the mark itself:
+    PostgreSQL (test_store.py), Dask and Prefect servers (test_local_dask.py, test_scale_out.py)."""
+    for item in items:
+        if FLOW_TESTS in item.path.parents or item.path.name.startswith("test_browser_"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

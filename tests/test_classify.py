@@ -18,10 +18,13 @@ SETTINGS = Settings()
 TAXONOMY = load_taxonomy(SETTINGS.taxonomy_path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def data() -> tuple[list[str], np.ndarray]:
-    labelled = read_labelled(SETTINGS.labels_path)[::8]
-    return [p.text for p in labelled], indicator_matrix(labelled, TAXONOMY.measure_ids)
+    """Every passage of one source document in 32: about 150 passages, 20 or more per measure."""
+    labelled = read_labelled(SETTINGS.labels_path)
+    kept = set(sorted({p.source for p in labelled})[::32])
+    subset = [p for p in labelled if p.source in kept]
+    return [p.text for p in subset], indicator_matrix(subset, TAXONOMY.measure_ids)
 
 
 def _taggers() -> list[object]:
@@ -38,9 +41,19 @@ def tagger(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     return clone(request.param)
 
 
-def test_fit_returns_self_and_learns_per_measure(tagger, data) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session", params=_taggers(), ids=lambda t: type(t).__name__)
+def fitted(request: pytest.FixtureRequest, data):  # type: ignore[no-untyped-def]
+    """Each tagger fitted once per session (a MeasureTagger fit is the costly part), with what
+    ``fit`` returned: shared by the tests that need a fitted tagger."""
     X, Y = data
-    assert tagger.fit(X, Y) is tagger
+    tagger = clone(request.param)
+    return tagger, tagger.fit(X, Y)
+
+
+def test_fit_returns_self_and_learns_per_measure(fitted, data) -> None:  # type: ignore[no-untyped-def]
+    X, _ = data
+    tagger, returned = fitted
+    assert returned is tagger
     assert list(tagger.classes_) == TAXONOMY.measure_ids
     assert tagger.thresholds_.shape == (7,) and len(tagger.estimators_) == 7
     proba = tagger.predict_proba(X[:5])
@@ -62,10 +75,10 @@ def test_get_params_and_clone_round_trip(tagger) -> None:  # type: ignore[no-unt
     assert not hasattr(twin, "classes_")
 
 
-def test_fixed_seed_gives_identical_results(tagger, data) -> None:  # type: ignore[no-untyped-def]
+def test_fixed_seed_gives_identical_results(fitted, data) -> None:  # type: ignore[no-untyped-def]
     X, Y = data
-    first = clone(tagger).fit(X, Y)
-    second = clone(tagger).fit(X, Y)
+    first, _ = fitted
+    second = clone(first).fit(X, Y)
     assert np.array_equal(first.thresholds_, second.thresholds_)
     assert np.allclose(first.predict_proba(X), second.predict_proba(X))
 

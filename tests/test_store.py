@@ -120,7 +120,7 @@ def row_counts(engine: Engine) -> dict[str, int]:
         }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def store_url(request: pytest.FixtureRequest) -> str | None:
     """None (the default SQLite file) or the URL of an empty PostgreSQL database."""
     if request.param == "sqlite":
