@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage, withhold_silence
+from pipeline.criteria import credit_criteria, load_criterion_model
+from pipeline.document_facts import criteria_level, document_facts
 from pipeline.embed import embed_passages, load_model
 from pipeline.errors import NoTextLayer, Refused, ReviewError
 from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage, labelled_vectors_path
@@ -23,6 +25,7 @@ from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, load_tagger
 from pipeline.models import DocumentReview, Passage, Tag
+from pipeline.non_evidence import non_evidence
 from pipeline.report import build_review, failed_review
 from pipeline.segment import build_segmenter, split_passages
 from pipeline.settings import Settings
@@ -31,8 +34,8 @@ from pipeline.versions import load_card, model_summary
 
 
 class Components(BaseModel):
-    """What every review needs and is loaded once per process: taxonomy, tagger, model card, and
-    the embedded labelled passages that explain tags."""
+    """What every review needs and is loaded once per process: taxonomy, tagger, model card, the
+    criterion model beside the tagger, and the embedded labelled passages that explain tags."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
@@ -40,6 +43,7 @@ class Components(BaseModel):
     tagger: Any
     card: ModelCard
     labelled: LabelledIndex
+    criteria: Any
 
 
 class Worker(BaseModel):
@@ -79,10 +83,11 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
     settings = Settings.model_validate_json(settings_json)
     taxonomy = load_taxonomy(taxonomy_path)
     tagger, card = load_tagger(tagger_path, taxonomy, settings)
+    criteria, _ = load_criterion_model(tagger_path, taxonomy, settings)
     labelled = build_labelled_index(
         read_labelled(settings.labels_path, taxonomy.measure_ids), settings, labelled_vectors_path(tagger_path)
     )
-    return Components(taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled)
+    return Components(taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled, criteria=criteria)
 
 
 def preload(settings: Settings) -> None:
@@ -140,10 +145,17 @@ def review_item(item: BatchItem, settings: Settings) -> ReviewResult:
         return failed_result(item, error, model)
     embeddings = embed_passages(passages, settings)
     tags = tag_passages(passages, embeddings, components.tagger)
-    measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
+    tags = credit_criteria(passages, tags, components.criteria, components.card.thresholds)
+    facts = document_facts(document)
+    set_aside = non_evidence(passages)
+    measures = assess_coverage(
+        passages, tags, components.taxonomy, components.card.thresholds, settings,
+        level=criteria_level(facts.organisation_level), excluded=set_aside,
+    )
     measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
     measures = withhold_silence(measures, document, settings)
-    return ReviewResult(review=build_review(document, measures, model, settings), passages=passages, tags=tags)
+    review = build_review(document, measures, model, settings, facts=facts, set_aside=set_aside, passages=passages)
+    return ReviewResult(review=review, passages=passages, tags=tags)
 
 
 def failed_result(item: BatchItem, error: ReviewError, model: dict[str, object]) -> ReviewResult:
