@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from flows.cli_checks import check_model, checked_items, checked_reviews, existing
+from flows.cli_output import console, print_before_after, print_gaps, print_outcomes, print_reports, print_versions
+
 if TYPE_CHECKING:
-    from pipeline.evaluate import EvaluationReport, GapReport
     from pipeline.manifest import BatchItem
-    from pipeline.model_card import ModelCard
     from pipeline.models import DocumentReview
     from pipeline.settings import Settings
 
@@ -26,12 +27,18 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
-app = typer.Typer(help="Review ICS digital strategies against What Good Looks Like.", no_args_is_help=True)
-console = Console()
+EXIT_STATUS = (
+    "Exit status: 0 when everything asked for was done; 1 when a command ran but part of it failed (a document "
+    "ended in an error code such as corrupt, needs_ocr or encrypted, a model was not saved, a file was not "
+    "imported); 2 for a usage error, reported before any work starts (an unknown option, a path that does not "
+    "exist, a folder without a PDF, a manifest that cannot be read)."
+)
+app = typer.Typer(help="Review ICS digital strategies against What Good Looks Like.", epilog=EXIT_STATUS, no_args_is_help=True)
+command = partial(app.command, epilog=EXIT_STATUS)
 
 ModelOption = Annotated[Optional[str], typer.Option(help="sentence-transformers model name or folder.")]
-TaggerOption = Annotated[Optional[Path], typer.Option(help="A fitted tagger (.joblib with its .json card).")]
-LabelsOption = Annotated[Optional[Path], typer.Option(help="Labelled passages (JSONL); default labels/passages.jsonl.")]
+TaggerOption = Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="A fitted tagger (.joblib with its .json card).")]
+LabelsOption = Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Labelled passages (JSONL); default labels/passages.jsonl.")]
 
 
 WorkersOption = Annotated[
@@ -75,7 +82,22 @@ def _settings(
         raise typer.BadParameter(problem["msg"], param_hint=option) from error
 
 
-@app.command()
+def _show_versions(asked: bool) -> None:
+    if asked:
+        raise typer.Exit(0 if print_versions(_settings()) else 1)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_show_versions,
+        help="Print the package version and the versions a review depends on (taxonomy, tagger, embedding model), then exit.",
+    )] = False,
+) -> None:
+    """Options that come before the command."""
+
+
+@command()
 def review(
     paths: Annotated[list[Path], typer.Argument(help="PDF files, folders of PDFs, or manifest CSVs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <document id>.json and .html.")] = Path("out"),
@@ -87,18 +109,21 @@ def review(
     tagger: TaggerOption = None,
     cache_dir: Annotated[Optional[Path], typer.Option(help="Where embeddings are cached.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Review every document again, even those already done.")] = False,
+    skip_missing: Annotated[bool, typer.Option("--skip-missing", help="Review the usable paths and list the others, instead of stopping.")] = False,
 ) -> None:
     """Review every strategy in PATHS through the review_batch flow and write results to --out.
-    When every document is already reviewed in --out under the current versions, say so and stop."""
-    from pipeline.manifest import collect_items
-    from pipeline.uptodate import split_current
 
-    items = collect_items(paths)
+    When every document is already reviewed in --out under the current versions, say so and stop.
+    Paths that cannot be reviewed (missing, a folder without a PDF, an unreadable manifest) stop
+    the command before it starts (exit status 2), unless --skip-missing lists and skips them. A
+    document that ends in an error code makes the exit status 1, once every other review is written."""
+    items = checked_items(paths, skip_missing)
     if password:
         items = [item.model_copy(update={"password": item.password or password}) for item in items]
-    if not items:
-        raise typer.BadParameter("no PDF found in the given paths", param_hint="PATHS")
     settings = _settings(embedding_model, tagger, cache_dir, workers, task_runner, dask_address)
+    check_model(settings)
+    from pipeline.uptodate import split_current  # after the checks: a usage error answers at once
+
     done, to_do = split_current(items, out, settings)
     if to_do or force:
         reviews = _run_batch(items, out, settings, refresh=force)
@@ -106,7 +131,8 @@ def review(
         console.print(f"All {len(items)} document(s) already reviewed in {out}/ under the current versions; "
                       "nothing to do (--force reviews them again).")
         reviews = done
-    _print_outcomes(reviews)
+    if print_outcomes(reviews):
+        raise typer.Exit(1)
 
 
 def _run_batch(items: list[BatchItem], out: Path, settings: Settings, refresh: bool) -> list[DocumentReview]:
@@ -129,20 +155,10 @@ def _run_batch(items: list[BatchItem], out: Path, settings: Settings, refresh: b
             return batch(items, out, settings, refresh=refresh)
 
 
-def _print_outcomes(reviews: list[DocumentReview]) -> None:
-    from pipeline.report import outcome
-
-    table = Table("file", "outcome", "document id")
-    for item_review in reviews:
-        text = outcome(item_review)
-        table.add_row(item_review.document.file, f"[red]{text}[/red]" if item_review.errors else text, item_review.document.id[:12])
-    console.print(table)
-
-
-@app.command()
+@command()
 def pack(
     document: Annotated[str, typer.Argument(help="Document id (or its start), review JSON, or strategy file name.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder holding the reviews; the pack is written there.")] = Path("out"),
+    out: Annotated[Path, typer.Option("--out", "-o", exists=True, file_okay=False, help="Folder holding the reviews; the pack is written there.")] = Path("out"),
 ) -> None:
     """Write the reviewer pre-briefing pack of one reviewed document, as HTML and PDF."""
     from pipeline.pack import write_pack
@@ -157,9 +173,9 @@ def pack(
     console.print(f"{html_path}\n{pdf_path}")
 
 
-@app.command()
+@command()
 def audit(
-    reviews: Annotated[Path, typer.Argument(help="Folder of review JSON files written by `wgll review`.")] = Path("out"),
+    reviews: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of review JSON files written by `wgll review`.")] = Path("out"),
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the audit files (default REVIEWS/audit).")] = None,
     task_runner: TaskRunnerOption = None,
     dask_address: DaskAddressOption = None,
@@ -168,10 +184,11 @@ def audit(
     """Audit coverage across documents: ICS x measure matrix (CSV, Parquet), heatmap (PNG, HTML),
     ranked gaps and year-on-year changes (audit_coverage flow). When the audit in --out was written
     from exactly the reviews now in REVIEWS, say so and stop."""
-    from pipeline.audit import current_audit, read_reviews
+    from pipeline.audit import current_audit
 
     target = out or reviews / "audit"
-    files = None if force else current_audit(read_reviews(reviews), target)
+    found = checked_reviews(reviews)
+    files = None if force else current_audit(found, target)
     if files is not None:
         console.print(f"The audit in {target}/ is up to date with the reviews in {reviews}/ (--force writes it again).")
     else:
@@ -184,7 +201,7 @@ def audit(
         console.print(f"{name}: {path}")
 
 
-@app.command()
+@command()
 def train(
     labels: LabelsOption = None,
     output: Annotated[Optional[Path], typer.Option(help="Where to write the tagger (.joblib).")] = None,
@@ -193,12 +210,13 @@ def train(
 ) -> None:
     """Fit the tagger on labelled passages (train_tagger flow) and write it with its model card,
     unless its macro-F1 falls below the previous model's training set on the same folds."""
-    from flows.train import train_tagger
-
     settings = _settings()
+    labels_path = existing(labels or settings.labels_path, "--labels")
     target = output or settings.tagger_path
-    result = train_tagger(labels or settings.labels_path, target, settings, folds=folds, force=force)
-    _print_before_after(result.card)
+    from flows.train import train_tagger  # after the checks: a usage error answers at once
+
+    result = train_tagger(labels_path, target, settings, folds=folds, force=force)
+    print_before_after(result.card)
     if not result.saved:
         console.print(f"[red]Kept the model at {target}: {result.refused}.[/red] Use --force to replace it anyway.")
         raise typer.Exit(1)
@@ -208,28 +226,29 @@ def train(
                       f"{result.criteria.cv_metrics['macro_f1']}")
 
 
-@app.command()
+@command()
 def evaluate(
-    passages: Annotated[Optional[Path], typer.Option(help="Score the shipped tagger on this JSONL file.")] = None,
+    passages: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Score the shipped tagger on this JSONL file.")] = None,
     cv: Annotated[bool, typer.Option("--cv", help="Cross-validate the baselines and the trained tagger on the labels.")] = False,
     labels: LabelsOption = None,
-    gold_dir: Annotated[Path, typer.Option(help="Folder of PDFs with <name>.gold.json, for gap detection (--cv).")] = Path("corpora/sample"),
+    gold_dir: Annotated[Path, typer.Option(exists=True, file_okay=False, help="Folder of PDFs with <name>.gold.json, for gap detection (--cv).")] = Path("corpora/sample"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     embedding_model: ModelOption = None,
     tagger: TaggerOption = None,
 ) -> None:
     """Measure the tagger: on a labelled file (--passages), or by cross-validation (--cv)."""
-    settings = _settings(embedding_model, tagger)
     if passages is None and not cv:
         raise typer.BadParameter("give --passages FILE, --cv, or both")
+    settings = _settings(embedding_model, tagger)
+    check_model(settings)
+    labels_path = existing(labels or settings.labels_path, "--labels") if cv else None
     results: dict[str, object] = {}
     if passages is not None:
-        from pipeline.evaluate import evaluate_passages
-        from pipeline.review import load_components
-
         from flows.criteria_tables import print_criteria_passages
         from pipeline.criteria import evaluate_criteria_passages
+        from pipeline.evaluate import evaluate_passages
         from pipeline.labels import read_labelled
+        from pipeline.review import load_components
 
         components = load_components(settings)
         report = evaluate_passages(passages, components.tagger)
@@ -243,10 +262,10 @@ def evaluate(
             return
         results["passages"] = json.loads(json.dumps(payload, default=lambda m: m.model_dump()))
         if not as_json:
-            _print_reports({str(passages): report})
+            print_reports({str(passages): report})
             if criteria:
                 print_criteria_passages(console, criteria.model_dump())
-    if cv:
+    if labels_path is not None:
         from flows.review import review_batch
         from pipeline.evaluate import score_gaps
         from pipeline.labels import read_labelled
@@ -256,7 +275,7 @@ def evaluate(
         from pipeline.train import compare_taggers
 
         taxonomy = load_taxonomy(settings.taxonomy_path)
-        labelled = read_labelled(labels or settings.labels_path, taxonomy.measure_ids)
+        labelled = read_labelled(labels_path, taxonomy.measure_ids)
         reports = compare_taggers(labelled, taxonomy, settings, previous=read_previous_card(settings.tagger_path))
         gold = {
             g["file"]: g for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))
@@ -273,17 +292,17 @@ def evaluate(
         results.update(criteria_results(labelled, taxonomy, settings, reviews, gold))
         if not as_json:
             console.print(f"Cross-validated on {len(labelled)} passages, 5 folds grouped by source document:")
-            _print_reports(reports)
-            _print_gaps(gaps)
+            print_reports(reports)
+            print_gaps(gaps)
             print_criteria_results(console, results)
     if as_json:
         print(json.dumps(results, indent=2))
 
 
-ReviewsOption = Annotated[Path, typer.Option(help="Folder holding the reviews and their store (wgll.sqlite).")]
+ReviewsOption = Annotated[Path, typer.Option(exists=True, file_okay=False, help="Folder holding the reviews and their store (wgll.sqlite).")]
 
 
-@app.command("export-review")
+@command("export-review")
 def export_review(
     targets: Annotated[list[str], typer.Argument(help="Run ids (numbers) or documents (id or its start, review JSON, file name).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV to write; Label Studio tasks (.json) and config (.label-config.xml) go beside it.")],
@@ -305,20 +324,20 @@ def export_review(
         console.print(f"  {path}")
 
 
-@app.command("import-review")
+@command("import-review")
 def import_review(
-    file: Annotated[Path, typer.Argument(help="A filled-in review CSV, or a Label Studio JSON export.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A filled-in review CSV, or a Label Studio JSON export.")],
     reviews: ReviewsOption = Path("out"),
     labels: LabelsOption = None,
     reviewer: Annotated[Optional[str], typer.Option(help="Reviewer id for verdicts that name none.")] = None,
 ) -> None:
     """Check a reviewer's verdicts and add them to the labelled passages as `reviewed`; a verdict
-    contradicting an earlier label is listed, never written over it."""
+    contradicting an earlier label is listed, never written over it (exit status 1)."""
     from pipeline.errors import ReviewFileError
     from pipeline.feedback import import_verdicts
 
     settings = _settings()
-    target = labels or settings.labels_path
+    target = existing(labels or settings.labels_path, "--labels")
     try:
         report = import_verdicts(file, reviews, target, settings, reviewer or "")
     except LookupError as error:
@@ -334,47 +353,4 @@ def import_review(
         console.print(f"{len(report.conflicts)} verdict(s) contradict an earlier label and were not written "
                       f"(edit {target} by hand to settle them):")
         console.print(table)
-
-
-def _print_reports(reports: dict[str, EvaluationReport]) -> None:
-    """One column per model: F1 with (precision/recall) beneath the same measure."""
-    names = list(reports)
-    table = Table("measure", "support", *[f"{name}\nF1 (P/R)" for name in names])
-    first = next(iter(reports.values()))
-    for measure, metrics in first.per_measure.items():
-        cells = []
-        for name in names:
-            m = reports[name].per_measure[measure]
-            cells.append(f"{m.f1:.3f} ({m.precision:.2f}/{m.recall:.2f})")
-        table.add_row(measure, str(metrics.support), *cells)
-    for label, attribute in (("macro-F1", "macro_f1"), ("micro-F1", "micro_f1")):
-        table.add_row(label, "", *[f"{getattr(reports[n], attribute):.3f}" for n in names])
-    console.print(table)
-
-
-def _print_before_after(card: ModelCard) -> None:
-    """The before/after table of a training run: the previous training set and the new one,
-    cross-validated on the same folds."""
-    from pipeline.evaluate import EvaluationReport
-
-    if card.before is None:
-        console.print("No reviewer verdicts new since the previous model: no before/after comparison.")
-        return
-    before = EvaluationReport.model_validate(card.before.cv_metrics)
-    after = EvaluationReport.model_validate(card.cv_metrics)
-    console.print(
-        f"Before review: {card.before.n_training_passages} passages; after: {card.n_training_passages} "
-        f"({len(card.reviewed_ids)} reviewer verdicts); same {card.cv_folds} grouped folds"
-        + ("" if card.before.exact else " (the previous training set could not be rebuilt exactly)")
-    )
-    _print_reports({"before review": before, "after review": after})
-    console.print(f"macro-F1 {before.macro_f1:.4f} -> {after.macro_f1:.4f} ({after.macro_f1 - before.macro_f1:+.4f})")
-
-
-def _print_gaps(gaps: GapReport) -> None:
-    table = Table("measure", "flag precision", "flag recall", "flagged", "truly absent")
-    for measure, metrics in gaps.per_measure.items():
-        table.add_row(measure, f"{metrics.precision:.2f}", f"{metrics.recall:.2f}", str(metrics.flagged), str(metrics.absent))
-    table.add_row("all", f"{gaps.precision:.2f}", f"{gaps.recall:.2f}", "", "")
-    console.print(f"Gap detection (no_evidence flags) on {gaps.documents} documents with gold labels:")
-    console.print(table)
+        raise typer.Exit(1)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from pipeline.models import SourceInfo, file_identity, path_identity
 
+MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = {"file", "ics", "organisation_level", "year"}
 
 
@@ -60,17 +61,24 @@ def read_manifest(path: Path) -> list[BatchItem]:
 def collect_items(paths: list[Path]) -> list[BatchItem]:
     """PDFs named directly, every PDF in a folder (using its manifest.csv when present), or the
     rows of a manifest CSV."""
-    items: list[BatchItem] = []
-    for path in paths:
-        if path.suffix.lower() == ".csv" and path.is_file():
-            items.extend(read_manifest(path))
-        elif path.is_dir() and not path.suffix.lower() == ".pdf":
-            manifest = path / "manifest.csv"
-            items.extend(
-                read_manifest(manifest)
-                if manifest.is_file()
-                else [BatchItem(path=p) for p in sorted(path.glob("*.pdf"))]
-            )
-        else:
-            items.append(BatchItem(path=path))
-    return items
+    return [item for path in paths for item in items_from(path)]
+
+
+def items_from(path: Path) -> list[BatchItem]:
+    """The documents one command-line path stands for (see ``collect_items``)."""
+    manifest = manifest_of(path)
+    if manifest is not None:
+        return read_manifest(manifest)
+    if path.is_dir() and path.suffix.lower() != ".pdf":
+        return [BatchItem(path=p) for p in sorted(path.glob("*.pdf"))]
+    return [BatchItem(path=path)]
+
+
+def manifest_of(path: Path) -> Path | None:
+    """The manifest CSV a command-line path is read through: the path itself, or a folder's
+    manifest.csv; None for a PDF or a folder without one."""
+    if path.suffix.lower() == ".csv" and path.is_file():
+        return path
+    if path.is_dir() and path.suffix.lower() != ".pdf" and (path / MANIFEST_NAME).is_file():
+        return path / MANIFEST_NAME
+    return None

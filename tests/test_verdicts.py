@@ -222,3 +222,8 @@ def test_import_review_command_refuses_a_bad_file_and_leaves_labels_alone(tmp_pa
     assert result.exit_code == 0, result.output
     assert "1 verdict(s) added" in result.output
     assert read_labelled(labels)[-1].reviewer == "peer-2"
+
+    contradicting = _csv(tmp_path / "second-opinion.csv", [_row(P0, "M2"), _row(P2, "M4")])
+    result = CliRunner().invoke(app, ["import-review", str(contradicting), "--reviews", str(reviews_dir), "--labels", str(labels)])
+    assert result.exit_code == 1, result.output  # one verdict was not written
+    assert "1 verdict(s) added" in result.output and "1 verdict(s) contradict an earlier label" in result.output

@@ -96,7 +96,8 @@ def test_cli_reviews_a_folder_and_reports_each_outcome(tmp_path: Path, bad_pdfs:
     shutil.copy(SAMPLE_DIR / "tamsey-valley-trust-2024.pdf", folder)
     shutil.copy(bad_pdfs["not_pdf"], folder / "renamed.pdf")
     result = CliRunner().invoke(app, ["review", str(folder), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a document ended in an error code
+    assert "1 of 2 document(s) could not be reviewed (1 not_pdf)" in result.output
     assert "renamed.pdf" in result.output and "not_pdf" in result.output
     assert "M5" in result.output
     assert len(list((tmp_path / "out").glob("*.json"))) == 2

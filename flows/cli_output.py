@@ -1,0 +1,109 @@
+"""What the command line prints: outcome tables, evaluation tables and the versions behind a
+review. Kept apart from ``flows/cli.py`` (which parses options) and cheap to import: every heavy
+module is imported inside the function that needs it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from pipeline.evaluate import EvaluationReport, GapReport
+    from pipeline.model_card import ModelCard
+    from pipeline.models import DocumentReview
+    from pipeline.settings import Settings
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def print_outcomes(reviews: list[DocumentReview]) -> int:
+    """The table of every document's outcome, then a line counting those that ended in an error
+    code; returns that count, which makes the exit status."""
+    from pipeline.report import outcome
+
+    table = Table("file", "outcome", "document id")
+    for review in reviews:
+        style = "red" if review.errors else ""
+        table.add_row(Text(review.document.file), Text(outcome(review), style=style), review.document.id[:12])
+    console.print(table)
+    failed = [review for review in reviews if review.errors]
+    if failed:
+        codes = Counter(review.errors[0].code for review in failed)
+        listed = ", ".join(f"{count} {code}" for code, count in codes.most_common())
+        console.print(
+            Text(f"{len(failed)} of {len(reviews)} document(s) could not be reviewed ({listed}); "
+                 "their outcomes are above and every other review is written.", style="red")
+        )
+    return len(failed)
+
+
+def print_versions(settings: Settings) -> bool:
+    """The package version and what a review made now would record as its versions (taxonomy,
+    tagger hash, embedding model, training data, labels, settings digest), read from the model
+    card without loading a model. Every scalar of the review's ``model`` block is listed, so a
+    field added there shows here too. Returns False when the configured tagger cannot be used."""
+    from pipeline import __version__
+    from pipeline.errors import ModelCardMismatch, TaxonomyError
+    from pipeline.versions import load_card, model_summary
+
+    console.print(f"wgll-review {__version__}", highlight=False)
+    try:
+        summary = model_summary(load_card(settings), settings)
+    except (ModelCardMismatch, TaxonomyError, OSError) as error:
+        errors.print(Text(f"No review can be made with these settings: {error}", style="red"))
+        return False
+    shown = {key: value for key, value in summary.items() if key != "pipeline_version" and not isinstance(value, dict | list)}
+    shown.update(taxonomy_file=settings.taxonomy_path, tagger_file=settings.tagger_path)
+    width = max(map(len, shown))
+    for key, value in shown.items():
+        console.print(Text(f"{key:<{width}}  {value}"), soft_wrap=True)
+    return True
+
+
+def print_reports(reports: dict[str, EvaluationReport]) -> None:
+    """One column per model: F1 with (precision/recall) beneath the same measure."""
+    names = list(reports)
+    table = Table("measure", "support", *[f"{name}\nF1 (P/R)" for name in names])
+    first = next(iter(reports.values()))
+    for measure, metrics in first.per_measure.items():
+        cells = []
+        for name in names:
+            m = reports[name].per_measure[measure]
+            cells.append(f"{m.f1:.3f} ({m.precision:.2f}/{m.recall:.2f})")
+        table.add_row(measure, str(metrics.support), *cells)
+    for label, attribute in (("macro-F1", "macro_f1"), ("micro-F1", "micro_f1")):
+        table.add_row(label, "", *[f"{getattr(reports[n], attribute):.3f}" for n in names])
+    console.print(table)
+
+
+def print_before_after(card: ModelCard) -> None:
+    """The before/after table of a training run: the previous training set and the new one,
+    cross-validated on the same folds."""
+    from pipeline.evaluate import EvaluationReport
+
+    if card.before is None:
+        console.print("No reviewer verdicts new since the previous model: no before/after comparison.")
+        return
+    before = EvaluationReport.model_validate(card.before.cv_metrics)
+    after = EvaluationReport.model_validate(card.cv_metrics)
+    console.print(
+        f"Before review: {card.before.n_training_passages} passages; after: {card.n_training_passages} "
+        f"({len(card.reviewed_ids)} reviewer verdicts); same {card.cv_folds} grouped folds"
+        + ("" if card.before.exact else " (the previous training set could not be rebuilt exactly)")
+    )
+    print_reports({"before review": before, "after review": after})
+    console.print(f"macro-F1 {before.macro_f1:.4f} -> {after.macro_f1:.4f} ({after.macro_f1 - before.macro_f1:+.4f})")
+
+
+def print_gaps(gaps: GapReport) -> None:
+    table = Table("measure", "flag precision", "flag recall", "flagged", "truly absent")
+    for measure, metrics in gaps.per_measure.items():
+        table.add_row(measure, f"{metrics.precision:.2f}", f"{metrics.recall:.2f}", str(metrics.flagged), str(metrics.absent))
+    table.add_row("all", f"{gaps.precision:.2f}", f"{gaps.recall:.2f}", "", "")
+    console.print(f"Gap detection (no_evidence flags) on {gaps.documents} documents with gold labels:")
+    console.print(table)
