@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage
+from pipeline.criteria import credit_criteria
 from pipeline.embed import embed_passages
 from pipeline.models import Document, Passage
 from pipeline.pack import write_pack
@@ -20,7 +21,7 @@ from pipeline.versions import model_summary
 
 
 def bench_stages(documents: list[Document], passages: dict[str, list[Passage]], settings: Settings) -> dict[str, object]:
-    """Mean seconds per document of tagging, coverage, the JSON and HTML page, and the pack
+    """Mean seconds per document of tagging (measures and criteria), coverage, the JSON and HTML page, and the pack
     (HTML and PDF)."""
     components = load_components(settings)
     model = model_summary(components.card, settings)
@@ -31,6 +32,7 @@ def bench_stages(documents: list[Document], passages: dict[str, list[Passage]], 
             embeddings = embed_passages(found, settings)
             started = time.perf_counter()
             tags = tag_passages(found, embeddings, components.tagger)
+            tags = credit_criteria(found, tags, components.criteria, components.card.thresholds)
             tagged = time.perf_counter()
             measures = assess_coverage(found, tags, components.taxonomy, components.card.thresholds, settings)
             review = build_review(document, measures, model)

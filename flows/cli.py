@@ -234,6 +234,9 @@ def train(
         console.print(f"[red]Kept the model at {target}: {result.refused}.[/red] Use --force to replace it anyway.")
         raise typer.Exit(1)
     console.print(f"Saved {target}; cross-validated macro-F1 {result.card.cv_metrics['macro_f1']}")
+    if result.criteria is not None:
+        console.print(f"Saved the criterion model beside it; cross-validated macro-F1 over criteria "
+                      f"{result.criteria.cv_metrics['macro_f1']}")
 
 
 @command()
@@ -254,16 +257,27 @@ def evaluate(
     labels_path = existing(labels or settings.labels_path, "--labels") if cv else None
     results: dict[str, object] = {}
     if passages is not None:
+        from flows.criteria_tables import print_criteria_passages
+        from pipeline.criteria import evaluate_criteria_passages
         from pipeline.evaluate import evaluate_passages
+        from pipeline.labels import read_labelled
         from pipeline.review import load_components
 
-        report = evaluate_passages(passages, load_components(settings).tagger)
+        components = load_components(settings)
+        report = evaluate_passages(passages, components.tagger)
+        criteria = evaluate_criteria_passages(
+            read_labelled(passages), components.tagger, components.criteria, components.taxonomy
+        )
+        payload = {**report.model_dump(), **({"per_criterion": criteria.per_criterion, "criteria": criteria.model_dump(
+            exclude={"per_criterion"})} if criteria else {})}
         if as_json and not cv:
-            print(report.model_dump_json(indent=2))
+            print(json.dumps(payload, indent=2, default=lambda m: m.model_dump()))
             return
-        results["passages"] = report.model_dump()
+        results["passages"] = json.loads(json.dumps(payload, default=lambda m: m.model_dump()))
         if not as_json:
             print_reports({str(passages): report})
+            if criteria:
+                print_criteria_passages(console, criteria.model_dump())
     if labels_path is not None:
         from flows.review import review_batch
         from pipeline.evaluate import score_gaps
@@ -287,10 +301,14 @@ def evaluate(
         flags = {r.document.file: {m.id for m in r.measures if m.status == "no_evidence"} for r in reviews}
         gaps = score_gaps(flags, {f: set(g["absent"]) for f, g in gold.items()}, taxonomy.measure_ids)
         results.update({"cv": {k: v.model_dump() for k, v in reports.items()}, "gaps": gaps.model_dump()})
+        from flows.criteria_tables import criteria_results, print_criteria_results
+
+        results.update(criteria_results(labelled, taxonomy, settings, reviews, gold))
         if not as_json:
             console.print(f"Cross-validated on {len(labelled)} passages, 5 folds grouped by source document:")
             print_reports(reports)
             print_gaps(gaps)
+            print_criteria_results(console, results)
     if as_json:
         print(json.dumps(results, indent=2))
 

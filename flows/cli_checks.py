@@ -33,12 +33,14 @@ def checked_items(paths: list[Path], skip_missing: bool) -> list[BatchItem]:
 
 
 def check_model(settings: Settings) -> None:
-    """A tagger or taxonomy the review cannot use is a usage error, found before any flow starts."""
+    """A tagger (or the criterion model beside it) or taxonomy the review cannot use is a usage
+    error, found before any flow starts."""
     from pipeline.errors import ModelCardMismatch, TaxonomyError
-    from pipeline.versions import load_card
+    from pipeline.versions import load_card, load_criteria_card
 
     try:
         load_card(settings)
+        load_criteria_card(settings)
     except (ModelCardMismatch, TaxonomyError) as error:
         raise typer.BadParameter(str(error), param_hint="--tagger") from error
 

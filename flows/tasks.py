@@ -15,6 +15,8 @@ from prefect.states import State
 from sqlalchemy import Engine
 
 from pipeline.classify import Tagger
+from pipeline.criteria import fit_criterion_model, save_criterion_model
+from pipeline.criteria_card import CriteriaCard
 from pipeline.explain import save_labelled_vectors
 from pipeline.index_page import write_index
 from pipeline.labels import read_labelled
@@ -26,7 +28,7 @@ from pipeline.review import ReviewResult, load_components, preload, release_free
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
-from pipeline.train import fit_tagger
+from pipeline.train import data_hash, fit_tagger
 from pipeline.versions import load_card, model_summary
 
 
@@ -103,6 +105,14 @@ def run_fit_tagger(
 @task(cache_policy=NO_CACHE)
 def run_save_tagger(tagger: Tagger, card: ModelCard, output: Path) -> ModelCard:
     return save_tagger(tagger, card, output)
+
+
+@task(cache_policy=NO_CACHE)
+def run_fit_save_criteria(labels_path: Path, taxonomy: Taxonomy, settings: Settings, folds: int, output: Path) -> CriteriaCard:
+    """Fit the criterion model on the same labels and write it beside the tagger at ``output``."""
+    labelled = read_labelled(labels_path, taxonomy.measure_ids)
+    model, card = fit_criterion_model(labelled, taxonomy, settings, data_hash(labelled), n_splits=folds)
+    return save_criterion_model(model, card, output)
 
 
 @task(cache_policy=NO_CACHE)

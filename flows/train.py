@@ -9,7 +9,8 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel
 
-from flows.tasks import run_fit_tagger, run_save_labelled_vectors, run_save_tagger
+from flows.tasks import run_fit_save_criteria, run_fit_tagger, run_save_labelled_vectors, run_save_tagger
+from pipeline.criteria_card import CriteriaCard
 from pipeline.explain import labelled_vectors_path
 from pipeline.model_card import ModelCard, read_previous_card
 from pipeline.settings import Settings, get_settings
@@ -23,6 +24,7 @@ class TrainResult(BaseModel):
     card: ModelCard
     saved: bool
     refused: str | None = None
+    criteria: CriteriaCard | None = None
 
 
 @flow(name="train-tagger")
@@ -33,8 +35,8 @@ def train_tagger(
     folds: int = 5,
     force: bool = False,
 ) -> TrainResult:
-    """Refit the tagger; a model already at ``output`` is replaced only if the new one's
-    macro-F1 is no lower on the same folds, or when ``force`` is given."""
+    """Refit the tagger, and the criterion model beside it; a model already at ``output`` is
+    replaced only if the new tagger's macro-F1 is no lower on the same folds, or when ``force``."""
     settings = settings or get_settings()
     taxonomy = load_taxonomy(settings.taxonomy_path)
     tagger, card = run_fit_tagger(labels_path, taxonomy, settings, folds, read_previous_card(output))
@@ -43,8 +45,9 @@ def train_tagger(
     if refused and not force:
         return TrainResult(card=card, saved=False, refused=refused)
     saved = run_save_tagger(tagger, card, output)
+    criteria = run_fit_save_criteria(labels_path, taxonomy, settings, folds, output)
     run_save_labelled_vectors(labels_path, taxonomy, settings, labelled_vectors_path(output))
-    return TrainResult(card=saved, saved=True)
+    return TrainResult(card=saved, saved=True, criteria=criteria)
 
 
 def _publish_metrics(card: ModelCard) -> None:

@@ -24,8 +24,6 @@ from pipeline.models import Passage, Tag
 from pipeline.settings import DEFAULT_EMBEDDING_MODEL, Settings, get_settings
 from pipeline.taxonomy import Taxonomy
 
-CRITERION_MARGIN = 0.03  # criteria this close to the best one in a measure are also named
-
 
 @dataclass(frozen=True)
 class Prototypes:
@@ -293,42 +291,17 @@ class MeasureTagger(_ThresholdedTagger):
 Tagger = ZeroShotTagger | MeasureTagger
 
 
-def rank_criteria(
-    similarity: np.ndarray, prototypes: Prototypes, measure_ids: Sequence[str]
-) -> list[dict[str, list[str]]]:
-    """For each passage and measure, the criteria it resembles most (best, and any within a
-    small margin of it): criteria are ranked inside a measure, not scored on their own."""
-    criterion_columns = {
-        m: [i for i, (pid, owner) in enumerate(zip(prototypes.ids, prototypes.measures)) if owner == m and pid != m]
-        for m in measure_ids
-    }
-    ranked: list[dict[str, list[str]]] = []
-    for row in similarity:
-        per_measure = {}
-        for measure, columns in criterion_columns.items():
-            best = max(row[i] for i in columns)
-            per_measure[measure] = [prototypes.ids[i] for i in columns if row[i] >= best - CRITERION_MARGIN]
-        ranked.append(per_measure)
-    return ranked
-
-
 def tag_passages(
     passages: Sequence[Passage], embeddings: Embeddings, tagger: Tagger
 ) -> list[Tag]:
-    """Score every passage against every measure and name its closest criteria."""
+    """Score every passage against every measure (criteria are credited on their own by
+    ``pipeline.criteria.credit_criteria``)."""
     if not passages:
         return []
     if embeddings.ids != [p.passage_id for p in passages]:
         raise ValueError("embeddings do not belong to these passages")
     probabilities = tagger.predict_proba([p.text for p in passages])
-    criteria = rank_criteria(
-        tagger.prototypes.similarity(embeddings.vectors), tagger.prototypes, list(tagger.classes_)
-    )
     return [
-        Tag(
-            passage_id=passage.passage_id,
-            scores={m: round(float(p), 4) for m, p in zip(tagger.classes_, row)},
-            criteria=ranked,
-        )
-        for passage, row, ranked in zip(passages, probabilities, criteria)
+        Tag(passage_id=passage.passage_id, scores={m: round(float(p), 4) for m, p in zip(tagger.classes_, row)})
+        for passage, row in zip(passages, probabilities)
     ]

@@ -3,16 +3,29 @@
 A measure is ``evidenced`` when enough passages clear its threshold (three by default), ``weak``
 when fewer but still several do (two), and ``no_evidence`` otherwise; its score is the mean of
 its best passage scores. Counting passages, rather than trusting one maximum score, keeps a lone
-stray passage from hiding a gap. Criteria follow the same rule with smaller counts.
+stray passage from hiding a gap. Criteria follow the same rule with smaller counts, counting only
+passages that support their measure, so the verdicts of a document never contradict each other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Literal
 
-from pipeline.models import CriterionCoverage, Document, Evidence, MeasureCoverage, Passage, Status, Tag
+from pipeline.models import (
+    ClosestPassage,
+    CriterionCoverage,
+    Document,
+    Evidence,
+    MeasureCoverage,
+    Passage,
+    Status,
+    Tag,
+)
 from pipeline.settings import Settings, get_settings
 from pipeline.taxonomy import Taxonomy
+
+Level = Literal["ICS", "ORG"]
 
 
 def status_and_score(
@@ -33,27 +46,32 @@ def assess_coverage(
     taxonomy: Taxonomy,
     thresholds: Mapping[str, float],
     settings: Settings | None = None,
+    *,
+    level: Level | None = None,
+    excluded: Collection[str] = (),
 ) -> list[MeasureCoverage]:
-    """Status, score and best evidence for every measure and criterion of one document."""
+    """Status, score and best evidence for every measure and criterion of one document.
+
+    A criterion counts the passages that support its measure and credit it (``Tag.criteria``),
+    so no criterion has evidence under a measure without; ``excluded`` passages (forewords,
+    signposts: ``non_evidence``) count for nothing. Twins share one verdict; ``level`` (``ICS``
+    or ``ORG``) picks the wording evidence names. A criterion without evidence carries its
+    closest passage."""
     settings = settings or get_settings()
     by_id = {p.passage_id: p for p in passages}
+    counted = [tag for tag in tags if tag.passage_id not in excluded]
     results = []
     for measure in taxonomy.measures:
         threshold = thresholds[measure.id]
-        scored = sorted(
-            ((tag.scores[measure.id], tag) for tag in tags), key=lambda pair: -pair[0]
-        )
+        scored = sorted(((tag.scores[measure.id], tag) for tag in counted), key=lambda pair: -pair[0])
         status, score = status_and_score(
             [s for s, _ in scored], threshold, settings.measure_evidenced_passages, settings.measure_weak_passages
         )
         supporting = [(s, tag) for s, tag in scored if s >= threshold]
-        criteria = []
-        for criterion in measure.criteria:
-            criterion_scores = [s for s, tag in supporting if criterion.id in tag.criteria.get(measure.id, [])]
-            c_status, c_score = status_and_score(
-                criterion_scores, threshold, settings.criterion_evidenced_passages, settings.criterion_weak_passages
-            )
-            criteria.append(CriterionCoverage(id=criterion.id, status=c_status, score=c_score))
+        criteria = [
+            _criterion(criterion.id, measure.id, status, supporting, counted, by_id, taxonomy, level, settings)
+            for criterion in measure.criteria
+        ]
         evidence = [
             Evidence(
                 passage_id=tag.passage_id,
@@ -61,7 +79,7 @@ def assess_coverage(
                 heading=by_id[tag.passage_id].heading,
                 text=by_id[tag.passage_id].text,
                 score=round(s, 4),
-                criteria=tag.criteria.get(measure.id, []),
+                criteria=shown_criteria(tag.criteria.get(measure.id, []), taxonomy, level),
             )
             for s, tag in supporting[: settings.evidence_shown]
         ]
@@ -72,6 +90,55 @@ def assess_coverage(
             )
         )
     return results
+
+
+def shown_criteria(substances: Sequence[str], taxonomy: Taxonomy, level: Level | None) -> list[str]:
+    """The criterion ids a passage's credited substances are shown as: the document level's
+    wording of each twin pair, or both wordings when the level is not known."""
+    shown: list[str] = []
+    for substance in substances:
+        twin = taxonomy.twin_of(substance)
+        shown += [taxonomy.shown_as(substance, level)] if level or twin is None else [substance, twin]
+    return shown
+
+
+def _criterion(
+    criterion_id: str,
+    measure_id: str,
+    measure_status: Status,
+    supporting: Sequence[tuple[float, Tag]],
+    counted: Sequence[Tag],
+    by_id: Mapping[str, Passage],
+    taxonomy: Taxonomy,
+    level: Level | None,
+    settings: Settings,
+) -> CriterionCoverage:
+    """A criterion's verdict: its probability in each passage supporting its measure (the
+    measure's score where a tag has none), counted where the passage credits it."""
+    substance = taxonomy.substance_of(criterion_id)
+    gated = [(tag.criterion_scores.get(substance, s), substance in tag.criteria.get(measure_id, [])) for s, tag in supporting]
+    credited = [p for p, credits in gated if credits] if measure_status != "no_evidence" else []
+    c_status, _ = status_and_score(credited, 0.0, settings.criterion_evidenced_passages, settings.criterion_weak_passages)
+    top = sorted((p for p, _ in gated), reverse=True)[: settings.criterion_evidenced_passages]
+    c_score = round(sum(top) / settings.criterion_evidenced_passages, 4)
+    closest = _closest(substance, counted, by_id) if c_status == "no_evidence" else None
+    return CriterionCoverage(
+        id=criterion_id, status=c_status, score=min(c_score, 1.0), twin=taxonomy.twin_of(criterion_id),
+        shown_as=taxonomy.shown_as(criterion_id, level), closest=closest,
+    )
+
+
+def _closest(substance: str, counted: Sequence[Tag], by_id: Mapping[str, Passage]) -> ClosestPassage | None:
+    """The passage with the criterion's best probability anywhere in the document, tagged with
+    its measure or not: what a reviewer reads to check that the criterion is really absent."""
+    scored = [(tag.criterion_scores[substance], tag.passage_id) for tag in counted if substance in tag.criterion_scores]
+    if not scored:
+        return None
+    score, passage_id = max(scored)
+    passage = by_id[passage_id]
+    return ClosestPassage(
+        passage_id=passage_id, pages=passage.pages, heading=passage.heading, text=passage.text, score=round(score, 4)
+    )
 
 
 def withhold_silence(measures: list[MeasureCoverage], document: Document, settings: Settings | None = None) -> list[MeasureCoverage]:

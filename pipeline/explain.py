@@ -91,7 +91,7 @@ def build_labelled_index(
 
 
 @lru_cache(maxsize=4096)
-def _term_pattern(term: str) -> re.Pattern[str]:
+def term_pattern(term: str) -> re.Pattern[str]:
     """Whole words only; acronyms (SRO, DMA) must keep their case so ordinary words do not match."""
     flags = 0 if term.isupper() else re.IGNORECASE
     return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", flags)
@@ -101,7 +101,7 @@ def matched_terms(text: str, measure: Measure) -> dict[str, list[str]]:
     """The evidence terms of the measure and of each of its criteria that occur in ``text``."""
     found: dict[str, list[str]] = {}
     for owner, terms in [(measure.id, measure.terms)] + [(c.id, c.terms) for c in measure.criteria]:
-        hits = [term for term in terms if _term_pattern(term).search(text)]
+        hits = [term for term in terms if term_pattern(term).search(text)]
         if hits:
             found[owner] = hits
     return found

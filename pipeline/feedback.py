@@ -62,6 +62,7 @@ def export_for_review(
         dict(zip(taxonomy.measure_ids, map(float, zero_shot.thresholds_))),
         margin,
         limit,
+        taxonomy,
     )
     model_version = str(stored[0].review.model.get("tagger_hash", ""))[:12] if stored else ""
     return write_queue(rows, out, taxonomy, model_version), len(rows)

@@ -177,11 +177,14 @@ class Passage(Record):
 
 
 class Tag(Record):
-    """A tagger's verdict on one passage: a score per measure and the criteria it matches best."""
+    """A tagger's verdict on one passage: a score per measure, the criteria it evidences by
+    measure (only measures it is tagged with), and each criterion's own probability, by the
+    criterion id that names its substance (one for a pair of twins)."""
 
     passage_id: str
     scores: dict[str, float]
     criteria: dict[str, list[str]] = {}
+    criterion_scores: dict[str, float] = {}
 
 
 class LabelledNeighbour(Record):
@@ -214,10 +217,27 @@ class Evidence(Record):
     why: Why | None = None
 
 
+class ClosestPassage(Record):
+    """The passage that came nearest to evidencing a criterion found without evidence, so a
+    reviewer can check the flag in seconds; ``score`` is the criterion's probability there."""
+
+    passage_id: str
+    pages: list[int]
+    heading: str | None
+    text: str
+    score: float = Field(ge=0.0, le=1.0)
+
+
 class CriterionCoverage(Record):
+    """``twin``: the criterion of the other level with the same substance (same verdict);
+    ``shown_as``: the wording this document's level shows for it (itself, or its twin)."""
+
     id: str
     status: Status
     score: float = Field(ge=0.0, le=1.0)
+    twin: str | None = None
+    shown_as: str | None = None
+    closest: ClosestPassage | None = None
 
 
 class MeasureCoverage(Record):
@@ -237,9 +257,19 @@ class ReviewWarning(Record):
     message: str
 
 
+class SetAside(Record):
+    """A passage kept out of every verdict by rule (a foreword, a signpost to a separate plan)."""
+
+    passage_id: str
+    pages: list[int]
+    reason: str
+
+
 class DocumentSummary(Record):
     """The ``document`` part of the JSON: who wrote it, its pages, and how they were read
-    (``extractors``: page numbers per extractor; ``missing_pages``; ``warnings``)."""
+    (``extractors``: page numbers per extractor; ``missing_pages``; ``warnings``). ``*_source``
+    says where ICS, level and year came from (``manifest`` or ``text``); ``set_aside`` lists the
+    passages that are never evidence."""
 
     id: str
     file: str
@@ -248,9 +278,13 @@ class DocumentSummary(Record):
     pages: int | None
     organisation_level: str | None = None
     year: int | None = None
+    ics_source: str | None = None
+    level_source: str | None = None
+    year_source: str | None = None
     extractors: dict[str, list[int]] = {}
     missing_pages: list[MissingPage] = []
     warnings: list[ReviewWarning] = []
+    set_aside: list[SetAside] = []
 
 
 class ReviewErrorRecord(Record):

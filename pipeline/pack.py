@@ -14,21 +14,16 @@ from pathlib import Path
 from threading import Lock
 from typing import Literal, NoReturn
 
-
+from pipeline.document_facts import criteria_level
 from pipeline.html import html_templates
-from pipeline.models import CriterionCoverage, DocumentReview, Evidence, MeasureCoverage, Status
-from pipeline.review_files import review_files
+from pipeline.models import ClosestPassage, CriterionCoverage, DocumentReview, Evidence, MeasureCoverage, Status
 from pipeline.register import commitment_groups, due_label
+from pipeline.review_files import review_files
 from pipeline.taxonomy import Criterion, Taxonomy
 
 Level = Literal["ICS", "ORG"]
 SILENT: frozenset[Status] = frozenset({"no_evidence", "weak"})
 LEVEL_NAMES: dict[Level, str] = {"ICS": "System (ICS)", "ORG": "Organisation (ORG)"}
-# Manifests name an organisation level in words; these say which criteria level it answers to.
-LEVEL_ALIASES: dict[str, Level] = {
-    "ics": "ICS", "icb": "ICS", "system": "ICS", "place": "ICS",
-    "trust": "ORG", "org": "ORG", "organisation": "ORG", "organization": "ORG", "provider": "ORG",
-}
 # Run metadata a reviewer must see, shown as "not recorded" when the review lacks it.
 MODEL_FIELDS: dict[str, str] = {
     "tagger": "Tagger",
@@ -44,6 +39,7 @@ EXTRA_MODEL_LABELS: dict[str, str] = {
     "cv_macro_f1": "Cross-validated macro-F1",
     "created": "Tagger trained",
     "labels_hash": "Labelled passages quoted as reasons (SHA-256, first 16)",
+    "criteria_model": "Criterion model",
 }
 MAX_QUESTIONS = 3
 # WeasyPrint lays text out through Pango and fontconfig, which have crashed when called from
@@ -53,7 +49,11 @@ _RENDERING = Lock()
 
 @dataclass(frozen=True)
 class CriterionView:
-    """A criterion's verdict joined with its taxonomy wording."""
+    """A criterion's verdict joined with its taxonomy wording. ``closest``: the passage nearest
+    to evidencing a criterion found without evidence; ``confident``: no passage came close
+    enough to doubt the flag (below the criterion model's measured ``flag_cut``), so the pack
+    asks its questions; otherwise it asks the reviewer to read the closest passage first.
+    ``twin_of``: the twin this document's level shows, when this is the other level's wording."""
 
     id: str
     title: str
@@ -61,6 +61,13 @@ class CriterionView:
     status: Status
     score: float
     questions: list[str]
+    closest: ClosestPassage | None = None
+    confident: bool = True
+    twin_of: str | None = None
+
+    @property
+    def asks(self) -> bool:
+        return self.status != "no_evidence" or self.confident
 
 
 @dataclass(frozen=True)
@@ -90,21 +97,24 @@ class SilentGroup:
         return sum(len(criteria) for _, criteria in self.measures)
 
 
-def primary_level(organisation_level: str | None) -> Level | None:
-    """The criteria level that matters most for this document; None when the manifest is silent."""
-    if not organisation_level:
-        return None
-    return LEVEL_ALIASES.get(organisation_level.strip().lower())
+def flag_cut(model: dict[str, object]) -> float | None:
+    """The criterion model's measured cut for confident "no evidence" flags, if the review has one."""
+    criteria = model.get("criteria_model")
+    cut = criteria.get("flag_cut") if isinstance(criteria, dict) else None
+    return float(cut) if isinstance(cut, (int, float)) else None
 
 
-def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion]) -> CriterionView:
+def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion], cut: float | None = None) -> CriterionView:
+    confident = cut is None or coverage.closest is None or coverage.closest.score < cut
+    twin_of = coverage.shown_as if coverage.shown_as and coverage.shown_as != coverage.id else None
     criterion = known.get(coverage.id)
     if criterion is None:
         # A review made with another taxonomy version can name criteria this one lacks.
         level = coverage.id.split(".")[1] if coverage.id.count(".") == 2 else "?"
-        return CriterionView(coverage.id, "Not in this taxonomy version", level, coverage.status, coverage.score, [])
+        return CriterionView(coverage.id, "Not in this taxonomy version", level, coverage.status, coverage.score, [],
+                             coverage.closest, confident, twin_of)
     return CriterionView(criterion.id, criterion.title, criterion.level, coverage.status, coverage.score,
-                         criterion.questions[:MAX_QUESTIONS])
+                         criterion.questions[:MAX_QUESTIONS], coverage.closest, confident, twin_of)
 
 
 def _level_first(criteria: Iterable[CriterionView], level: Level | None) -> list[CriterionView]:
@@ -116,7 +126,7 @@ def measure_questions(criteria: list[CriterionView], level: Level | None) -> lis
     """Up to three questions for a silent measure, taken round-robin from its criteria with no
     evidence (then weak ones), so they span the measure instead of drilling into one criterion."""
     for wanted in ("no_evidence", "weak", "evidenced"):
-        pool = _level_first((c for c in criteria if c.status == wanted and c.questions), level)
+        pool = _level_first((c for c in criteria if c.status == wanted and c.questions and c.asks), level)
         if pool:
             break
     else:
@@ -130,8 +140,8 @@ def measure_questions(criteria: list[CriterionView], level: Level | None) -> lis
 
 
 def _measure_view(coverage: MeasureCoverage, known: dict[str, Criterion], level: Level | None,
-                  quotes: int) -> MeasureView:
-    criteria = [_criterion_view(c, known) for c in coverage.criteria]
+                  quotes: int, cut: float | None = None) -> MeasureView:
+    criteria = [_criterion_view(c, known, cut) for c in coverage.criteria]
     best = sorted(coverage.evidence, key=lambda e: -e.score)[:quotes]
     questions = measure_questions(criteria, level) if coverage.status in SILENT else []
     return MeasureView(coverage, criteria, best, questions)
@@ -170,9 +180,10 @@ def long_date(day: date) -> str:
 def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date, quotes: int = 3) -> str:
     """The pack as one HTML string with inline CSS and no external resources; ``quotes`` is how
     many of each measure's best evidence passages are quoted."""
-    level = primary_level(review.document.organisation_level)
+    level = criteria_level(review.document.organisation_level)  # the manifest's, or read from the text
     known = {c.id: c for c in taxonomy.criteria}
-    measures = [_measure_view(m, known, level, quotes) for m in review.measures]
+    cut = flag_cut(review.model)
+    measures = [_measure_view(m, known, level, quotes, cut) for m in review.measures]
     review_taxonomy = review.model.get("taxonomy_version")
     return html_templates().get_template("pack.html").render(
         review=review,
@@ -182,6 +193,7 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
         unreadable_measures=[m for m in measures if m.coverage.status == "unreadable"],
         silent_groups=silent_groups(measures, level),
         level=level,
+        flag_cut=cut,
         level_names=LEVEL_NAMES,
         model_rows=model_rows(review.model),
         taxonomy_version=taxonomy.version,

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pipeline.document_facts import DocumentFacts, document_facts
 from pipeline.errors import ReviewError
 from pipeline.html import html_templates, page_ranges
 from pipeline.models import (
@@ -14,8 +15,10 @@ from pipeline.models import (
     DocumentReview,
     DocumentSummary,
     MeasureCoverage,
+    Passage,
     ReviewErrorRecord,
     ReviewWarning,
+    SetAside,
     SourceInfo,
     pages_by_extractor,
 )
@@ -24,22 +27,38 @@ from pipeline.settings import Settings, get_settings
 
 
 def build_review(
-    document: Document, measures: list[MeasureCoverage], model: dict[str, object], settings: Settings | None = None,
+    document: Document,
+    measures: list[MeasureCoverage],
+    model: dict[str, object],
+    settings: Settings | None = None,
     warnings: Sequence[ReviewWarning] = (),
+    facts: DocumentFacts | None = None,
+    set_aside: Mapping[str, str] | None = None,
+    passages: Sequence[Passage] = (),
 ) -> DocumentReview:
-    """The review record; ``warnings`` (such as out of scope) follow those about reading."""
+    """The review record; ``warnings`` (such as out of scope) follow those about reading; ``facts``
+    (ICS, level, year and where each came from) default to the manifest's, ``set_aside`` names the
+    passages kept out of every verdict and why."""
+    facts = facts or document_facts(document)
+    pages = {p.passage_id: p.pages for p in passages}
     return DocumentReview(
         document=DocumentSummary(
             id=document.id,
             file=document.file,
-            ics=document.source.ics,
+            ics=facts.ics,
             title=document.title,
             pages=document.page_count,
-            organisation_level=document.source.organisation_level,
-            year=document.source.year,
+            organisation_level=facts.organisation_level,
+            year=facts.year,
+            ics_source=facts.ics_source,
+            level_source=facts.level_source,
+            year_source=facts.year_source,
             extractors=pages_by_extractor(document.pages),
             missing_pages=document.missing_pages,
             warnings=[*reading_warnings(document, settings or get_settings()), *warnings],
+            set_aside=[
+                SetAside(passage_id=pid, pages=pages.get(pid, []), reason=reason) for pid, reason in (set_aside or {}).items()
+            ],
         ),
         model=model,
         measures=measures,

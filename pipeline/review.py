@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.classify import tag_passages
 from pipeline.commitments import find_commitments
 from pipeline.coverage import assess_coverage, withhold_silence
+from pipeline.criteria import credit_criteria, load_criterion_model
+from pipeline.document_facts import criteria_level, document_facts
 from pipeline.embed import embed_passages
 from pipeline.encoder import load_encoder
 from pipeline.errors import NoTextLayer, Refused, ReviewError, ReviewTimeout
@@ -25,6 +27,7 @@ from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, load_tagger
 from pipeline.models import DocumentReview, Passage, Tag
+from pipeline.non_evidence import non_evidence
 from pipeline.report import build_review, failed_review
 from pipeline.scope import scope_warnings
 from pipeline.segment import build_segmenter, split_passages
@@ -34,8 +37,8 @@ from pipeline.versions import load_card, model_summary
 
 
 class Components(BaseModel):
-    """What every review needs and is loaded once per process: taxonomy, tagger, model card, and
-    the embedded labelled passages that explain tags."""
+    """What every review needs and is loaded once per process: taxonomy, tagger, model card, the
+    criterion model beside the tagger, and the embedded labelled passages that explain tags."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
@@ -43,6 +46,7 @@ class Components(BaseModel):
     tagger: Any
     card: ModelCard
     labelled: LabelledIndex
+    criteria: Any
 
 
 class Worker(BaseModel):
@@ -82,10 +86,11 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
     settings = Settings.model_validate_json(settings_json)
     taxonomy = load_taxonomy(taxonomy_path)
     tagger, card = load_tagger(tagger_path, taxonomy, settings)
+    criteria, _ = load_criterion_model(tagger_path, taxonomy, settings)
     labelled = build_labelled_index(
         read_labelled(settings.labels_path, taxonomy.measure_ids), settings, labelled_vectors_path(tagger_path)
     )
-    return Components(taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled)
+    return Components(taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled, criteria=criteria)
 
 
 def preload(settings: Settings) -> None:
@@ -145,14 +150,22 @@ def review_item(item: BatchItem, settings: Settings, deadline: float | None = No
         embeddings = embed_passages(passages, settings)
         within_limit(item.path, deadline, "embedding")
         tags = tag_passages(passages, embeddings, components.tagger)
-        measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
+        tags = credit_criteria(passages, tags, components.criteria, components.card.thresholds)
+        facts = document_facts(document)
+        set_aside = non_evidence(passages)
+        measures = assess_coverage(
+            passages, tags, components.taxonomy, components.card.thresholds, settings,
+            level=criteria_level(facts.organisation_level), excluded=set_aside,
+        )
         measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
         within_limit(item.path, deadline, "tagging")
     except ReviewError as error:
         return failed_result(item, error, model)
     measures = withhold_silence(measures, document, settings)
     scope = scope_warnings(document, passages, tags, components.card.thresholds, settings)
-    review = build_review(document, measures, model, settings, scope)
+    review = build_review(
+        document, measures, model, settings, warnings=scope, facts=facts, set_aside=set_aside, passages=passages
+    )
     commitments = find_commitments(document, passages, tags, components.card.thresholds)
     return ReviewResult(review=review.model_copy(update={"commitments": commitments}), passages=passages, tags=tags)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from pipeline.document_facts import criteria_level
 from pipeline.store import StoredReview
 from pipeline.taxonomy import Taxonomy
 
@@ -23,6 +24,7 @@ NO_MEASURE = "none"  # the verdict that a passage evidences no measure
 LIST_SEPARATOR = ";"
 VERDICT_COLUMNS = ("verdict_measures", "verdict_criteria", "reviewer", "comment")
 LABEL_STUDIO_CHOICES = "measures"  # the Choices tag name in the labelling config
+LABEL_STUDIO_CRITERIA = "criteria"  # the Choices tag of the criterion verdicts
 
 
 class QueueRow(BaseModel):
@@ -47,13 +49,16 @@ def select_for_review(
     zero_shot_thresholds: Mapping[str, float],
     margin: float,
     limit: int,
+    taxonomy: Taxonomy | None = None,
 ) -> list[QueueRow]:
     """Every evidence passage of a weak measure, then up to ``limit`` others ranked by how close
     a score is to its threshold (passages flagged for both closeness and disagreement first).
-    ``zero_shot`` maps passage ids to the zero-shot tagger's probabilities."""
+    ``zero_shot`` maps passage ids to the zero-shot tagger's probabilities. With the
+    ``taxonomy``, predicted criteria are named in the wording of the document's level."""
     ranked: list[tuple[tuple[int, int, float], QueueRow]] = []
     for item in stored:
         thresholds: Mapping[str, float] = item.review.model["thresholds"]  # type: ignore[assignment]
+        level = criteria_level(item.review.document.organisation_level)
         weak = {
             e.passage_id: m.id for m in item.review.measures if m.status == "weak" for e in m.evidence
         }
@@ -83,7 +88,9 @@ def select_for_review(
                 heading=passage.heading,
                 text=passage.text,
                 predicted_measures=predicted,
-                predicted_criteria=[c for m in predicted for c in tag.criteria.get(m, [])],
+                predicted_criteria=[
+                    taxonomy.shown_as(c, level) if taxonomy else c for m in predicted for c in tag.criteria.get(m, [])
+                ],
                 scores=tag.scores,
                 zero_shot={m: round(float(p), 4) for m, p in second.items()},
                 reasons=reasons,
@@ -125,8 +132,8 @@ def write_csv(rows: Sequence[QueueRow], path: Path, measure_ids: Sequence[str]) 
 
 
 def label_studio_tasks(rows: Sequence[QueueRow], model_version: str) -> list[dict[str, object]]:
-    """Label Studio import tasks: the passage in ``data`` and the tagger's measures as a
-    pre-annotation (``predictions``), which the reviewer accepts or corrects."""
+    """Label Studio import tasks: the passage in ``data`` and the tagger's measures and criteria
+    as a pre-annotation (``predictions``), which the reviewer accepts or corrects."""
     return [
         {
             "data": {
@@ -147,7 +154,12 @@ def label_studio_tasks(rows: Sequence[QueueRow], model_version: str) -> list[dic
                     "to_name": "text",
                     "type": "choices",
                     "value": {"choices": row.predicted_measures or [NO_MEASURE]},
-                }],
+                }] + ([{
+                    "from_name": LABEL_STUDIO_CRITERIA,
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": row.predicted_criteria},
+                }] if row.predicted_criteria else []),
             }],
         }
         for row in rows
@@ -155,9 +167,14 @@ def label_studio_tasks(rows: Sequence[QueueRow], model_version: str) -> list[dic
 
 
 def label_studio_config(taxonomy: Taxonomy) -> str:
-    """The labelling interface the tasks are meant for: choice values are the measure ids."""
+    """The labelling interface the tasks are meant for: choice values are the measure ids, and
+    the criterion ids of each measure the passage evidences (the wording of the document's level
+    for a twin; either is read as the pair)."""
     choices = "\n".join(
         f'    <Choice value="{m.id}" hint="{_attribute(m.name)}"/>' for m in taxonomy.measures
+    )
+    criteria = "\n".join(
+        f'    <Choice value="{c.id}" hint="{_attribute(c.title)}"/>' for c in taxonomy.criteria
     )
     return (
         "<View>\n"
@@ -167,6 +184,10 @@ def label_studio_config(taxonomy: Taxonomy) -> str:
         f'  <Choices name="{LABEL_STUDIO_CHOICES}" toName="text" choice="multiple" required="true">\n'
         f"{choices}\n"
         f'    <Choice value="{NO_MEASURE}" hint="evidences no measure"/>\n'
+        "  </Choices>\n"
+        '  <Header value="Which criteria of those measures does it evidence? (all that apply)"/>\n'
+        f'  <Choices name="{LABEL_STUDIO_CRITERIA}" toName="text" choice="multiple" required="false">\n'
+        f"{criteria}\n"
         "  </Choices>\n"
         "</View>\n"
     )

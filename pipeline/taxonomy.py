@@ -25,6 +25,7 @@ class Criterion(BaseModel):
     description: str = Field(min_length=1)
     terms: list[str] = Field(min_length=1)
     questions: list[str] = Field(default=[], max_length=5)
+    twin: str | None = None  # the criterion of the other level that asks for the same substance
 
     @property
     def prompt(self) -> str:
@@ -74,6 +75,18 @@ class Taxonomy(BaseModel):
         duplicates = {c for c in criterion_ids if criterion_ids.count(c) > 1}
         if duplicates:
             raise ValueError(f"duplicate criterion ids: {sorted(duplicates)}")
+        by_id = {c.id: c for c in self.criteria}
+        for criterion in self.criteria:
+            if criterion.twin is None:
+                continue
+            other = by_id.get(criterion.twin)
+            if other is None or other.twin != criterion.id or other.level == criterion.level or (
+                self.measure_of(other.id) != self.measure_of(criterion.id)
+            ):
+                raise ValueError(
+                    f"criterion {criterion.id}: twin {criterion.twin!r} must be a criterion of the same measure "
+                    f"at the other level that names {criterion.id} as its twin"
+                )
         return self
 
     @property
@@ -92,6 +105,32 @@ class Taxonomy(BaseModel):
 
     def measure_of(self, criterion_id: str) -> str:
         return criterion_id.split(".", 1)[0]
+
+    def twin_of(self, criterion_id: str) -> str | None:
+        return self._twins.get(criterion_id)
+
+    def substance_of(self, criterion_id: str) -> str:
+        """The id a criterion is learnt and scored under: twins share one substance, named by
+        the ICS member of the pair; a criterion without a twin is its own substance."""
+        twin = self._twins.get(criterion_id)
+        return twin if twin is not None and ".ICS." in twin else criterion_id
+
+    @property
+    def substances(self) -> list[str]:
+        """Every substance once, in taxonomy order (45 for 69 criteria with 24 twin pairs)."""
+        return list(dict.fromkeys(self.substance_of(c.id) for c in self.criteria))
+
+    def shown_as(self, criterion_id: str, level: str | None) -> str:
+        """The wording a verdict shows for a criterion in a document of ``level`` (``ICS`` or
+        ``ORG``): the twin of that level when there is one, else the criterion itself."""
+        twin = self._twins.get(criterion_id)
+        if twin is not None and level is not None and f".{level}." in twin:
+            return twin
+        return criterion_id
+
+    @property
+    def _twins(self) -> dict[str, str]:
+        return {c.id: c.twin for c in self.criteria if c.twin is not None}
 
 
 def load_taxonomy(path: Path) -> Taxonomy:

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from pipeline.errors import ReviewFileError
 from pipeline.labels import REVIEWED, LabelledPassage, read_labelled
-from pipeline.review_queue import LABEL_STUDIO_CHOICES, LIST_SEPARATOR, NO_MEASURE
+from pipeline.review_queue import LABEL_STUDIO_CHOICES, LABEL_STUDIO_CRITERIA, LIST_SEPARATOR, NO_MEASURE
 from pipeline.taxonomy import Taxonomy
 
 
@@ -108,6 +108,15 @@ def _annotator(annotation: Mapping[str, Any]) -> str:
     return str(who)
 
 
+def _choices(annotation: Mapping[str, Any], control: str) -> list[str]:
+    """The values chosen in one Choices control of a Label Studio annotation."""
+    return sorted({
+        choice for result in annotation.get("result") or []
+        if result.get("from_name") == control and result.get("type") == "choices"
+        for choice in (result.get("value") or {}).get("choices") or []
+    })
+
+
 def _label_studio_verdicts(path: Path, taxonomy: Taxonomy, reviewer: str) -> tuple[list[Verdict], list[str]]:
     """Tasks are numbered from 1 in file order; Label Studio's own task id is named too."""
     try:
@@ -127,27 +136,23 @@ def _label_studio_verdicts(path: Path, taxonomy: Taxonomy, reviewer: str) -> tup
         for annotation in task.get("annotations") or []:
             if annotation.get("was_cancelled"):
                 continue
-            choices = [
-                choice for result in annotation.get("result") or []
-                if result.get("from_name") == LABEL_STUDIO_CHOICES and result.get("type") == "choices"
-                for choice in (result.get("value") or {}).get("choices") or []
-            ]
+            choices = _choices(annotation, LABEL_STUDIO_CHOICES)
             if choices:
-                answers.append((sorted(set(choices)), _annotator(annotation)))
+                answers.append((choices, _choices(annotation, LABEL_STUDIO_CRITERIA), _annotator(annotation)))
         if not answers:
             continue  # not annotated
-        if len({tuple(choices) for choices, _ in answers}) > 1:
-            problems.append(f"{where}: conflicting verdicts from its annotations: {[c for c, _ in answers]}")
+        if len({(tuple(m), tuple(c)) for m, c, _ in answers}) > 1:
+            problems.append(f"{where}: conflicting verdicts from its annotations: {[m + c for m, c, _ in answers]}")
             continue
         if not str(data.get("passage_id") or "").strip():
             problems.append(f"{where}: no data.passage_id")
             continue
-        measures = answers[0][0]
-        problems += _verdict_problems(where, measures, [], taxonomy)
-        who = ",".join(sorted({w for _, w in answers if w})) or reviewer
+        measures, criteria = answers[0][0], answers[0][1]
+        problems += _verdict_problems(where, measures, criteria, taxonomy)
+        who = ",".join(sorted({w for _, _, w in answers if w})) or reviewer
         verdicts.append(Verdict(
             where=where, passage_id=str(data["passage_id"]).strip(), text=str(data.get("text") or ""),
-            measures=measures, reviewer=who,
+            measures=measures, criteria=criteria, reviewer=who,
         ))
     return verdicts, problems
 

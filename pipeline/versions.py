@@ -1,8 +1,8 @@
-"""What a review's results depend on, read without loading the tagger: the model card, the embedding
-runtime, the labelled passages' hash and a digest of the settings that shape results. The command
-line checks these against finished reviews before deciding there is anything to do, so this module
-stays cheap to import (no scikit-learn, no PyTorch): a re-run with nothing to do takes a second or
-two."""
+"""What a review's results depend on, read without loading the tagger: the model cards (the measure
+tagger's and the criterion model's), the embedding runtime, the labelled passages' hash and a digest
+of the settings that shape results (the criterion model's file hash among them). The command line
+checks these against finished reviews before deciding there is anything to do, so this module stays
+cheap to import (no scikit-learn, no PyTorch): a re-run with nothing to do takes a second or two."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from threading import Lock
 
+from pipeline.criteria_card import CriteriaCard, criteria_model_path, read_criteria_card
 from pipeline.encoder import embedding_runtime
 from pipeline.labels import labels_digest
 from pipeline.model_card import ModelCard, read_card
@@ -24,6 +25,19 @@ def load_card(settings: Settings) -> ModelCard:
     """The configured tagger's model card (versions and thresholds) without loading the tagger."""
     with _reading_card:
         return _card(settings.taxonomy_path, settings.tagger_path, settings.model_dump_json())
+
+
+def load_criteria_card(settings: Settings) -> CriteriaCard:
+    """The card of the criterion model beside the configured tagger (its thresholds, flag cut
+    and file hash), read without loading the model."""
+    with _reading_card:
+        return _criteria_card(settings.taxonomy_path, settings.tagger_path, settings.model_dump_json())
+
+
+@lru_cache(maxsize=4)
+def _criteria_card(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> CriteriaCard:
+    settings = Settings.model_validate_json(settings_json)
+    return read_criteria_card(criteria_model_path(tagger_path), load_taxonomy(taxonomy_path).version, settings.embedding_model)
 
 
 @lru_cache(maxsize=4)
@@ -45,15 +59,18 @@ SETTINGS_OUTSIDE_RESULTS = {
 
 
 def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
-    """The model card's summary, what computes the embeddings (runtime, version, precision), the
-    hash of the labelled passages quoted to explain tags, the PDF reader, and a digest of everything
-    else that shapes results (passage sizes, evidence counts, limits, those labels, the reader): what
-    every review and store row records as its versions."""
+    """The model card's summary, the criterion model's, what computes the embeddings (runtime,
+    version, precision), the hash of the labelled passages quoted to explain tags, the PDF reader,
+    and a digest of everything else that shapes results (passage sizes, evidence counts, limits,
+    those labels, the reader, the criterion model's file): what every review and store row records
+    as its versions."""
     labels_hash = labels_digest(settings.labels_path)
     runtime = embedding_runtime(settings)  # e.g. "openvino 2026.4.1 bf16": vectors differ by runtime
-    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash + runtime
+    criteria = load_criteria_card(settings)
+    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash + runtime + criteria.model_hash
     return {
         **card.summary(),
+        "criteria_model": criteria.summary(),
         "embedding_runtime": runtime,
         "labels_hash": labels_hash,
         "pdf_reader": settings.pdf_reader,

@@ -33,3 +33,58 @@ def test_evidence_cites_passage_pages_heading_and_criteria() -> None:
     assert m2.evidence[0].pages == [1, 2] and m2.evidence[0].heading == "3 Foundations"
     assert {c.id: c.status for c in m2.criteria}["M2.ICS.6"] == "evidenced"
     assert measures["M5"].status == "no_evidence" and measures["M5"].evidence == []
+
+
+def _passages(n: int) -> list[Passage]:
+    return [
+        Passage(passage_id=f"d-{i}", document_id="d", ordinal=i, text=f"passage {i}", heading="2 Our plans",
+                pages=[i + 1], start_char=i * 20, end_char=i * 20 + 9)
+        for i in range(n)
+    ]
+
+
+def _tag(passage: Passage, taxonomy, m2: float, credited: list[str], criterion_scores: dict[str, float]) -> Tag:
+    return Tag(passage_id=passage.passage_id, scores={m: (m2 if m == "M2" else 0.01) for m in taxonomy.measure_ids},
+               criteria={"M2": credited} if credited else {}, criterion_scores=criterion_scores)
+
+
+def test_no_criterion_has_evidence_under_a_measure_without() -> None:
+    """One passage clears M2's threshold and credits net zero: the measure has no evidence
+    (one stray passage is not enough), so neither has the criterion."""
+    taxonomy = load_taxonomy(Settings().taxonomy_path)
+    passages = _passages(3)
+    tags = [_tag(passages[0], taxonomy, 0.9, ["M2.ICS.2"], {"M2.ICS.2": 0.8})] + [
+        _tag(p, taxonomy, 0.1, [], {"M2.ICS.2": 0.05}) for p in passages[1:]
+    ]
+    m2 = next(m for m in assess_coverage(passages, tags, taxonomy, {m: 0.5 for m in taxonomy.measure_ids}, Settings())
+              if m.id == "M2")
+    assert m2.status == "no_evidence"
+    assert all(c.status == "no_evidence" for c in m2.criteria)
+    net_zero = next(c for c in m2.criteria if c.id == "M2.ICS.2")
+    assert net_zero.closest is not None and net_zero.closest.passage_id == "d-0" and net_zero.closest.score == 0.8
+
+
+def test_twins_share_a_verdict_and_evidence_names_the_document_level() -> None:
+    taxonomy = load_taxonomy(Settings().taxonomy_path)
+    passages = _passages(4)
+    tags = [_tag(p, taxonomy, 0.9, ["M2.ICS.2"], {"M2.ICS.2": 0.7, "M2.ORG.7": 0.2}) for p in passages]
+    thresholds = {m: 0.5 for m in taxonomy.measure_ids}
+    for level, shown in (("ORG", ["M2.ORG.2"]), ("ICS", ["M2.ICS.2"]), (None, ["M2.ICS.2", "M2.ORG.2"])):
+        m2 = next(m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings(), level=level) if m.id == "M2")
+        verdicts = {c.id: c for c in m2.criteria}
+        assert verdicts["M2.ICS.2"].status == verdicts["M2.ORG.2"].status == "evidenced"
+        assert verdicts["M2.ORG.2"].twin == "M2.ICS.2"
+        assert m2.evidence[0].criteria == shown
+        assert verdicts["M2.ORG.7"].status == "no_evidence" and verdicts["M2.ORG.7"].closest is not None
+    assert verdicts["M2.ORG.7"].closest.score == 0.2
+
+
+def test_passages_set_aside_count_for_nothing() -> None:
+    taxonomy = load_taxonomy(Settings().taxonomy_path)
+    passages = _passages(3)
+    tags = [_tag(p, taxonomy, 0.9, ["M2.ICS.6"], {"M2.ICS.6": 0.9}) for p in passages]
+    thresholds = {m: 0.5 for m in taxonomy.measure_ids}
+    kept = {m.id: m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings())}
+    cut = {m.id: m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings(), excluded={"d-0"})}
+    assert kept["M2"].status == "evidenced" and cut["M2"].status == "weak"
+    assert "d-0" not in {e.passage_id for e in cut["M2"].evidence}

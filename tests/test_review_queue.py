@@ -81,3 +81,7 @@ def test_queue_files_carry_every_column_and_empty_verdicts(stored: StoredReview,
     choices = config.find("Choices")
     assert choices is not None and choices.get("name") == prediction["result"][0]["from_name"]
     assert [c.get("value") for c in choices] == [*taxonomy.measure_ids, NO_MEASURE]
+    criteria = config.findall("Choices")[1]
+    assert criteria.get("name") == prediction["result"][1]["from_name"] == "criteria"
+    assert [c.get("value") for c in criteria] == [c.id for c in taxonomy.criteria]
+    assert prediction["result"][1]["value"]["choices"] == rows[0].predicted_criteria

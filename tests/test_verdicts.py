@@ -113,6 +113,22 @@ def test_label_studio_export_is_read(tmp_path: Path, reviews_dir: Path, labels: 
     assert verdict.reviewer == "reviewer@example.org" and verdict.document_id == REVIEW.document.id
 
 
+def test_label_studio_criterion_verdicts_are_read_and_checked(tmp_path: Path, reviews_dir: Path, taxonomy: Taxonomy) -> None:
+    task = _task(P0, ["M2"])
+    task["annotations"][0]["result"].append(  # type: ignore[index]
+        {"from_name": "criteria", "to_name": "text", "type": "choices", "value": {"choices": ["M2.ORG.2", "M2.ICS.6"]}}
+    )
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([task]))
+    (verdict,) = read_verdicts(export, taxonomy, _lookup(reviews_dir))
+    assert verdict.measures == ["M2"] and verdict.criteria == ["M2.ICS.6", "M2.ORG.2"]
+
+    task["annotations"][0]["result"][-1]["value"]["choices"] = ["M3.ICS.1"]  # type: ignore[index]
+    export.write_text(json.dumps([task]))
+    with pytest.raises(ReviewFileError, match=r"task 1 \(id 41\): criterion M3\.ICS\.1 belongs to M3"):
+        read_verdicts(export, taxonomy, _lookup(reviews_dir))
+
+
 def test_a_verdict_contradicting_an_earlier_label_is_listed_not_written(
     tmp_path: Path, reviews_dir: Path, labels: Path, taxonomy: Taxonomy
 ) -> None:

@@ -1,0 +1,191 @@
+"""Scores every (passage, criterion) pair on its own: a calibrated probability per criterion, so
+one passage may evidence several criteria and none has to beat its neighbours to count.
+
+``CriterionModel`` is a scikit-learn estimator over passage texts. Its default ``pairwise``
+method is one logistic regression over (passage, criterion) pairs: the features of
+``criteria_features`` (similarity to the criterion's wording and to its labelled examples, its
+evidence terms, its rank in its measure), the out-of-fold score of a per-criterion logistic
+regression over the passage embedding, and a bias per criterion. One model for all criteria lets a
+criterion with few labelled passages borrow what the others teach about what evidence looks like.
+``one-vs-rest`` (the per-criterion regressions alone) is the alternative it was measured against.
+Twins are one class (``Taxonomy.substance_of``). Thresholds are chosen per criterion on
+out-of-fold probabilities, grouped by source document, pooled per measure where a criterion has
+too few labelled passages to set its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from pipeline.classify import SentenceEmbedder, best_f1_thresholds
+from pipeline.criteria_features import FEATURE_NAMES, CriterionSpace, Examples, pair_features
+from pipeline.settings import DEFAULT_EMBEDDING_MODEL
+
+METHODS = ("pairwise", "one-vs-rest")
+
+
+class CriterionModel(ClassifierMixin, BaseEstimator):
+    """X: passage texts; Y: (n, n_substances) indicator of the criteria each passage evidences,
+    twins folded (``CriterionSpace.fold``). ``groups``: each passage's source document, so a
+    passage's neighbours never come from its own document and threshold folds keep documents
+    whole. Every passage should carry the criteria of each measure it evidences: a passage of a
+    measure with none named would teach that it evidences none of them."""
+
+    def __init__(
+        self,
+        *,
+        space: CriterionSpace | None = None,
+        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+        method: str = "pairwise",
+        C: float = 1.0,
+        ovr_C: float = 4.0,
+        min_support: int = 8,
+        cv: object = 5,
+        random_state: int | None = None,
+    ) -> None:
+        self.space = space
+        self.embedding_model = embedding_model
+        self.method = method
+        self.C = C
+        self.ovr_C = ovr_C
+        self.min_support = min_support
+        self.cv = cv
+        self.random_state = random_state
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(self, X: Sequence[str], Y: np.ndarray, groups: Sequence[str] | None = None) -> CriterionModel:
+        if self.space is None:
+            raise ValueError("CriterionModel needs a CriterionSpace (see criteria_features.build_space)")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        texts = _texts(X)
+        Y = np.asarray(Y, dtype=int)
+        if Y.shape != (len(texts), len(self.space.ids)):
+            raise ValueError(f"Y must have shape {(len(texts), len(self.space.ids))}, got {Y.shape}")
+        sources = np.asarray(groups if groups is not None else [str(i) for i in range(len(texts))])
+        self.classes_ = np.array(self.space.ids)
+        V = self._embed(texts)
+        splits = self.splits(sources)
+        examples = self._examples(V, Y, sources)
+        ovr_oof = np.zeros(Y.shape, dtype=np.float32)
+        for train, test in splits:
+            ovr_oof[test] = _predict_ovr(_fit_ovr(V[train], Y[train], self.ovr_C), V[test])
+        self.ovr_ = _fit_ovr(V, Y, self.ovr_C)
+        if self.method == "one-vs-rest":
+            out_of_fold = ovr_oof
+        else:
+            F = self._pairs(texts, V, examples, ovr_oof, sources)
+            out_of_fold = np.zeros(Y.shape, dtype=np.float32)
+            for train, test in splits:
+                scaler, model = self._fit_pairs(F[train], Y[train])
+                out_of_fold[test] = _predict_pairs(scaler, model, F[test])
+            self.scaler_, self.pair_model_ = self._fit_pairs(F, Y)
+        self.examples_ = examples
+        self.out_of_fold_ = out_of_fold
+        self.thresholds_ = self.choose_thresholds(Y, out_of_fold, examples.measure_Y)
+        return self
+
+    def _embed(self, texts: np.ndarray) -> np.ndarray:
+        return SentenceEmbedder(self.embedding_model).transform(texts)
+
+    def splits(self, sources: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        if not isinstance(self.cv, int):
+            return list(self.cv)  # type: ignore[call-overload]
+        if len(set(sources)) >= self.cv:
+            return list(GroupKFold(self.cv).split(sources, groups=sources))
+        return list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(sources))
+
+    def _examples(self, V: np.ndarray, Y: np.ndarray, sources: np.ndarray) -> Examples:
+        assert self.space is not None
+        measure_Y = np.zeros_like(Y)
+        for columns in self.space.measure_columns().values():
+            measure_Y[:, columns] = Y[:, columns].max(axis=1, keepdims=True)
+        return Examples(vectors=V, Y=Y, measure_Y=measure_Y, sources=sources)
+
+    def _pairs(
+        self, texts: np.ndarray, V: np.ndarray, examples: Examples, ovr: np.ndarray, sources: np.ndarray | None
+    ) -> np.ndarray:
+        """(n, n_substances, n_features): the shared features, the per-criterion regression's
+        score, and a one-hot of the criterion (its own bias)."""
+        assert self.space is not None
+        n, S = len(texts), len(self.space.ids)
+        shared = pair_features(list(texts), V, self.space, examples, sources)
+        score = np.log(np.clip(ovr, 1e-4, 1 - 1e-4) / (1 - np.clip(ovr, 1e-4, 1 - 1e-4)))[:, :, None]
+        bias = np.broadcast_to(np.eye(S, dtype=np.float32)[None, :, :], (n, S, S))
+        return np.concatenate([shared, score, bias], axis=2).astype(np.float32)
+
+    def _fit_pairs(self, F: np.ndarray, Y: np.ndarray) -> tuple[StandardScaler, LogisticRegression]:
+        rows = F.reshape(-1, F.shape[2])
+        scaler = StandardScaler().fit(rows)
+        model = LogisticRegression(C=self.C, max_iter=2000).fit(scaler.transform(rows), Y.reshape(-1))
+        return scaler, model
+
+    def choose_thresholds(self, Y: np.ndarray, P: np.ndarray, measure_Y: np.ndarray) -> np.ndarray:
+        """Per criterion, the F1-best cut among the passages of its measure (a criterion is only
+        ever credited inside its measure); criteria with fewer than ``min_support`` labelled
+        passages take their measure's pooled cut."""
+        assert self.space is not None
+        thresholds = np.zeros(Y.shape[1])
+        for columns in self.space.measure_columns().values():
+            rows = measure_Y[:, columns[0]] == 1
+            pooled = best_f1_thresholds(Y[rows][:, columns].reshape(-1, 1), P[rows][:, columns].reshape(-1, 1))[0]
+            own = best_f1_thresholds(Y[rows][:, columns], P[rows][:, columns])
+            for k, j in enumerate(columns):
+                thresholds[j] = own[k] if Y[:, j].sum() >= self.min_support else pooled
+        return thresholds
+
+    # -- predicting -------------------------------------------------------------------------
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """(n_passages, n_substances) probabilities in ``classes_`` order."""
+        check_is_fitted(self)
+        texts = _texts(X)
+        if not len(texts):
+            return np.zeros((0, len(self.classes_)))
+        V = self._embed(texts)
+        ovr = _predict_ovr(self.ovr_, V)
+        if self.method == "one-vs-rest":
+            return ovr
+        return _predict_pairs(self.scaler_, self.pair_model_, self._pairs(texts, V, self.examples_, ovr, None))
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [*FEATURE_NAMES, "criterion_regression", *(f"bias {s}" for s in self.classes_)]
+
+
+def _texts(X: Sequence[str]) -> np.ndarray:
+    texts = np.asarray(X, dtype=object)
+    if texts.ndim != 1 or not all(isinstance(t, str) for t in texts):
+        raise ValueError("X must be a sequence of passage texts")
+    return texts
+
+
+def _fit_ovr(V: np.ndarray, Y: np.ndarray, C: float) -> list[LogisticRegression | float]:
+    """One regression per criterion; a criterion without positives here is a constant 0."""
+    models: list[LogisticRegression | float] = []
+    for j in range(Y.shape[1]):
+        if 0 < Y[:, j].sum() < len(Y):
+            models.append(LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(V, Y[:, j]))
+        else:
+            models.append(float(Y[:, j].mean()) if len(Y) else 0.0)
+    return models
+
+
+def _predict_ovr(models: list[LogisticRegression | float], V: np.ndarray) -> np.ndarray:
+    return np.column_stack(
+        [m.predict_proba(V)[:, 1] if isinstance(m, LogisticRegression) else np.full(len(V), m) for m in models]
+    ).astype(np.float32)
+
+
+def _predict_pairs(scaler: StandardScaler, model: LogisticRegression, F: np.ndarray) -> np.ndarray:
+    rows = scaler.transform(F.reshape(-1, F.shape[2]))
+    return model.predict_proba(rows)[:, 1].reshape(F.shape[0], F.shape[1])

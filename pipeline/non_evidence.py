@@ -1,0 +1,81 @@
+"""Passages that name a topic without evidencing it, found by rule so a reviewer can read why:
+statements that a topic is not covered, out of scope or dealt with in a separate plan; tables that
+map the strategy to the WGLL measures or rate its compliance; contents pages; forewords and
+welcome messages. A tagger trained on wording scores these high (they use the topic's words), so
+they are kept out of every verdict, measure and criterion alike, whatever their scores."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.models import Passage
+
+_NOT_COVERED = re.compile(
+    r"\b(?:(?:is|are|was|were|remain|remains)\s+)?(?:not|isn['’]t|aren['’]t)\s+(?:covered|addressed|included|considered|in\s+scope)\b"
+    r"|\bout\s*(?:side)?\s*(?:of\s+)?(?:the\s+)?scope\b|\boutside\s+(?:the\s+)?scope\b|\bnot\s+in\s+scope\b"
+    r"|\b(?:does|do|will)\s+not\s+(?:cover|address|include)\b"
+    r"|\b(?:in|by|within|under)\s+(?:a|its|our|the)\s+(?:own\s+)?separate\s+(?:\w+\s+){0,3}?(?:plan|strategy|document|programme|paper)\b"
+    r"|\b(?:set\s+out|described|covered|addressed|published)\s+(?:in|as)\s+(?:a|the)\s+separate\b"
+    r"|\bseparate\s+(?:\w+\s+){0,3}?(?:plan|strategy|document)\s+(?:covers|sets\s+out|deals\s+with)\b",
+    re.IGNORECASE,
+)
+_FRAMEWORK = re.compile(r"\bWhat\s+Good\s+Looks\s+Like\b|\bWGLL\b|\bsuccess\s+measures?\b", re.IGNORECASE)
+_MAPPING = re.compile(
+    r"\b(?:alignment|map(?:s|ped|ping)?|cross[- ]?referenc\w*|complian\w*)\b|\b(?:section|chapter|page)s?\s+\d",
+    re.IGNORECASE,
+)
+_RATING = re.compile(
+    r"\b(?:fully|partially|partly|not)\s+(?:met|compliant|achieved)\b|\bRAG\s+(?:rating|status)\b|\b(?:amber|green|red)\s*[/|]",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+SHORT_LEAD_IN = 4  # words: a fragment this short before a full stop is a heading, not a sentence
+_CONTENTS = re.compile(r"^\s*(?:table\s+of\s+)?contents\b", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(r"(?:\bpage\s+)?\b\d{1,3}\b")
+_FOREWORD = re.compile(
+    r"^\s*(?:(?:a\s+)?(?:joint\s+)?foreword|preface|(?:a\s+)?(?:welcome|message|introduction|letter)\s+from\b"
+    r"|(?:chair|chief\s+executive)['’]?s?\s+(?:introduction|foreword|welcome|message))",
+    re.IGNORECASE,
+)
+
+
+def non_evidence_reason(passage: Passage) -> str | None:
+    """Why a passage can never be evidence, or None when it may be. The heading counts as much
+    as the text: a passage under "Foreword" is part of the foreword. A signpost counts only when
+    it opens the passage or makes up most of it: "devices ... managed under a separate
+    replacement plan" closing a passage of evidence leaves the evidence standing."""
+    text = passage.text
+    heading = passage.heading or ""
+    if _FOREWORD.match(heading) or _FOREWORD.match(text):
+        return "foreword or welcome message"
+    if _CONTENTS.match(heading) or (_CONTENTS.match(text) and len(_PAGE_NUMBER.findall(text)) >= 3):
+        return "contents"
+    sentences = _sentences(text)
+    signposts = [bool(_NOT_COVERED.search(sentence)) for sentence in sentences]
+    if signposts and (signposts[0] or sum(signposts) * 2 > len(signposts)):
+        return "says the topic is not covered, out of scope or in a separate plan"
+    if _FRAMEWORK.search(heading) and (_MAPPING.search(heading) or _RATING.search(text)):
+        return "maps the strategy to the WGLL measures or rates its compliance"
+    if any(_FRAMEWORK.search(s) and (_MAPPING.search(s) or _RATING.search(s)) for s in sentences):
+        return "maps the strategy to the WGLL measures or rates its compliance"
+    return None
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences, a short lead-in ("Out of scope.", "4.6 Cyber security.") joined to the one
+    after it, so that a signpost's heading and its statement count as one sentence."""
+    pieces = [p for p in _SENTENCE_END.split(text) if p.strip()]
+    sentences: list[str] = []
+    carry = ""
+    for piece in pieces:
+        if len(piece.split()) < SHORT_LEAD_IN:
+            carry += piece + " "
+            continue
+        sentences.append(carry + piece)
+        carry = ""
+    return sentences + ([carry.strip()] if carry.strip() else [])
+
+
+def non_evidence(passages: list[Passage]) -> dict[str, str]:
+    """The passages of a document that are never evidence, by passage id, with the reason."""
+    return {p.passage_id: reason for p in passages if (reason := non_evidence_reason(p)) is not None}

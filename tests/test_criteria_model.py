@@ -1,0 +1,94 @@
+"""The criterion model scores every (passage, criterion) pair on its own, keeps scikit-learn's
+estimator contract, folds twins, and credits a criterion only under a measure the tagger tags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from pipeline.criteria import credit_criteria, criterion_training_set
+from pipeline.criteria_features import FEATURE_NAMES, build_space
+from pipeline.criteria_model import CriterionModel
+from pipeline.labels import LabelledPassage, read_labelled
+from pipeline.models import Passage, Tag
+from pipeline.settings import Settings
+from pipeline.taxonomy import load_taxonomy
+
+SETTINGS = Settings()
+TAXONOMY = load_taxonomy(SETTINGS.taxonomy_path)
+
+
+@pytest.fixture(scope="module")
+def space():  # type: ignore[no-untyped-def]
+    return build_space(TAXONOMY, SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def data(space):  # type: ignore[no-untyped-def]
+    labelled = criterion_training_set(read_labelled(SETTINGS.labels_path)[::3], TAXONOMY)
+    Y = space.fold([p.criteria for p in labelled], TAXONOMY)
+    return [p.text for p in labelled], Y, [p.source for p in labelled]
+
+
+@pytest.fixture(scope="module")
+def fitted(space, data):  # type: ignore[no-untyped-def]
+    X, Y, groups = data
+    return CriterionModel(space=space, cv=3).fit(X, Y, groups=groups)
+
+
+def test_twins_are_one_class(space) -> None:  # type: ignore[no-untyped-def]
+    assert len(space.ids) == len(TAXONOMY.substances) < len(TAXONOMY.criteria)
+    folded = space.fold([["M2.ORG.2"], ["M2.ICS.2"], ["M6.ORG.4"]], TAXONOMY)
+    column = space.ids.index("M2.ICS.2")
+    assert folded[0, column] == folded[1, column] == 1 and folded[2, column] == 0
+
+
+def test_fit_predicts_a_probability_per_criterion(fitted, data) -> None:  # type: ignore[no-untyped-def]
+    X, Y, _ = data
+    proba = fitted.predict_proba(X[:6])
+    assert proba.shape == (6, Y.shape[1]) and np.all((proba >= 0) & (proba <= 1))
+    assert fitted.thresholds_.shape == (Y.shape[1],)
+    assert np.array_equal(fitted.predict(X[:6]), (proba >= fitted.thresholds_).astype(int))
+    assert len(fitted.feature_names) == len(FEATURE_NAMES) + 1 + Y.shape[1]
+    # out of fold, the labelled criteria outrank the others of their measure more often than not
+    gate = fitted.examples_.measure_Y == 1
+    assert fitted.out_of_fold_[gate & (Y == 1)].mean() > fitted.out_of_fold_[gate & (Y == 0)].mean() + 0.2
+
+
+def test_estimator_contract(fitted, space, data) -> None:  # type: ignore[no-untyped-def]
+    X, Y, _ = data
+    twin = clone(fitted)
+    assert twin.get_params().keys() == fitted.get_params().keys() and twin.get_params()["space"] is space
+    with pytest.raises(NotFittedError):
+        twin.predict_proba(X[:2])
+    with pytest.raises(ValueError, match="Y must have shape"):
+        clone(fitted).fit(X, Y[:, :3])
+    with pytest.raises(ValueError, match="method must be one of"):
+        clone(fitted).set_params(method="nearest").fit(X, Y)
+
+
+def test_one_passage_may_credit_several_criteria_only_under_tagged_measures(fitted) -> None:  # type: ignore[no-untyped-def]
+    text = ("Cyber: a security operations centre now monitors every partner around the clock; every partner met the "
+            "Data Security and Protection Toolkit standards this year; high-severity cyber alerts are acted on within "
+            "48 hours; and each SIRO and Data Protection Officer is backed by the system cyber team.")
+    passage = Passage(passage_id="d-0", document_id="d", ordinal=0, text=text, heading=None, pages=[1], start_char=0,
+                      end_char=len(text))
+    thresholds = {m: 0.5 for m in TAXONOMY.measure_ids}
+    tagged = Tag(passage_id="d-0", scores={m: (0.9 if m == "M3" else 0.1) for m in TAXONOMY.measure_ids})
+    untagged = tagged.model_copy(update={"scores": {m: 0.1 for m in TAXONOMY.measure_ids}})
+    (credited,) = credit_criteria([passage], [tagged], fitted, thresholds)
+    assert len(credited.criteria["M3"]) >= 2 and set(credited.criteria) == {"M3"}
+    assert set(credited.criterion_scores) == set(fitted.classes_)
+    (none,) = credit_criteria([passage], [untagged], fitted, thresholds)
+    assert none.criteria == {} and none.criterion_scores == credited.criterion_scores
+
+
+def test_passages_of_a_measure_without_its_criteria_are_not_trained_on() -> None:
+    kept = criterion_training_set([
+        LabelledPassage(text="a", measures=["M2"], criteria=["M2.ICS.4"]),
+        LabelledPassage(text="b", measures=["M2", "M3"], criteria=["M2.ICS.4"]),
+        LabelledPassage(text="c", measures=[], criteria=[]),
+    ], TAXONOMY)
+    assert [p.text for p in kept] == ["a", "c"]
