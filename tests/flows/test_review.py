@@ -58,6 +58,7 @@ def test_bad_files_get_their_error_code_and_the_rest_complete(batch: tuple[Path,
     assert sum(1 for r in reviews if not r.errors) == samples
 
 
+@pytest.mark.slow
 def test_no_sample_strategy_is_out_of_scope(batch: tuple[Path, list[DocumentReview]]) -> None:
     _, reviews = batch
     for review in (r for r in reviews if not r.errors):
