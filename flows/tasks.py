@@ -6,14 +6,13 @@ import hashlib
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 from sqlalchemy import Engine
 
-from pipeline.classify import Tagger
 from pipeline.explain import save_labelled_vectors
 from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
@@ -24,8 +23,10 @@ from pipeline.review import ReviewResult, load_components, preload, release_free
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
-from pipeline.train import fit_tagger
 from pipeline.versions import load_card, model_summary
+
+if TYPE_CHECKING:  # scikit-learn (a second of start-up) is imported by the tasks that need it
+    from pipeline.classify import Tagger
 
 
 @cache
@@ -87,6 +88,8 @@ def run_write(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pa
 def run_fit_tagger(
     labels_path: Path, taxonomy: Taxonomy, settings: Settings, folds: int = 5, previous: ModelCard | None = None
 ) -> tuple[Tagger, ModelCard]:
+    from pipeline.train import fit_tagger
+
     labelled = read_labelled(labels_path, taxonomy.measure_ids)
     return fit_tagger(labelled, taxonomy, settings, n_splits=folds, previous=previous)
 

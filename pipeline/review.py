@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.classify import tag_passages
 from pipeline.coverage import assess_coverage, withhold_silence
 from pipeline.embed import embed_passages, load_model
 from pipeline.errors import NoTextLayer, Refused, ReviewError
@@ -138,6 +137,8 @@ def review_item(item: BatchItem, settings: Settings) -> ReviewResult:
             )
     except ReviewError as error:
         return failed_result(item, error, model)
+    from pipeline.classify import tag_passages  # here: scikit-learn loads with the tagger, in ``preload``
+
     embeddings = embed_passages(passages, settings)
     tags = tag_passages(passages, embeddings, components.tagger)
     measures = assess_coverage(passages, tags, components.taxonomy, components.card.thresholds, settings)
