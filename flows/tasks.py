@@ -7,7 +7,7 @@ import json
 import time
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -30,6 +30,9 @@ from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
 from pipeline.train import data_hash, fit_tagger
 from pipeline.versions import load_card, model_summary
+
+if TYPE_CHECKING:  # scikit-learn (a second of start-up) is imported by the tasks that need it
+    from pipeline.classify import Tagger
 
 
 @cache
@@ -98,6 +101,8 @@ def run_write_index(folder: Path) -> Path:
 def run_fit_tagger(
     labels_path: Path, taxonomy: Taxonomy, settings: Settings, folds: int = 5, previous: ModelCard | None = None
 ) -> tuple[Tagger, ModelCard]:
+    from pipeline.train import fit_tagger
+
     labelled = read_labelled(labels_path, taxonomy.measure_ids)
     return fit_tagger(labelled, taxonomy, settings, n_splits=folds, previous=previous)
 
