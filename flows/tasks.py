@@ -28,7 +28,7 @@ from pipeline.review import ReviewResult, load_components, preload, release_free
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
-from pipeline.train import data_hash, fit_tagger
+from pipeline.train import data_hash
 from pipeline.versions import load_card, model_summary
 
 if TYPE_CHECKING:  # scikit-learn (a second of start-up) is imported by the tasks that need it
