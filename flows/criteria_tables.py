@@ -22,9 +22,7 @@ def criteria_results(
     """Criterion models compared on the labels, and the shipped ones on the gold documents."""
     from pipeline.criteria import compare_criterion_models
     from pipeline.criteria_eval import score_reviews
-    from pipeline.versions import load_criteria_card
-
-    documents = score_reviews(reviews, gold, [c.id for c in taxonomy.criteria], load_criteria_card(settings).flag_cut)
+    documents = score_reviews(reviews, gold, [c.id for c in taxonomy.criteria])
     return {"criteria_cv": compare_criterion_models(labelled, taxonomy, settings),
             "criteria_documents": documents.model_dump() if documents else None}
 
@@ -65,10 +63,11 @@ def print_criteria_passages(console: Console, report: dict[str, Any]) -> None:
 
 def print_document_criteria(console: Console, report: dict[str, Any]) -> None:
     table = Table("documents", "criteria judged", "detection P", "R", "F1", "no_evidence flags", "flag P", "flag R",
-                  "flags in covered measures", "their P", "confident flags", "their P")
+                  "flags in covered measures", "their P", "confident flags", "their P", "confident in covered", "their P")
     table.add_row(*(str(report[k]) if isinstance(report[k], int) else f"{report[k]:.2f}" for k in (
         "documents", "pairs", "detection_precision", "detection_recall", "detection_f1", "flags", "flag_precision",
         "flag_recall", "flags_inside_covered_measures", "flag_precision_inside_covered_measures", "confident_flags",
-        "confident_flag_precision")))
+        "confident_flag_precision", "confident_flags_inside_covered_measures",
+        "confident_flag_precision_inside_covered_measures")))
     console.print("Criterion verdicts of the documents with a criterion gold:")
     console.print(table)

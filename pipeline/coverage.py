@@ -49,6 +49,7 @@ def assess_coverage(
     *,
     level: Level | None = None,
     excluded: Collection[str] = (),
+    flag_cuts: Mapping[str, float] | None = None,
 ) -> list[MeasureCoverage]:
     """Status, score and best evidence for every measure and criterion of one document.
 
@@ -56,7 +57,8 @@ def assess_coverage(
     so no criterion has evidence under a measure without; ``excluded`` passages (forewords,
     signposts: ``non_evidence``) count for nothing. Twins share one verdict; ``level`` (``ICS``
     or ``ORG``) picks the wording evidence names. A criterion without evidence carries its
-    closest passage."""
+    closest passage, and is a confident flag when its measure has no evidence either, or when that
+    passage scored below its ``flag_cuts`` entry (by substance id; none: every flag is confident)."""
     settings = settings or get_settings()
     by_id = {p.passage_id: p for p in passages}
     counted = [tag for tag in tags if tag.passage_id not in excluded]
@@ -69,7 +71,8 @@ def assess_coverage(
         )
         supporting = [(s, tag) for s, tag in scored if s >= threshold]
         criteria = [
-            _criterion(criterion.id, measure.id, status, supporting, counted, by_id, taxonomy, level, settings)
+            _criterion(criterion.id, measure.id, status, supporting, counted, by_id, taxonomy, level, settings,
+                       flag_cuts or {})
             for criterion in measure.criteria
         ]
         evidence = [
@@ -112,6 +115,7 @@ def _criterion(
     taxonomy: Taxonomy,
     level: Level | None,
     settings: Settings,
+    flag_cuts: Mapping[str, float],
 ) -> CriterionCoverage:
     """A criterion's verdict: its probability in each passage supporting its measure (the
     measure's score where a tag has none), counted where the passage credits it."""
@@ -122,9 +126,13 @@ def _criterion(
     top = sorted((p for p, _ in gated), reverse=True)[: settings.criterion_evidenced_passages]
     c_score = round(sum(top) / settings.criterion_evidenced_passages, 4)
     closest = _closest(substance, counted, by_id) if c_status == "no_evidence" else None
+    confident = None
+    if c_status == "no_evidence":  # under a measure without evidence, the measure's gap flag stands for it
+        cut = flag_cuts.get(substance)
+        confident = measure_status == "no_evidence" or closest is None or cut is None or closest.score < cut
     return CriterionCoverage(
         id=criterion_id, status=c_status, score=min(c_score, 1.0), twin=taxonomy.twin_of(criterion_id),
-        shown_as=taxonomy.shown_as(criterion_id, level), closest=closest,
+        shown_as=taxonomy.shown_as(criterion_id, level), closest=closest, flag_confident=confident,
     )
 
 

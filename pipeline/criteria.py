@@ -17,7 +17,7 @@ import numpy as np
 from pipeline.criteria_card import CriteriaCard, criteria_model_path, read_criteria_card, write_criteria_card
 from pipeline.criteria_eval import (
     CriteriaReport,
-    choose_flag_cut,
+    choose_flag_ratio,
     cross_fitted,
     expected_calibration_error,
     score_criteria,
@@ -62,14 +62,14 @@ def fit_criterion_model(
     folds = model.splits(groups)
     predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, lambda y, p, g: model.choose_thresholds(y, p, g))
     passages = score_criteria(Y, predicted, space.ids)
-    documents, cut = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space)
+    documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, model.thresholds_)
     inside = gate == 1
     calibration = expected_calibration_error(Y[inside], model.out_of_fold_[inside])
     card = CriteriaCard(
         method=model.method, taxonomy_version=taxonomy.version, embedding_model=settings.embedding_model,
         training_data_hash=data_hash, n_training_passages=len(kept),
         thresholds={s: round(float(t), 4) for s, t in zip(space.ids, model.thresholds_)},
-        flag_cut=cut,
+        flag_ratio=ratio,
         cv_metrics={**passages.model_dump(), "per_source_document": documents, "expected_calibration_error": calibration},
         created=date.today().isoformat(), cv_folds=n_splits,
     )
@@ -77,10 +77,12 @@ def fit_criterion_model(
 
 
 def _by_source(
-    Y: np.ndarray, predicted: np.ndarray, P: np.ndarray, gate: np.ndarray, groups: np.ndarray, space: CriterionSpace
+    Y: np.ndarray, predicted: np.ndarray, P: np.ndarray, gate: np.ndarray, groups: np.ndarray, space: CriterionSpace,
+    thresholds: np.ndarray,
 ) -> tuple[dict[str, Any], float]:
     """Each source document of the labels read as a small strategy: the criteria its passages
-    evidence against those credited out of fold, and the cut that makes flags confident."""
+    evidence against those credited out of fold, and the share of a criterion's threshold its
+    closest passage may reach for a flag to stay confident (flags inside covered measures)."""
     detected, flagged, covered, universe, measures = {}, {}, {}, {}, {}
     closest, absent = [], []
     for source in np.unique(groups):
@@ -94,11 +96,11 @@ def _by_source(
         best = P[rows].max(axis=0)
         for j, substance in enumerate(space.ids):
             if substance in flagged[source] and space.measures[j] in measures[source]:
-                closest.append(float(best[j]))
+                closest.append(float(best[j]) / max(float(thresholds[j]), 1e-6))
                 absent.append(substance not in covered[source])
-    cut = choose_flag_cut(closest, absent)
+    ratio = choose_flag_ratio(closest, absent)
     report = score_documents(detected, flagged, covered, universe, measures)
-    return report.model_dump(), cut
+    return report.model_dump(), ratio
 
 
 def save_criterion_model(model: CriterionModel, card: CriteriaCard, tagger_path: Path) -> CriteriaCard:
@@ -112,6 +114,12 @@ def load_criterion_model(tagger_path: Path, taxonomy: Taxonomy, settings: Settin
     path = criteria_model_path(tagger_path)
     card = read_criteria_card(path, taxonomy.version, settings.embedding_model)
     return joblib.load(path), card
+
+
+def flag_cuts(model: CriterionModel, ratio: float) -> dict[str, float]:
+    """Per criterion (by substance id), the closest-passage score from which a "no evidence"
+    flag is doubtful: ``ratio`` times the probability at which a passage would credit it."""
+    return {str(s): round(float(t) * ratio, 4) for s, t in zip(model.classes_, model.thresholds_)}
 
 
 def credit_criteria(
@@ -180,7 +188,7 @@ def compare_criterion_models(
         model.fit(texts, Y, groups=groups)
         folds = model.splits(groups)
         predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, model.choose_thresholds)
-        documents, cut = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space)
+        documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, model.thresholds_)
         results[method] = {"passages": score_criteria(Y, predicted, space.ids).model_dump(),
-                           "per_source_document": documents, "flag_cut": cut}
+                           "per_source_document": documents, "flag_ratio": ratio}
     return results

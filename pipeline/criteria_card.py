@@ -16,8 +16,9 @@ from pipeline.errors import ModelCardMismatch
 
 class CriteriaCard(BaseModel):
     """``thresholds``: the probability at which a passage credits each criterion (by the id
-    naming its substance; twins share one). ``flag_cut``: a criterion found without evidence is
-    a confident flag (the pack asks its questions) when no passage scored it this high."""
+    naming its substance; twins share one). ``flag_ratio``: a criterion found without evidence
+    is a confident flag (the pack asks its questions) when no passage scored it this share of its
+    threshold or more, measured on out-of-fold predictions."""
 
     model: str = "CriterionModel"
     method: str
@@ -27,7 +28,7 @@ class CriteriaCard(BaseModel):
     training_data_hash: str
     n_training_passages: int
     thresholds: dict[str, float]
-    flag_cut: float
+    flag_ratio: float
     cv_metrics: dict[str, Any]
     created: str
     cv_folds: int = 5
@@ -37,7 +38,7 @@ class CriteriaCard(BaseModel):
             "method": self.method,
             "model_hash": self.model_hash,
             "training_data_hash": self.training_data_hash,
-            "flag_cut": self.flag_cut,
+            "flag_ratio": self.flag_ratio,
             "cv_macro_f1": self.cv_metrics.get("macro_f1"),
             "created": self.created,
         }

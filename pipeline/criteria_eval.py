@@ -75,6 +75,8 @@ class DocumentCriteriaReport(BaseModel):
     flag_precision_inside_covered_measures: float
     confident_flags: int = 0
     confident_flag_precision: float = 0.0
+    confident_flags_inside_covered_measures: int = 0
+    confident_flag_precision_inside_covered_measures: float = 0.0
 
 
 def _ratio(a: float, b: float) -> float:
@@ -91,7 +93,7 @@ def score_documents(
 ) -> DocumentCriteriaReport:
     """All maps are by document; ``universe`` is the criteria judged in each (all of them, or
     one id per twin pair); ``covered_measures`` the measures the gold says each covers."""
-    tp = fp = fn = flags = right_flags = inner = right_inner = sure = right_sure = pairs = 0
+    tp = fp = fn = flags = right_flags = inner = right_inner = sure = right_sure = pairs = sure_in = right_sure_in = 0
     for doc, judged in universe.items():
         gold = covered[doc] & judged
         found = detected[doc] & judged
@@ -109,6 +111,8 @@ def score_documents(
             sure_here = confident[doc] & flags_here
             sure += len(sure_here)
             right_sure += len(sure_here - gold)
+            sure_in += len(sure_here & inside)
+            right_sure_in += len((sure_here & inside) - gold)
     absent = sum(len(judged - covered[doc]) for doc, judged in universe.items())
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
     return DocumentCriteriaReport(
@@ -118,13 +122,17 @@ def score_documents(
         flags=flags, flag_precision=_ratio(right_flags, flags), flag_recall=_ratio(right_flags, absent),
         flags_inside_covered_measures=inner, flag_precision_inside_covered_measures=_ratio(right_inner, inner),
         confident_flags=sure, confident_flag_precision=_ratio(right_sure, sure),
+        confident_flags_inside_covered_measures=sure_in,
+        confident_flag_precision_inside_covered_measures=_ratio(right_sure_in, sure_in),
     )
 
 
-def choose_flag_cut(closest: Sequence[float], truly_absent: Sequence[bool], target: float = TARGET_FLAG_PRECISION) -> float:
-    """The highest closest-passage score below which "no evidence" flags are right at least
-    ``target`` of the time (on out-of-fold predictions): flags whose nearest passage scored less
-    are confident enough to ask about; the others need the reviewer to read that passage first."""
+def choose_flag_ratio(ratios: Sequence[float], truly_absent: Sequence[bool], target: float = TARGET_FLAG_PRECISION) -> float:
+    """The highest closest-passage score, as a share of the criterion's threshold, below which
+    "no evidence" flags are right at least ``target`` of the time (on out-of-fold predictions),
+    at most 1: a flag whose nearest passage would have credited the criterion is never confident.
+    Flags below it are confident enough to ask about; the others need that passage read first."""
+    closest = ratios
     order = np.argsort(closest)
     scores, right = np.asarray(closest)[order], np.asarray(truly_absent, dtype=float)[order]
     precision = np.cumsum(right) / np.arange(1, len(right) + 1)
@@ -132,7 +140,7 @@ def choose_flag_cut(closest: Sequence[float], truly_absent: Sequence[bool], targ
     if not meeting:
         return 0.0
     best = meeting[-1]
-    return round(float(scores[best + 1]) if best + 1 < len(scores) else 1.0, 4)
+    return round(min(float(scores[best + 1]) if best + 1 < len(scores) else 1.0, 1.0), 4)
 
 
 def nearest_criteria(similarity: np.ndarray, prompt_ids: Sequence[str], prompt_measures: Sequence[str],
@@ -154,9 +162,9 @@ def nearest_criteria(similarity: np.ndarray, prompt_ids: Sequence[str], prompt_m
     return ranked
 
 
-def document_verdicts(review: object, flag_cut: float | None) -> tuple[set[str], set[str], set[str]]:
+def document_verdicts(review: object) -> tuple[set[str], set[str], set[str]]:
     """From a review: criteria detected (evidenced or weak), flagged (no_evidence), and the
-    flags confident enough to ask about (no passage scored the criterion ``flag_cut`` or more)."""
+    flags confident enough to ask about (``flag_confident``)."""
     detected, flagged, confident = set(), set(), set()
     for measure in review.measures:  # type: ignore[attr-defined]
         for criterion in measure.criteria:
@@ -164,13 +172,13 @@ def document_verdicts(review: object, flag_cut: float | None) -> tuple[set[str],
                 detected.add(criterion.id)
             elif criterion.status == "no_evidence":
                 flagged.add(criterion.id)
-                if flag_cut is None or criterion.closest is None or criterion.closest.score < flag_cut:
+                if criterion.flag_confident is not False:
                     confident.add(criterion.id)
     return detected, flagged, confident
 
 
-def score_reviews(reviews: Sequence[object], gold: Mapping[str, Mapping[str, object]], all_criteria: Sequence[str],
-                  flag_cut: float | None) -> DocumentCriteriaReport | None:
+def score_reviews(reviews: Sequence[object], gold: Mapping[str, Mapping[str, object]],
+                  all_criteria: Sequence[str]) -> DocumentCriteriaReport | None:
     """Reviews of documents whose gold (``<name>.gold.json``) lists ``criteria_covered``."""
     detected, flagged, covered, universe, measures, confident = {}, {}, {}, {}, {}, {}
     for review in reviews:
@@ -178,7 +186,7 @@ def score_reviews(reviews: Sequence[object], gold: Mapping[str, Mapping[str, obj
         if not entry or "criteria_covered" not in entry:
             continue
         name = review.document.file  # type: ignore[attr-defined]
-        detected[name], flagged[name], confident[name] = document_verdicts(review, flag_cut)
+        detected[name], flagged[name], confident[name] = document_verdicts(review)
         covered[name] = set(entry["criteria_covered"])  # type: ignore[arg-type]
         universe[name] = set(all_criteria)
         measures[name] = set(entry.get("covered", []))  # type: ignore[arg-type]

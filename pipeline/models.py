@@ -230,7 +230,9 @@ class ClosestPassage(Record):
 
 class CriterionCoverage(Record):
     """``twin``: the criterion of the other level with the same substance (same verdict);
-    ``shown_as``: the wording this document's level shows for it (itself, or its twin)."""
+    ``shown_as``: the wording this document's level shows for it (itself, or its twin);
+    ``flag_confident``, for a criterion without evidence: no passage reached the probability at
+    which it would have been credited, so the flag can be put to the strategy's authors as is."""
 
     id: str
     status: Status
@@ -238,6 +240,7 @@ class CriterionCoverage(Record):
     twin: str | None = None
     shown_as: str | None = None
     closest: ClosestPassage | None = None
+    flag_confident: bool | None = None
 
 
 class MeasureCoverage(Record):

@@ -51,8 +51,7 @@ _RENDERING = Lock()
 class CriterionView:
     """A criterion's verdict joined with its taxonomy wording. ``closest``: the passage nearest
     to evidencing a criterion found without evidence; ``confident``: no passage came close
-    enough to doubt the flag (below the criterion model's measured ``flag_cut``), so the pack
-    asks its questions; otherwise it asks the reviewer to read the closest passage first.
+    enough to doubt the flag (``CriterionCoverage.flag_confident``), so the pack asks its questions; otherwise it asks the reviewer to read the closest passage first.
     ``twin_of``: the twin this document's level shows, when this is the other level's wording."""
 
     id: str
@@ -97,15 +96,8 @@ class SilentGroup:
         return sum(len(criteria) for _, criteria in self.measures)
 
 
-def flag_cut(model: dict[str, object]) -> float | None:
-    """The criterion model's measured cut for confident "no evidence" flags, if the review has one."""
-    criteria = model.get("criteria_model")
-    cut = criteria.get("flag_cut") if isinstance(criteria, dict) else None
-    return float(cut) if isinstance(cut, (int, float)) else None
-
-
-def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion], cut: float | None = None) -> CriterionView:
-    confident = cut is None or coverage.closest is None or coverage.closest.score < cut
+def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion]) -> CriterionView:
+    confident = coverage.flag_confident is not False
     twin_of = coverage.shown_as if coverage.shown_as and coverage.shown_as != coverage.id else None
     criterion = known.get(coverage.id)
     if criterion is None:
@@ -140,8 +132,8 @@ def measure_questions(criteria: list[CriterionView], level: Level | None) -> lis
 
 
 def _measure_view(coverage: MeasureCoverage, known: dict[str, Criterion], level: Level | None,
-                  quotes: int, cut: float | None = None) -> MeasureView:
-    criteria = [_criterion_view(c, known, cut) for c in coverage.criteria]
+                  quotes: int) -> MeasureView:
+    criteria = [_criterion_view(c, known) for c in coverage.criteria]
     best = sorted(coverage.evidence, key=lambda e: -e.score)[:quotes]
     questions = measure_questions(criteria, level) if coverage.status in SILENT else []
     return MeasureView(coverage, criteria, best, questions)
@@ -182,8 +174,7 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
     many of each measure's best evidence passages are quoted."""
     level = criteria_level(review.document.organisation_level)  # the manifest's, or read from the text
     known = {c.id: c for c in taxonomy.criteria}
-    cut = flag_cut(review.model)
-    measures = [_measure_view(m, known, level, quotes, cut) for m in review.measures]
+    measures = [_measure_view(m, known, level, quotes) for m in review.measures]
     review_taxonomy = review.model.get("taxonomy_version")
     return html_templates().get_template("pack.html").render(
         review=review,
@@ -193,7 +184,6 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
         unreadable_measures=[m for m in measures if m.coverage.status == "unreadable"],
         silent_groups=silent_groups(measures, level),
         level=level,
-        flag_cut=cut,
         level_names=LEVEL_NAMES,
         model_rows=model_rows(review.model),
         taxonomy_version=taxonomy.version,

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.classify import tag_passages
 from pipeline.commitments import find_commitments
 from pipeline.coverage import assess_coverage, withhold_silence
-from pipeline.criteria import credit_criteria, load_criterion_model
+from pipeline.criteria import credit_criteria, flag_cuts, load_criterion_model
+from pipeline.criteria_card import CriteriaCard
 from pipeline.document_facts import criteria_level, document_facts
 from pipeline.embed import embed_passages
 from pipeline.encoder import load_encoder
@@ -47,6 +48,7 @@ class Components(BaseModel):
     card: ModelCard
     labelled: LabelledIndex
     criteria: Any
+    criteria_card: CriteriaCard
 
 
 class Worker(BaseModel):
@@ -86,11 +88,13 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
     settings = Settings.model_validate_json(settings_json)
     taxonomy = load_taxonomy(taxonomy_path)
     tagger, card = load_tagger(tagger_path, taxonomy, settings)
-    criteria, _ = load_criterion_model(tagger_path, taxonomy, settings)
+    criteria, criteria_card = load_criterion_model(tagger_path, taxonomy, settings)
     labelled = build_labelled_index(
         read_labelled(settings.labels_path, taxonomy.measure_ids), settings, labelled_vectors_path(tagger_path)
     )
-    return Components(taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled, criteria=criteria)
+    return Components(
+        taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled, criteria=criteria, criteria_card=criteria_card
+    )
 
 
 def preload(settings: Settings) -> None:
@@ -156,6 +160,7 @@ def review_item(item: BatchItem, settings: Settings, deadline: float | None = No
         measures = assess_coverage(
             passages, tags, components.taxonomy, components.card.thresholds, settings,
             level=criteria_level(facts.organisation_level), excluded=set_aside,
+            flag_cuts=flag_cuts(components.criteria, components.criteria_card.flag_ratio),
         )
         measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
         within_limit(item.path, deadline, "tagging")

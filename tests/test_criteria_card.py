@@ -14,7 +14,7 @@ def _saved(tmp_path: Path) -> Path:
     path.write_bytes(b"a fitted model")
     write_criteria_card(CriteriaCard(
         method="pairwise", taxonomy_version="1.0", embedding_model="m", training_data_hash="h", n_training_passages=3,
-        thresholds={"M1.ICS.1": 0.4}, flag_cut=0.3, cv_metrics={"macro_f1": 0.7}, created="2026-12-06",
+        thresholds={"M1.ICS.1": 0.4}, flag_ratio=0.9, cv_metrics={"macro_f1": 0.7}, created="2026-12-06",
     ), path)
     return path
 
@@ -23,7 +23,7 @@ def test_a_matching_card_is_read_with_the_file_hash(tmp_path: Path) -> None:
     path = _saved(tmp_path)
     card = read_criteria_card(path, "1.0", "m")
     assert path.name == "criteria.joblib" and criteria_card_path(path).name == "criteria.json"
-    assert len(card.model_hash) == 64 and card.summary()["flag_cut"] == 0.3
+    assert len(card.model_hash) == 64 and card.summary()["flag_ratio"] == 0.9
 
 
 @pytest.mark.parametrize(("taxonomy", "model", "tamper", "message"), [

@@ -27,7 +27,7 @@ def space():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def data(space):  # type: ignore[no-untyped-def]
-    labelled = criterion_training_set(read_labelled(SETTINGS.labels_path)[::3], TAXONOMY)
+    labelled = criterion_training_set(read_labelled(SETTINGS.labels_path)[::6], TAXONOMY)
     Y = space.fold([p.criteria for p in labelled], TAXONOMY)
     return [p.text for p in labelled], Y, [p.source for p in labelled]
 
