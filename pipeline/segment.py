@@ -7,12 +7,12 @@ import bisect
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from importlib.abc import MetaPathFinder
-from importlib.machinery import ModuleSpec
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.abc import MetaPathFinder
+from importlib.machinery import ModuleSpec
 from threading import Lock
-
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from pipeline.models import Document, Passage
@@ -68,7 +68,7 @@ class _NoTorchForThinc(MetaPathFinder):
 
 def _importer() -> str | None:
     """The module whose code runs the import statement being resolved."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_globals.get("__name__", "").startswith(("importlib", "_frozen_importlib")):
         frame = frame.f_back
     return frame.f_globals.get("__name__") if frame is not None else None
