@@ -1,46 +1,69 @@
-"""End to end through the real ``review_batch`` flow, as a user runs it, in two parts.
+"""End to end through the real ``wgll`` command, as a user runs it.
 
-- ``bench_default``: the two commands of ``make run`` (``wgll review`` on its default runner, two
-  documents at a time in one process with Prefect's temporary server, then ``wgll audit``), cold
-  (empty embedding cache, Prefect result storage and output folder) and then warm (the same
-  commands on unchanged inputs, which find everything current and start no flow).
+Every command runs against one long-lived Prefect server (flows/server.py), started first with
+``wgll server start`` in a fresh Prefect home: that start is the first-use cost a user pays once,
+reported on its own. Each command then gets a fresh ``PREFECT_HOME`` (empty task cache), embedding
+cache and output folder, and ``PREFECT_API_URL`` pointing at that server, so "cold" means cold.
+
+- ``bench_single``: one cold ``wgll review`` of one strategy, start-up included, against raw
+  pdfplumber ``extract_text`` of the same file, and against the old path: the same command with
+  Prefect's temporary server started by the command (``WGLL_PREFECT_SERVER=ephemeral``).
+- ``bench_default``: the two commands of ``make run`` (``wgll review`` on its default runner, then
+  ``wgll audit``) on the corpus, cold and then warm (unchanged inputs: nothing to do).
 - ``bench_scaling``: ``wgll review`` on a temporary local Dask cluster of 1 and then 2 worker
-  processes (one core each, Dask's convention), both cold, against one Prefect server started for
-  the pair, as docs/scale-out.md sets up a scale-out run.
+  processes, both cold.
 
-Each run is a whole process tree whose resident memory is sampled, so the peak counts Prefect's
-temporary server and the Dask scheduler, workers and parsing processes.
+Each run is a whole process tree whose resident memory is sampled, with the server's added (it is
+not a child of the command any more, but the batch needs it), so peaks compare with the days when
+every command started a server of its own.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import psutil
+from bench_ingest import raw_pdfplumber
+
+from flows.server import read_state
 
 WGLL = Path(sys.executable).parent / "wgll"
-PREFECT = Path(sys.executable).parent / "prefect"
 SAMPLE_SECONDS = 0.2
 PREFECT_ENVIRONMENT = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    # Prefect's temporary server gives up after 20 s by default, too soon on a busy machine
+    # Prefect's temporary server (the old path) gives up after 20 s by default, too soon on a busy machine
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600",
+    "WGLL_PREFECT_SERVER_START_SECONDS": "600",
 }
 
 
-def tree_rss(process: psutil.Process) -> int:
-    """Resident bytes of a process and all its descendants at this moment."""
+@dataclass(frozen=True)
+class Server:
+    """The long-lived server every command of the benchmark uses."""
+
+    api_url: str
+    pid: int
+    first_use: dict[str, float]  # ``wgll server start`` in a fresh Prefect home: seconds, peak memory
+
+
+def tree_rss(process: psutil.Process, also: Sequence[int] = ()) -> int:
+    """Resident bytes of a process, all its descendants and the processes ``also`` at this moment."""
+    members = [process, *process.children(recursive=True)]
+    for pid in also:
+        try:
+            members.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
     total = 0
-    for member in [process, *process.children(recursive=True)]:
+    for member in members:
         try:
             total += member.memory_info().rss
         except psutil.Error:  # a child that ended between listing and reading
@@ -52,12 +75,16 @@ def scratch_environment(scratch: Path, **extra: str) -> dict[str, str]:
     """An environment whose caches (embeddings, Prefect's home and result storage) live in
     ``scratch``: a new folder is a cold start."""
     scratch.mkdir(parents=True, exist_ok=True)  # Prefect creates PREFECT_HOME but not its parents
-    return {**os.environ, **PREFECT_ENVIRONMENT, "PREFECT_HOME": str(scratch / "prefect"),
-            "WGLL_CACHE_DIR": str(scratch / "cache"), **extra}
+    environment = {**os.environ, **PREFECT_ENVIRONMENT, "PREFECT_HOME": str(scratch / "prefect"),
+                   "WGLL_CACHE_DIR": str(scratch / "cache"), **extra}
+    if "PREFECT_API_URL" not in extra:
+        environment.pop("PREFECT_API_URL", None)
+    return environment
 
 
-def timed_run(command: list[str], environment: dict[str, str]) -> dict[str, float]:
-    """Run ``command`` to the end: its wall seconds and the peak resident memory of its tree."""
+def timed_run(command: list[str], environment: dict[str, str], also: Sequence[int] = ()) -> dict[str, float]:
+    """Run ``command`` to the end: its wall seconds and the peak resident memory of its tree
+    (plus the processes ``also``)."""
     peak = 0
     started = time.perf_counter()
     child = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -68,7 +95,7 @@ def timed_run(command: list[str], environment: dict[str, str]) -> dict[str, floa
         nonlocal peak
         while not finished.wait(SAMPLE_SECONDS):
             try:
-                peak = max(peak, tree_rss(process))
+                peak = max(peak, tree_rss(process, also))
             except psutil.Error:
                 return
 
@@ -83,77 +110,82 @@ def timed_run(command: list[str], environment: dict[str, str]) -> dict[str, floa
     return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20, 1)}
 
 
-def bench_default(corpus: Path, scratch: Path) -> dict[str, object]:
+@contextmanager
+def background_server(scratch: Path) -> Iterator[Server]:
+    """``wgll server start`` in a fresh Prefect home (timed), then ``wgll server stop`` at the end."""
+    environment = scratch_environment(scratch / "server")
+    first_use = timed_run([str(WGLL), "server", "start"], environment)
+    state = read_state(Path(environment["PREFECT_HOME"]))
+    if state is None:
+        raise RuntimeError("`wgll server start` recorded no server")
+    try:
+        yield Server(state.api_url, state.pid, first_use)
+    finally:
+        subprocess.run([str(WGLL), "server", "stop"], env=environment, check=True, stdout=subprocess.DEVNULL)
+
+
+def _review(pdfs: Sequence[Path], folder: Path, server: Server | None, *options: str) -> dict[str, float]:
+    """A cold ``wgll review`` in its own scratch ``folder``: on ``server``, or (None) the old way."""
+    if server is None:
+        environment = scratch_environment(folder, WGLL_PREFECT_SERVER="ephemeral")
+    else:
+        environment = scratch_environment(folder, PREFECT_API_URL=server.api_url)
+    command = [str(WGLL), "review", *map(str, pdfs), "--out", str(folder / "out"), *options]
+    return timed_run(command, environment, also=[server.pid] if server else [])
+
+
+def bench_single(pdf: Path, pages: int, scratch: Path, server: Server) -> dict[str, object]:
+    """One cold ``wgll review`` of ``pdf`` with the server running, the same with the old
+    per-command temporary server, and pdfplumber's ``extract_text`` of the file in this process."""
+    ours = _review([pdf], scratch / "single", server)
+    old = _review([pdf], scratch / "single-ephemeral", None)
+    started = time.perf_counter()
+    raw_pdfplumber(pdf)
+    extract_text = time.perf_counter() - started
+    return {
+        "document": pdf.name,
+        "pages": pages,
+        "cold_review": ours,
+        "cold_review_ephemeral_server": old,
+        "pdfplumber_extract_text_seconds": round(extract_text, 2),
+        "over_extract_text": round(ours["seconds"] / extract_text, 2),
+        "over_ephemeral_server": round(ours["seconds"] / old["seconds"], 3),
+    }
+
+
+def bench_default(corpus: Path, pages: int, scratch: Path, server: Server) -> dict[str, object]:
     """``make run``'s commands on ``corpus``, cold then warm, in one scratch folder."""
     documents = len(list(corpus.glob("*.pdf")))
-    environment = scratch_environment(scratch)
+    environment = scratch_environment(scratch, PREFECT_API_URL=server.api_url)
     out = scratch / "out"
     review = [str(WGLL), "review", str(corpus), "--out", str(out)]
     audit = [str(WGLL), "audit", str(out), "--out", str(out / "audit")]
-    cold_review, cold_audit = timed_run(review, environment), timed_run(audit, environment)
-    warm_review, warm_audit = timed_run(review, environment), timed_run(audit, environment)
+    also = [server.pid]
+    cold_review, cold_audit = timed_run(review, environment, also), timed_run(audit, environment, also)
+    warm_review, warm_audit = timed_run(review, environment, also), timed_run(audit, environment, also)
     cold_both = cold_review["seconds"] + cold_audit["seconds"]
     warm_both = warm_review["seconds"] + warm_audit["seconds"]
     return {
         "documents": documents,
+        "pages": pages,
         "cold_review": cold_review,
         "cold_audit": cold_audit,
         "warm_review": warm_review,
         "warm_audit": warm_audit,
         "cold_seconds_per_document": round(cold_review["seconds"] / documents, 2),
+        "cold_pages_per_second": round(pages / cold_review["seconds"], 2),
         "warm_over_cold": round(warm_review["seconds"] / cold_review["seconds"], 3),
         "review_and_audit_warm_over_cold": round(warm_both / cold_both, 3),
         "peak_rss_mib": max(cold_review["peak_rss_mib"], cold_audit["peak_rss_mib"]),
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-@contextmanager
-def prefect_server(scratch: Path, timeout: float = 300) -> Iterator[str]:
-    """A Prefect server on loopback with its database in ``scratch``; yields its API URL."""
-    port = _free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    log = scratch / "prefect-server.log"
-    environment = scratch_environment(scratch / "server")
-    with open(log, "wb") as output:
-        server = subprocess.Popen([str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                  env=environment, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + timeout
-        while not _answers(f"{api_url}/health"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Prefect server did not start; its log:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield api_url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def bench_scaling(documents: list[Path], scratch: Path) -> dict[str, object]:
+def bench_scaling(documents: list[Path], scratch: Path, server: Server) -> dict[str, object]:
     """Cold reviews of ``documents`` on a local Dask cluster of 1, then 2, worker processes, each
-    run in its own empty scratch folder, both recorded on one Prefect server."""
-    with prefect_server(scratch) as api_url:
-        runs = {}
-        for workers in (1, 2):
-            folder = scratch / f"{workers}-workers"
-            environment = scratch_environment(folder, PREFECT_API_URL=api_url)
-            command = [str(WGLL), "review", *map(str, documents), "--out", str(folder / "out"),
-                       "--task-runner", "dask", "--workers", str(workers)]
-            runs[workers] = timed_run(command, environment)
+    run in its own empty scratch folder."""
+    runs = {workers: _review(documents, scratch / f"{workers}-workers", server, "--task-runner", "dask",
+                             "--workers", str(workers))
+            for workers in (1, 2)}
     one, two = runs[1], runs[2]
     return {
         "documents": [path.name for path in documents],

@@ -156,7 +156,8 @@ def _locked(home: Path, timeout: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise ServerError(f"{home / LOCK_FILE}: another wgll process held the server lock for {timeout:.0f} s") from None
+                    raise ServerError(f"{home / LOCK_FILE}: another wgll process held the server lock "
+                                      f"for {timeout:.0f} s") from None
                 time.sleep(POLL_SECONDS)
         try:
             yield

@@ -82,5 +82,6 @@ def before_flow(settings: Settings) -> None:
     try:
         use_server(settings.prefect_server, settings.prefect_server_start_seconds)
     except ServerError as error:
-        errors.print(f"{error}\nWGLL_PREFECT_SERVER=ephemeral runs without it.", markup=False, highlight=False, style="red")
+        errors.print(f"{error}\nWGLL_PREFECT_SERVER=ephemeral runs without it.", markup=False, highlight=False,
+                     style="red")
         raise typer.Exit(1) from error

@@ -32,7 +32,7 @@ ANALYSIS_PARAMS = ("input", "encoding", "decode_error", "strip_accents", "lowerc
 class _Batch:
     """Results computed for one batch of texts, keyed by what computed them and on what input."""
 
-    def __init__(self, texts: object) -> None:
+    def __init__(self, texts: Any) -> None:
         self.texts = texts
         self.results: dict[Hashable, tuple[object, Any]] = {}
 
@@ -41,7 +41,7 @@ _batch: ContextVar[_Batch | None] = ContextVar("wgll_batch_features", default=No
 
 
 @contextmanager
-def shared_features(texts: object, models: Iterable[object]) -> Iterator[None]:
+def shared_features(texts: Any, models: Iterable[object]) -> Iterator[None]:
     """Within this context (in this thread), features of ``texts`` are computed once for all of
     ``models`` (the fitted estimators of a tagger)."""
     for vectorizer in _vectorizers(models):

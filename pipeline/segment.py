@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from threading import Lock
-
 from typing import TYPE_CHECKING
 
 from pipeline.models import Document, Passage

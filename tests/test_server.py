@@ -90,7 +90,7 @@ def test_server_start_status_reuse_and_stop(home: Path, tmp_path: Path) -> None:
     assert [start.returncode for start in starts] == [0, 0], outputs
     state = read_state(home)
     assert state is not None
-    assert sorted(line.split()[0] for line in outputs) == ["Already", "Started"], "two commands at once share one server"
+    assert sorted(line.split()[0] for line in outputs) == ["Already", "Started"], "two commands share one server"
     assert all(f"pid {state.pid}" in output for output in outputs)
     assert psutil.Process(state.pid).is_running()
 
