@@ -96,11 +96,14 @@ def use_server(mode: str, timeout: float) -> ServerState | None:
 
 def ensure_server(home: Path, timeout: float) -> tuple[ServerState, bool]:
     """The running server of ``home``, or a new one; True when it was started now."""
-    with _locked(home, timeout + 30):
-        state = running_server(home)
-        if state is not None:
-            return state, False
-        return _start(home, timeout), True
+    try:
+        with _locked(home, timeout + 30):
+            state = running_server(home)
+            if state is not None:
+                return state, False
+            return _start(home, timeout), True
+    except OSError as error:  # an unwritable home, no free port, Python unable to start
+        raise ServerError(f"the Prefect server could not be started in {home}: {error}") from error
 
 
 def running_server(home: Path) -> ServerState | None:

@@ -33,10 +33,9 @@ class Section:
 
 def mark_layout_breaks(doc: Doc) -> Doc:
     """Paragraph breaks from the PDF layout (blank lines) always start a new sentence."""
-    for token in doc[1:]:
-        previous = doc[token.i - 1]
-        if "\n" in previous.whitespace_ or (previous.is_space and "\n" in previous.text):
-            token.is_sent_start = True
+    for token in doc[:-1]:
+        if (token.is_space and "\n" in token.text) or "\n" in token.whitespace_:
+            doc[token.i + 1].is_sent_start = True
     return doc
 
 
@@ -85,7 +84,7 @@ def split_passages(
             sentences = [
                 (section.start + sent.start_char, section.start + sent.end_char)
                 for sent in doc.sents
-                if sent.text.strip() and not DOT_LEADER.search(sent.text)
+                if (sentence := sent.text).strip() and not DOT_LEADER.search(sentence)
             ]
             for start, end in _pack(text, sentences, settings.passage_max_words):
                 passage_text = " ".join(text[start:end].split())

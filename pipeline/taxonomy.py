@@ -136,7 +136,9 @@ class Taxonomy(BaseModel):
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read and validate the taxonomy, raising TaxonomyError that names the file and the fault."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        # libyaml's loader when PyYAML has it: the same data, ten times faster (80 ms a load in
+        # Python, and a command loads the taxonomy three or four times)
+        raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError as exc:
         raise TaxonomyError(f"{path}: taxonomy file not found") from exc
     except yaml.YAMLError as exc:
