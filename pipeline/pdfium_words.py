@@ -109,45 +109,68 @@ def _read_chars(raw: pdfium_c.FPDF_TEXTPAGE, t: Transform) -> Chars:
     """Every character PDFium read from the content stream, without the spaces and line breaks it
     generates between text objects (pdfminer has none) and characters it cannot place."""
     code = _page_text(raw)
-    count = len(code)
-    page = ctypes.cast(raw, ctypes.c_void_p).value
-    origins = np.zeros((count, 2))
-    boxes = np.zeros((count, 4), dtype=np.float32)  # FS_RECTF: left, top, right, bottom
-    at, boxes_at = origins.ctypes.data, boxes.ctypes.data
-    pages, indices, steps = repeat(page, count), range(count), 16 * np.arange(count)
-    origin_calls = map(_char_origin, pages, indices, (at + steps).tolist(), (at + 8 + steps).tolist())
-    keep = np.array(list(origin_calls), dtype=bool)
-    keep &= np.array(list(map(_loose_box, repeat(page, count), indices, (boxes_at + steps).tolist())), dtype=bool)
+    origins, boxes, objects, keep = _char_calls(raw, len(code))
     for index in np.flatnonzero(np.isin(code, SPACES)).tolist():
         keep[index] &= pdfium_c.FPDFText_IsGenerated(raw, index) != 1
-    objects = np.array(list(map(_text_object, repeat(page, count), indices)), dtype=np.uint64)
-    _, first, object_of = np.unique(objects, return_index=True, return_inverse=True)
-    fonts: dict[Font, int] = {}  # text objects in the same font share an index
-    font_of_object = np.array([fonts.setdefault(_font(raw, i, t), len(fonts)) for i in first.tolist()], dtype=np.intp)
-    font = font_of_object[object_of.reshape(-1)][keep]
-    distinct = list(fonts)
+    distinct, font = _fonts(raw, objects, t)
     size = np.array([f.size for f in distinct])[font]
     descent = np.array([f.descent for f in distinct])[font]
     upright = np.array([f.upright for f in distinct], dtype=bool)[font]
-    ox, oy = origins[keep].T
-    left, top, right, bottom = boxes[keep].astype(np.float64).T
+    ox, oy = origins.T
+    left, top, right, bottom = boxes.astype(np.float64).T
     # The loose box's corners, and the origin, in the displayed frame.
     ax, ay = t[0] * left + t[2] * bottom + t[4], t[1] * left + t[3] * bottom + t[5]
     bx, by = t[0] * right + t[2] * top + t[4], t[1] * right + t[3] * top + t[5]
-    box_x0, box_x1 = np.minimum(ax, bx), np.maximum(ax, bx)
+    box_x1 = np.maximum(ax, bx)
     origin_x, baseline = t[0] * ox + t[2] * oy + t[4], t[1] * ox + t[3] * oy + t[5]
-    # Upright characters run from their origin to the box's right, and from the font's descent below
-    # the baseline up by their size, as pdfminer's do (the loose box of some fonts is the glyph's
-    # ink, which would give every letter its own bottom); rotated ones keep their loose box.
+    # Upright characters run from their origin to the box's right, cut at the origin of the next
+    # character on the line, generated spaces included (the box of a substituted font can overhang
+    # it, and the space generated where a word ends in a positioned gap starts where pdfminer's
+    # character ends); from the font's descent below the baseline up by their size, as pdfminer's
+    # (the loose box of some fonts is the glyph's ink, which gives every letter its own bottom).
+    # Rotated characters keep their loose box.
+    x1 = box_x1.copy()
+    followed = upright[:-1] & (np.abs(np.diff(baseline)) < 0.5) & (origin_x[1:] > origin_x[:-1])
+    x1[:-1] = np.where(followed, np.minimum(box_x1[:-1], origin_x[1:]), box_x1[:-1])
     return Chars(
         code=code[keep],
         fonts=distinct,
-        font=font,
-        x0=np.where(upright, np.minimum(origin_x, box_x1), box_x0),
-        x1=box_x1,
-        top=np.where(upright, baseline - descent * size - size, np.minimum(ay, by)),
-        bottom=np.where(upright, baseline - descent * size, np.maximum(ay, by)),
+        font=font[keep],
+        x0=np.where(upright, np.minimum(origin_x, x1), np.minimum(ax, bx))[keep],
+        x1=x1[keep],
+        top=np.where(upright, baseline - descent * size - size, np.minimum(ay, by))[keep],
+        bottom=np.where(upright, baseline - descent * size, np.maximum(ay, by))[keep],
     )
+
+
+def _char_calls(
+    raw: pdfium_c.FPDF_TEXTPAGE, count: int
+) -> tuple[Floats, npt.NDArray[np.float32], list[int], npt.NDArray[np.bool_]]:
+    """Three PDFium calls per character, written straight into arrays: its origin, its loose box
+    (FS_RECTF: left, top, right, bottom) and its text object; and whether the first two worked."""
+    page = ctypes.cast(raw, ctypes.c_void_p).value
+    origins = np.zeros((count, 2))
+    boxes = np.zeros((count, 4), dtype=np.float32)
+    at, boxes_at, steps = origins.ctypes.data, boxes.ctypes.data, 16 * np.arange(count)
+    placed = np.array(
+        list(map(_char_origin, repeat(page, count), range(count), (at + steps).tolist(), (at + 8 + steps).tolist())),
+        dtype=bool,
+    )
+    boxed = map(_loose_box, repeat(page, count), range(count), (boxes_at + steps).tolist())
+    placed &= np.array(list(boxed), dtype=bool)
+    objects = list(map(_text_object, repeat(page, count), range(count)))
+    return origins, boxes, objects, placed
+
+
+def _fonts(
+    raw: pdfium_c.FPDF_TEXTPAGE, objects: list[int], t: Transform
+) -> tuple[list[Font], npt.NDArray[np.intp]]:
+    """The distinct fonts of the page, and each character's index into them; read once per text
+    object (text objects in the same font share an index)."""
+    _, first, object_of = np.unique(np.array(objects, dtype=np.uint64), return_index=True, return_inverse=True)
+    fonts: dict[Font, int] = {}
+    font_of_object = np.array([fonts.setdefault(_font(raw, i, t), len(fonts)) for i in first.tolist()], dtype=np.intp)
+    return list(fonts), font_of_object[object_of.reshape(-1)]
 
 
 def _page_text(raw: pdfium_c.FPDF_TEXTPAGE) -> npt.NDArray[np.uint32]:
