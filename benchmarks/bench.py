@@ -13,7 +13,7 @@ import os
 import platform
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench_corpus import ensure_corpus
@@ -70,42 +70,119 @@ def rows(result: dict) -> list[tuple[str, str, str, float, str, float | None]]:
     review_seconds = single["cold_review"]["seconds"]
     raw_pages_per_second = ingest["pages"] / (ingest["pdfplumber_seconds"] + embed["encode_seconds"])
     return [
-        ("ingestion, pages/s", f"{ingest['ours_pages_per_second']}", f"extract_words {words_per_second}",
-         ingest["ours_over_pdfplumber_words"], "ingest", None),
-        ("PDFium word reader alone, pages/s", f"{ingest['pdfium_words_pages_per_second']}",
-         f"extract_words {words_per_second}", ingest["pdfium_words_over_pdfplumber_words"], "", None),
-        ("ingestion vs extract_text, pages/s", f"{ingest['ours_pages_per_second']}",
-         f"pdfplumber {ingest['pdfplumber_pages_per_second']}", ingest["ours_over_pdfplumber"], "", None),
-        ("ingestion vs pypdfium2, pages/s", f"{ingest['ours_pages_per_second']}",
-         f"pypdfium2 {ingest['pypdfium2_pages_per_second']}", ingest["ours_over_pypdfium2"], "", None),
-        (f"embedding ({embed['runtime']}), passages/s", f"{embed['ours_passages_per_second']}",
-         f"torch encode {embed['encode_passages_per_second']}", embed["ours_over_encode"], "embed", None),
-        (f"one cold `wgll review`, {single['pages']} pages, s", f"{review_seconds}",
-         f"temporary server {single['cold_review_ephemeral_server']['seconds']}", single["over_ephemeral_server"],
-         "single", review_seconds),
-        ("  the same against pdfplumber extract_text", f"{review_seconds}",
-         f"extract_text {single['pdfplumber_extract_text_seconds']}", single["over_extract_text"], "single_raw", None),
+        (
+            "ingestion, pages/s",
+            f"{ingest['ours_pages_per_second']}",
+            f"extract_words {words_per_second}",
+            ingest["ours_over_pdfplumber_words"],
+            "ingest",
+            None,
+        ),
+        (
+            "PDFium word reader alone, pages/s",
+            f"{ingest['pdfium_words_pages_per_second']}",
+            f"extract_words {words_per_second}",
+            ingest["pdfium_words_over_pdfplumber_words"],
+            "",
+            None,
+        ),
+        (
+            "ingestion vs extract_text, pages/s",
+            f"{ingest['ours_pages_per_second']}",
+            f"pdfplumber {ingest['pdfplumber_pages_per_second']}",
+            ingest["ours_over_pdfplumber"],
+            "",
+            None,
+        ),
+        (
+            "ingestion vs pypdfium2, pages/s",
+            f"{ingest['ours_pages_per_second']}",
+            f"pypdfium2 {ingest['pypdfium2_pages_per_second']}",
+            ingest["ours_over_pypdfium2"],
+            "",
+            None,
+        ),
+        (
+            f"embedding ({embed['runtime']}), passages/s",
+            f"{embed['ours_passages_per_second']}",
+            f"torch encode {embed['encode_passages_per_second']}",
+            embed["ours_over_encode"],
+            "embed",
+            None,
+        ),
+        (
+            f"one cold `wgll review`, {single['pages']} pages, s",
+            f"{review_seconds}",
+            f"temporary server {single['cold_review_ephemeral_server']['seconds']}",
+            single["over_ephemeral_server"],
+            "single",
+            review_seconds,
+        ),
+        (
+            "  the same against pdfplumber extract_text",
+            f"{review_seconds}",
+            f"extract_text {single['pdfplumber_extract_text_seconds']}",
+            single["over_extract_text"],
+            "single_raw",
+            None,
+        ),
         ("  first use: `wgll server start`, s", f"{server['seconds']}", "", server["seconds"], "", None),
-        ("batch end to end, pages/s", f"{default['cold_pages_per_second']}",
-         f"pdfplumber+encode {raw_pages_per_second:.2f}",
-         round(raw_pages_per_second / default["cold_pages_per_second"], 3),
-         "batch", default["cold_pages_per_second"]),
-        ("  cold end to end, s/document", f"{default['cold_seconds_per_document']}",
-         f"pdfplumber+encode {baseline_per_document:.2f}", result["cold_over_raw"], "", None),
-        ("warm re-run of the batch, s", f"{default['warm_review']['seconds']}",
-         f"cold {default['cold_review']['seconds']}",
-         default["warm_over_cold"], "warm", None),
-        ("peak memory of the cold batch (server included), MiB", f"{default['peak_rss_mib']}", "",
-         default["peak_rss_mib"], "memory", None),
-        ("peak memory, Dask 1 / 2 workers, MiB",
-         f"{scaling['one_worker']['peak_rss_mib']} / {scaling['two_workers']['peak_rss_mib']}", "",
-         scaling["two_workers"]["peak_rss_mib"], "", None),
-        ("documents/minute, Dask 2 vs 1 worker", f"{per_minute['two_workers']}", f"1 worker {per_minute['one_worker']}",
-         scaling["two_over_one_worker"], "workers", None),
-        ("review + audit twice (make run), s",
-         f"{default['warm_review']['seconds'] + default['warm_audit']['seconds']:.2f}",
-         f"first {default['cold_review']['seconds'] + default['cold_audit']['seconds']:.2f}",
-         default["review_and_audit_warm_over_cold"], "make_run", None),
+        (
+            "batch end to end, pages/s",
+            f"{default['cold_pages_per_second']}",
+            f"pdfplumber+encode {raw_pages_per_second:.2f}",
+            round(raw_pages_per_second / default["cold_pages_per_second"], 3),
+            "batch",
+            default["cold_pages_per_second"],
+        ),
+        (
+            "  cold end to end, s/document",
+            f"{default['cold_seconds_per_document']}",
+            f"pdfplumber+encode {baseline_per_document:.2f}",
+            result["cold_over_raw"],
+            "",
+            None,
+        ),
+        (
+            "warm re-run of the batch, s",
+            f"{default['warm_review']['seconds']}",
+            f"cold {default['cold_review']['seconds']}",
+            default["warm_over_cold"],
+            "warm",
+            None,
+        ),
+        (
+            "peak memory of the cold batch (server included), MiB",
+            f"{default['peak_rss_mib']}",
+            "",
+            default["peak_rss_mib"],
+            "memory",
+            None,
+        ),
+        (
+            "peak memory, Dask 1 / 2 workers, MiB",
+            f"{scaling['one_worker']['peak_rss_mib']} / {scaling['two_workers']['peak_rss_mib']}",
+            "",
+            scaling["two_workers"]["peak_rss_mib"],
+            "",
+            None,
+        ),
+        (
+            "documents/minute, Dask 2 vs 1 worker",
+            f"{per_minute['two_workers']}",
+            f"1 worker {per_minute['one_worker']}",
+            scaling["two_over_one_worker"],
+            "workers",
+            None,
+        ),
+        (
+            "review + audit twice (make run), s",
+            f"{default['warm_review']['seconds'] + default['warm_audit']['seconds']:.2f}",
+            f"first {default['cold_review']['seconds'] + default['cold_audit']['seconds']:.2f}",
+            default["review_and_audit_warm_over_cold"],
+            "make_run",
+            None,
+        ),
     ]
 
 
@@ -118,17 +195,21 @@ def print_table(result: dict) -> None:
         lines.append((figure, ours, baseline, f"{ratio:g}", target, met))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip())
     stages = result["stages"]
     timed = ", ".join(f"{name} {stages[f'{name}_seconds']}" for name in STAGES)
     loads = ", ".join(f"{name.removesuffix('_seconds')} {value}" for name, value in stages["preloading_thread"].items())
-    print(f"one cold review of {stages['document']} in a new process, seconds: imports {stages['import_seconds']}, "
-          f"then {stages['review_seconds']}: {timed}, other {stages['other_seconds']} "
-          f"(loaded meanwhile: {loads})")
-    print(f"{result['ingest']['documents']} documents, {result['ingest']['pages']} pages, "
-          f"{result['embed']['passages']} passages; "
-          f"load average {result['load_average']['start']} at start, {result['load_average']['end']} at end; "
-          f"{result['seconds']:.0f} s in all")
+    print(
+        f"one cold review of {stages['document']} in a new process, seconds: imports {stages['import_seconds']}, "
+        f"then {stages['review_seconds']}: {timed}, other {stages['other_seconds']} "
+        f"(loaded meanwhile: {loads})"
+    )
+    print(
+        f"{result['ingest']['documents']} documents, {result['ingest']['pages']} pages, "
+        f"{result['embed']['passages']} passages; "
+        f"load average {result['load_average']['start']} at start, {result['load_average']['end']} at end; "
+        f"{result['seconds']:.0f} s in all"
+    )
 
 
 def step(message: str) -> None:
@@ -145,21 +226,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=ROOT / "benchmarks" / "corpus")
     parser.add_argument(
-        "--documents", type=int, default=6,
+        "--documents",
+        type=int,
+        default=6,
         help="strategies in the generated corpus (30 to 80 pages each): 6 take under 10 minutes on "
-             "2 cores, 20 (1,036 pages) about 21",
+        "2 cores, 20 (1,036 pages) about 21",
     )
     parser.add_argument(
-        "--scaling-documents", type=int, default=4,
+        "--scaling-documents",
+        type=int,
+        default=4,
         help="the last N documents of the corpus are reviewed with 1 and with 2 Dask workers (an even "
-             "number keeps both workers busy to the end)",
+        "number keeps both workers busy to the end)",
     )
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench.json")
     args = parser.parse_args()
     started = time.perf_counter()
     result: dict = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "load_average": {"start": round(os.getloadavg()[0], 2)},
     }
@@ -169,19 +254,25 @@ def main() -> None:
     result["ingest"], documents = bench_ingest(paths, settings)
     pages = {d.file: d.page_count for d in documents}
     save(result, args.json)
-    step(f"ingestion: ours/extract_words {result['ingest']['ours_over_pdfplumber_words']}; "
-         "embedding: ours (empty cache), raw encode")
+    step(
+        f"ingestion: ours/extract_words {result['ingest']['ours_over_pdfplumber_words']}; "
+        "embedding: ours (empty cache), raw encode"
+    )
     result["embed"] = bench_embed(segment(documents, settings), settings)
     save(result, args.json)
     single = min(paths, key=lambda path: (abs(pages[path.name] - SINGLE_PAGES), path.name))
-    step(f"embedding: ours/encode {result['embed']['ours_over_encode']}, cosine min {result['embed']['cosine_to_encode']['min']}; "
-         f"the stages of one cold review of {single.name}")
+    step(
+        f"embedding: ours/encode {result['embed']['ours_over_encode']}, cosine min {result['embed']['cosine_to_encode']['min']}; "
+        f"the stages of one cold review of {single.name}"
+    )
     result["stages"] = bench_stages(single)
     save(result, args.json)
     with tempfile.TemporaryDirectory() as scratch, background_server(Path(scratch)) as server:
         result["server"] = server.first_use
-        step(f"Prefect server started in {server.first_use['seconds']} s; one cold `wgll review` of {single.name}, "
-             "then the same with a temporary server per command")
+        step(
+            f"Prefect server started in {server.first_use['seconds']} s; one cold `wgll review` of {single.name}, "
+            "then the same with a temporary server per command"
+        )
         result["single"] = bench_single(single, pages[single.name], Path(scratch) / "single", server)
         save(result, args.json)
         step("end to end as `make run` runs it (review, then audit), cold then warm")
@@ -189,7 +280,7 @@ def main() -> None:
         raw_per_document = (result["ingest"]["pdfplumber_seconds"] + result["embed"]["encode_seconds"]) / len(paths)
         result["cold_over_raw"] = round(result["default"]["cold_seconds_per_document"] / raw_per_document, 3)
         save(result, args.json)
-        scaling = paths[-args.scaling_documents:]
+        scaling = paths[-args.scaling_documents :]
         step(f"scaling: {len(scaling)} documents on a local Dask cluster of 1 worker process, then 2")
         result["scaling"] = bench_scaling(scaling, Path(scratch) / "scaling", server)
     result["load_average"]["end"] = round(os.getloadavg()[0], 2)

@@ -10,8 +10,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "corpora" / "generate_bench.py"
-INPUTS = [GENERATOR, ROOT / "corpora" / "generate_samples.py", ROOT / "labels" / "wgll.yaml",
-          *sorted((ROOT / "corpora" / "sample" / "src").glob("*.md"))]
+INPUTS = [
+    GENERATOR,
+    ROOT / "corpora" / "generate_samples.py",
+    ROOT / "labels" / "wgll.yaml",
+    *sorted((ROOT / "corpora" / "sample" / "src").glob("*.md")),
+]
 
 
 def corpus_stamp(documents: int, seed: int) -> str:
@@ -31,7 +35,8 @@ def ensure_corpus(folder: Path, documents: int, seed: int) -> list[Path]:
         print(f"generating the benchmark corpus into {folder} ...", flush=True)
         subprocess.run(
             [sys.executable, str(GENERATOR), "--out", str(folder), "--documents", str(documents), "--seed", str(seed)],
-            check=True, stdout=subprocess.DEVNULL,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         stamp_file.write_text(stamp)
     return sorted(folder.glob("*.pdf"))

@@ -32,8 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def raw_encode(texts: list[str], settings: Settings) -> np.ndarray:
     return load_model(settings.embedding_model).encode(
-        texts, batch_size=settings.embedding_batch_size, normalize_embeddings=True,
-        convert_to_numpy=True, show_progress_bar=False,
+        texts,
+        batch_size=settings.embedding_batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
     )
 
 
@@ -67,7 +70,11 @@ def bench_embed(passages_by_document: dict[str, list[Passage]], settings: Settin
         "passages": count,
         "unique_passages": unique,
         "per_document": {
-            name: {"passages": len(passages), "ours": round(seconds["ours"][i], 3), "encode": round(seconds["encode"][i], 3)}
+            name: {
+                "passages": len(passages),
+                "ours": round(seconds["ours"][i], 3),
+                "encode": round(seconds["encode"][i], 3),
+            }
             for i, (name, passages) in enumerate(passages_by_document.items())
         },
         **{f"{name}_seconds": round(sum(values), 2) for name, values in seconds.items()},
@@ -132,8 +139,10 @@ def compare_decisions(candidate: str) -> dict[str, object]:
         with runtime(name) as settings:
             tagger = load_components(settings).tagger
             outcome[name] = {
-                "label": embedding_runtime(settings), "vectors": embed_texts(texts, settings),
-                "decisions": tagger.predict(texts), "probabilities": tagger.predict_proba(texts),
+                "label": embedding_runtime(settings),
+                "vectors": embed_texts(texts, settings),
+                "decisions": tagger.predict(texts),
+                "probabilities": tagger.predict_proba(texts),
             }
     ours, theirs = outcome[candidate], outcome["torch"]
     cosine = np.sum(ours["vectors"] * theirs["vectors"], axis=1)
@@ -150,7 +159,9 @@ def compare_decisions(candidate: str) -> dict[str, object]:
         "max_probability_change": round(float(np.abs(ours["probabilities"] - theirs["probabilities"]).max()), 5),
         "changes": [
             {
-                "source": passages[row][0], "text": passages[row][1][:160], "measure": measures[column],
+                "source": passages[row][0],
+                "text": passages[row][1][:160],
+                "measure": measures[column],
                 "torch": round(float(theirs["probabilities"][row, column]), 4),
                 candidate: round(float(ours["probabilities"][row, column]), 4),
             }
@@ -167,13 +178,17 @@ def main() -> None:
     report = compare_decisions(args.runtime)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"{report['runtime']} against {report['reference']}: {report['passages']} passages "
-          f"({report['labelled_and_holdout']} labelled or holdout), cosine min {report['cosine']['min']}, "
-          f"mean {report['cosine']['mean']}; {report['decisions_changed']} of {report['decisions']} tagger "
-          f"decisions changed; largest probability change {report['max_probability_change']}")
+    print(
+        f"{report['runtime']} against {report['reference']}: {report['passages']} passages "
+        f"({report['labelled_and_holdout']} labelled or holdout), cosine min {report['cosine']['min']}, "
+        f"mean {report['cosine']['mean']}; {report['decisions_changed']} of {report['decisions']} tagger "
+        f"decisions changed; largest probability change {report['max_probability_change']}"
+    )
     for change in report["changes"]:
-        print(f"  {change['source']} {change['measure']}: torch {change['torch']} -> "
-              f"{args.runtime} {change[args.runtime]}: {change['text']}")
+        print(
+            f"  {change['source']} {change['measure']}: torch {change['torch']} -> "
+            f"{args.runtime} {change[args.runtime]}: {change['text']}"
+        )
 
 
 if __name__ == "__main__":

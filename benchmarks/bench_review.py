@@ -75,8 +75,13 @@ def scratch_environment(scratch: Path, **extra: str) -> dict[str, str]:
     """An environment whose caches (embeddings, Prefect's home and result storage) live in
     ``scratch``: a new folder is a cold start."""
     scratch.mkdir(parents=True, exist_ok=True)  # Prefect creates PREFECT_HOME but not its parents
-    environment = {**os.environ, **PREFECT_ENVIRONMENT, "PREFECT_HOME": str(scratch / "prefect"),
-                   "WGLL_CACHE_DIR": str(scratch / "cache"), **extra}
+    environment = {
+        **os.environ,
+        **PREFECT_ENVIRONMENT,
+        "PREFECT_HOME": str(scratch / "prefect"),
+        "WGLL_CACHE_DIR": str(scratch / "cache"),
+        **extra,
+    }
     if "PREFECT_API_URL" not in extra:
         environment.pop("PREFECT_API_URL", None)
     return environment
@@ -183,9 +188,12 @@ def bench_default(corpus: Path, pages: int, scratch: Path, server: Server) -> di
 def bench_scaling(documents: list[Path], scratch: Path, server: Server) -> dict[str, object]:
     """Cold reviews of ``documents`` on a local Dask cluster of 1, then 2, worker processes, each
     run in its own empty scratch folder."""
-    runs = {workers: _review(documents, scratch / f"{workers}-workers", server, "--task-runner", "dask",
-                             "--workers", str(workers))
-            for workers in (1, 2)}
+    runs = {
+        workers: _review(
+            documents, scratch / f"{workers}-workers", server, "--task-runner", "dask", "--workers", str(workers)
+        )
+        for workers in (1, 2)
+    }
     one, two = runs[1], runs[2]
     return {
         "documents": [path.name for path in documents],

@@ -63,6 +63,7 @@ def timed_calls(
             finally:
                 with lock:
                     seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+
         return timed
 
     for name, (module_name, attribute) in targets.items():

@@ -43,8 +43,9 @@ def review_samples(names: set[str]) -> dict[str, DocumentReview]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reviews", type=Path, help="folder of review JSONs to score instead of reviewing the samples")
-    parser.add_argument("--gold", type=Path, default=SAMPLES / "commitments",
-                        help="folder of <name>.gold.json registers")
+    parser.add_argument(
+        "--gold", type=Path, default=SAMPLES / "commitments", help="folder of <name>.gold.json registers"
+    )
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     args = parser.parse_args()
     gold = read_gold(args.gold)
@@ -55,9 +56,15 @@ def main() -> int:
     scores = score({file: review.commitments for file, review in reviews.items()}, gold)
     settings = get_settings()
     mentions = [
-        score_mentions(reviews[file], reviews[str(record["later"])], record["commitments"],  # type: ignore[arg-type]
-                       semantic_similarity(settings), settings.commitment_mention_similarity)
-        for file, record in sorted(gold.items()) if record.get("later") in reviews and file in reviews
+        score_mentions(
+            reviews[file],
+            reviews[str(record["later"])],
+            record["commitments"],  # type: ignore[arg-type]
+            semantic_similarity(settings),
+            settings.commitment_mention_similarity,
+        )
+        for file, record in sorted(gold.items())
+        if record.get("later") in reviews and file in reviews
     ]
     if args.json:
         report = {"commitments": scores.model_dump(), "mentions": [m.model_dump() for m in mentions]}
@@ -65,19 +72,27 @@ def main() -> int:
         return 0
     print(f"{'document':32} {'gold':>5} {'found':>5} {'match':>5} {'prec':>6} {'recall':>6} {'due':>6} {'owner':>6}")
     for d in scores.documents:
-        print(f"{d.file:32} {d.gold:5} {d.found:5} {d.matched:5} {d.matched / max(d.found, 1):6.3f} "
-              f"{d.matched / max(d.gold, 1):6.3f} {d.due_right / max(d.matched, 1):6.3f} "
-              f"{d.owner_right / max(d.matched, 1):6.3f}")
-    print(f"{'all':32} {scores.gold:5} {scores.found:5} {scores.matched:5} "
-          f"{scores.precision:6.3f} {scores.recall:6.3f} "
-          f"{scores.due_share:6.3f} {scores.owner_share:6.3f}   (F1 {scores.f1:.3f})")
+        print(
+            f"{d.file:32} {d.gold:5} {d.found:5} {d.matched:5} {d.matched / max(d.found, 1):6.3f} "
+            f"{d.matched / max(d.gold, 1):6.3f} {d.due_right / max(d.matched, 1):6.3f} "
+            f"{d.owner_right / max(d.matched, 1):6.3f}"
+        )
+    print(
+        f"{'all':32} {scores.gold:5} {scores.found:5} {scores.matched:5} "
+        f"{scores.precision:6.3f} {scores.recall:6.3f} "
+        f"{scores.due_share:6.3f} {scores.owner_share:6.3f}   (F1 {scores.f1:.3f})"
+    )
     for m in mentions:
-        print(f"\nmentioned again, {m.earlier} -> {m.later} "
-              f"({m.commitments} commitments, {m.gold_yes} mentioned in the gold; "
-              f"threshold {settings.commitment_mention_similarity}):")
-        print(f"  flagged {m.predicted_yes}: precision {m.precision:.3f}, recall {m.recall:.3f}, "
-              f"accuracy {m.accuracy:.3f}, "
-              f"AUC {m.auc}; saying yes to all: precision {m.always_yes_precision:.3f}, recall 1.000")
+        print(
+            f"\nmentioned again, {m.earlier} -> {m.later} "
+            f"({m.commitments} commitments, {m.gold_yes} mentioned in the gold; "
+            f"threshold {settings.commitment_mention_similarity}):"
+        )
+        print(
+            f"  flagged {m.predicted_yes}: precision {m.precision:.3f}, recall {m.recall:.3f}, "
+            f"accuracy {m.accuracy:.3f}, "
+            f"AUC {m.auc}; saying yes to all: precision {m.always_yes_precision:.3f}, recall 1.000"
+        )
     return 0
 
 

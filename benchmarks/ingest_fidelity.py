@@ -158,9 +158,14 @@ def _headings(pages: list[Page]) -> list[tuple[object, ...]]:
 def _passages(path: Path, page_count: int, pages: list[Page], settings: Settings) -> list[tuple[object, ...]]:
     read = {page.number for page in pages}
     document = Document(
-        id="0" * 64, file=path.name, title=path.stem, page_count=page_count, pages=pages,
-        missing_pages=[MissingPage(page=n, reason="not read by both") for n in range(1, page_count + 1)
-                       if n not in read],
+        id="0" * 64,
+        file=path.name,
+        title=path.stem,
+        page_count=page_count,
+        pages=pages,
+        missing_pages=[
+            MissingPage(page=n, reason="not read by both") for n in range(1, page_count + 1) if n not in read
+        ],
     )
     return [(passage.heading, passage.text) for passage in split_passages(document, settings)]
 

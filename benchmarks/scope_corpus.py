@@ -52,11 +52,16 @@ def corpus_folder(corpus: Path, into: Path) -> Path:
 
 def review(folder: Path, out: Path) -> None:
     wgll = Path(sys.executable).parent / "wgll"
-    subprocess.run([str(wgll), "review", str(folder), "--out", str(out)], check=False,
-                   env={**os.environ, "WGLL_WRITE_PACKS": "false"})
+    subprocess.run(
+        [str(wgll), "review", str(folder), "--out", str(out)],
+        check=False,
+        env={**os.environ, "WGLL_WRITE_PACKS": "false"},
+    )
 
 
-def measure(out: Path, settings: Settings, expected: dict[str, bool] | bool | None) -> list[tuple[str, bool, bool | None]]:
+def measure(
+    out: Path, settings: Settings, expected: dict[str, bool] | bool | None
+) -> list[tuple[str, bool, bool | None]]:
     """(file, flagged, expected flagged) for every readable document reviewed into ``out``;
     ``expected`` by file name, or one value for all, or None where nothing is expected."""
     engine = open_store(None, out)
@@ -72,8 +77,10 @@ def measure(out: Path, settings: Settings, expected: dict[str, bool] | bool | No
         flagged = bool(reasons)
         wanted = expected.get(file) if isinstance(expected, dict) else expected
         mark = "" if wanted in (None, flagged) else "   <-- expected " + ("flagged" if wanted else "not flagged")
-        print(f"{file[:52]:<52} {signs.passages:>8} {signs.organisation_mentions:>5} {signs.health_share:>7.2f} "
-              f"{signs.digital_share:>7.2f} {signs.tagged_share:>7.2f}  {'FLAGGED' if flagged else 'in scope'}{mark}")
+        print(
+            f"{file[:52]:<52} {signs.passages:>8} {signs.organisation_mentions:>5} {signs.health_share:>7.2f} "
+            f"{signs.digital_share:>7.2f} {signs.tagged_share:>7.2f}  {'FLAGGED' if flagged else 'in scope'}{mark}"
+        )
         results.append((file, flagged, wanted))
     engine.dispose()
     return results
@@ -81,8 +88,13 @@ def measure(out: Path, settings: Settings, expected: dict[str, bool] | bool | No
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reuse", nargs=2, type=Path, metavar=("OUT_REALWORLD", "OUT_SAMPLES"),
-                        help="Output folders of an earlier run of this script (or of wgll review).")
+    parser.add_argument(
+        "--reuse",
+        nargs=2,
+        type=Path,
+        metavar=("OUT_REALWORLD", "OUT_SAMPLES"),
+        help="Output folders of an earlier run of this script (or of wgll review).",
+    )
     parser.add_argument("--keep", type=Path, help="Review into this folder (kept) instead of a temporary one.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wgll-scope-") as temporary:
@@ -103,7 +115,9 @@ def main() -> int:
                 print(f"{out}: no results store ({SQLITE_FILE})", file=sys.stderr)
                 return 2
         settings = Settings()
-        results = measure(out_realworld, settings, dict.fromkeys(OUT_OF_SCOPE, True)) + measure(out_samples, settings, False)
+        results = measure(out_realworld, settings, dict.fromkeys(OUT_OF_SCOPE, True)) + measure(
+            out_samples, settings, False
+        )
     wrong = [(file, flagged) for file, flagged, expected in results if expected not in (None, flagged)]
     flagged = sorted(file for file, is_flagged, _ in results if is_flagged)
     print(f"\nflagged {len(flagged)} of {len(results)} documents read: {', '.join(flagged) or 'none'}")

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
 from generate_samples import DEFAULT_SRC, Block, Source, parse_source, render
 
 HERE = Path(__file__).resolve().parent
@@ -33,8 +32,28 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 SECTION_NUMBER = re.compile(r"^[\d.]+\s+")
 WORDS_PER_PAGE = 330  # calibrated on the rendered output: body words per A4 page, tables included
 MIN_PAGES, MAX_PAGES = 30, 80
-PLACE_STARTS = ["Ash", "Bram", "Cal", "Dun", "Elm", "Fern", "Gold", "Hal", "Kes", "Lang", "Mor",
-                "Nor", "Orr", "Pen", "Rav", "Sil", "Thorn", "Wes", "Yar", "Brock"]
+PLACE_STARTS = [
+    "Ash",
+    "Bram",
+    "Cal",
+    "Dun",
+    "Elm",
+    "Fern",
+    "Gold",
+    "Hal",
+    "Kes",
+    "Lang",
+    "Mor",
+    "Nor",
+    "Orr",
+    "Pen",
+    "Rav",
+    "Sil",
+    "Thorn",
+    "Wes",
+    "Yar",
+    "Brock",
+]
 PLACE_ENDS = ["shire", "dale", " Vale", " Coast", "moor", "mere"]
 
 
@@ -185,7 +204,7 @@ def generate(out: Path, documents: int = 20, seed: int = 6) -> list[tuple[str, i
         writer = csv.writer(handle)
         writer.writerow(["file", "ics", "organisation_level", "year"])
         writer.writerows([p.file, p.place, p.level, p.year] for p in planned)
-    return [(p.file, n) for p, n in zip(planned, pages)]
+    return [(p.file, n) for p, n in zip(planned, pages, strict=False)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -112,33 +112,25 @@ def parse_front_matter(path: Path, lines: list[str]) -> tuple[dict[str, str], in
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
     except StopIteration:
-        raise SourceError(
-            path, 1, "front matter is not closed by a '---' line"
-        ) from None
+        raise SourceError(path, 1, "front matter is not closed by a '---' line") from None
     try:
         raw: Any = yaml.safe_load("\n".join(lines[1:end]))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 1
         reason = getattr(exc, "problem", None) or exc
-        raise SourceError(
-            path, line, f"front matter is not valid YAML: {reason}"
-        ) from None
+        raise SourceError(path, line, f"front matter is not valid YAML: {reason}") from None
     if not isinstance(raw, dict):
         raise SourceError(path, 2, "front matter must be 'key: value' lines")
     meta = {str(key): str(value) for key, value in raw.items() if value is not None}
     unknown = set(meta) - REQUIRED_KEYS - OPTIONAL_KEYS
     if unknown:
-        raise SourceError(
-            path, 2, f"unknown front matter keys: {', '.join(sorted(unknown))}"
-        )
+        raise SourceError(path, 2, f"unknown front matter keys: {', '.join(sorted(unknown))}")
     missing = REQUIRED_KEYS - set(meta)
     if missing:
         raise SourceError(path, 2, f"front matter lacks: {', '.join(sorted(missing))}")
     if meta.get("layout", "single") not in LAYOUTS:
-        raise SourceError(
-            path, 2, f"layout must be one of {sorted(LAYOUTS)}, not {meta['layout']!r}"
-        )
+        raise SourceError(path, 2, f"layout must be one of {sorted(LAYOUTS)}, not {meta['layout']!r}")
     return meta, end + 1
 
 
@@ -175,18 +167,12 @@ def parse_blocks(path: Path, lines: list[str], start: int) -> list[Block]:
         if kind is not None and kind in ("h1", "h2", "pagebreak"):
             blocks.append(Block(kind, number, [text.lstrip("#").strip()]))
             current = None
-        elif (
-            kind is None
-            and current is not None
-            and current.kind in ("paragraph", "bullets")
-        ):
+        elif kind is None and current is not None and current.kind in ("paragraph", "bullets"):
             current.lines[-1] += " " + text
         elif current is not None and kind == current.kind:
             current.lines.append(text[2:] if kind == "bullets" else text)
         else:
-            current = Block(
-                kind or "paragraph", number, [text[2:] if kind == "bullets" else text]
-            )
+            current = Block(kind or "paragraph", number, [text[2:] if kind == "bullets" else text])
             blocks.append(current)
     for block in blocks:
         if block.kind == "table":
@@ -230,9 +216,7 @@ def parse_table(path: Path, block: Block) -> list[list[str]]:
 
 def make_styles() -> dict[str, ParagraphStyle]:
     """Standard fonts only, so pdfplumber gets clean real text."""
-    body = ParagraphStyle(
-        "Body", fontName="Helvetica", fontSize=10, leading=14.5, spaceAfter=7
-    )
+    body = ParagraphStyle("Body", fontName="Helvetica", fontSize=10, leading=14.5, spaceAfter=7)
     return {
         "body": body,
         "h1": ParagraphStyle(
@@ -256,9 +240,7 @@ def make_styles() -> dict[str, ParagraphStyle]:
             keepWithNext=1,
         ),
         "bullet": ParagraphStyle("Bullet", parent=body, spaceAfter=3),
-        "cell": ParagraphStyle(
-            "Cell", parent=body, fontSize=9, leading=11.5, spaceAfter=0
-        ),
+        "cell": ParagraphStyle("Cell", parent=body, fontSize=9, leading=11.5, spaceAfter=0),
         "cell_head": ParagraphStyle(
             "CellHead",
             parent=body,
@@ -284,9 +266,7 @@ def make_styles() -> dict[str, ParagraphStyle]:
             spaceBefore=2,
             spaceAfter=0,
         ),
-        "toc2": ParagraphStyle(
-            "TOC2", parent=body, fontSize=9, leading=11, leftIndent=16, spaceAfter=0
-        ),
+        "toc2": ParagraphStyle("TOC2", parent=body, fontSize=9, leading=11, leftIndent=16, spaceAfter=0),
         "cover_title": ParagraphStyle(
             "CoverTitle",
             parent=body,
@@ -303,9 +283,7 @@ def make_styles() -> dict[str, ParagraphStyle]:
             spaceAfter=60,
             textColor=GREY,
         ),
-        "cover_line": ParagraphStyle(
-            "CoverLine", parent=body, fontSize=13, leading=18, spaceAfter=4
-        ),
+        "cover_line": ParagraphStyle("CoverLine", parent=body, fontSize=13, leading=18, spaceAfter=4),
     }
 
 
@@ -340,9 +318,7 @@ class StrategyDoc(BaseDocTemplate):
         self.addPageTemplates(
             [
                 PageTemplate("cover", [full_frame("cover")]),
-                PageTemplate(
-                    "contents", [full_frame("contents")], onPage=self.draw_furniture
-                ),
+                PageTemplate("contents", [full_frame("contents")], onPage=self.draw_furniture),
                 PageTemplate("body", body_frames, onPage=self.draw_furniture),
             ]
         )
@@ -359,9 +335,7 @@ class StrategyDoc(BaseDocTemplate):
         canvas.line(MARGIN, top - 4, PAGE_WIDTH - MARGIN, top - 4)
         bottom = MARGIN - 1.1 * cm
         canvas.drawString(MARGIN, bottom, self.meta["publisher"])
-        canvas.drawRightString(
-            PAGE_WIDTH - MARGIN, bottom, f"Page {canvas.getPageNumber()}"
-        )
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, bottom, f"Page {canvas.getPageNumber()}")
         canvas.restoreState()
 
     def beforeDocument(self) -> None:
@@ -415,9 +389,7 @@ def two_column_frames() -> list[Frame]:
 # ---------------------------------------------------------------- flowables
 
 
-def cover_flowables(
-    meta: dict[str, str], styles: dict[str, ParagraphStyle]
-) -> list[Flowable]:
+def cover_flowables(meta: dict[str, str], styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     """Title page: title, subtitle, publisher and date, with no running header."""
     story: list[Flowable] = [
         Spacer(1, 6 * cm),
@@ -442,24 +414,17 @@ def contents_flowables(styles: dict[str, ParagraphStyle]) -> list[Flowable]:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
         ]
     )
-    toc = TableOfContents(
-        levelStyles=[styles["toc1"], styles["toc2"]], dotsMinLevel=0, tableStyle=tight
-    )
+    toc = TableOfContents(levelStyles=[styles["toc1"], styles["toc2"]], dotsMinLevel=0, tableStyle=tight)
     return [Paragraph("Contents", styles["contents"]), toc]
 
 
-def block_flowable(
-    block: Block, styles: dict[str, ParagraphStyle], width: float
-) -> Flowable:
+def block_flowable(block: Block, styles: dict[str, ParagraphStyle], width: float) -> Flowable:
     """Render one parsed block."""
     if block.kind in ("h1", "h2", "paragraph"):
         style = styles["body"] if block.kind == "paragraph" else styles[block.kind]
         return Paragraph(inline(" ".join(block.lines)), style)
     if block.kind == "bullets":
-        items = [
-            ListItem(Paragraph(inline(item), styles["bullet"]), leftIndent=14)
-            for item in block.lines
-        ]
+        items = [ListItem(Paragraph(inline(item), styles["bullet"]), leftIndent=14) for item in block.lines]
         return ListFlowable(
             items,
             bulletType="bullet",
@@ -480,43 +445,23 @@ def column_widths(rows: list[list[str]], width: float) -> list[float]:
     This keeps short columns (years, codes) narrow without breaking words mid-way.
     """
     padding = 12.0
-    columns = [
-        [BOLD.sub(r"\1", row[col]) for row in rows] for col in range(len(rows[0]))
-    ]
+    columns = [[BOLD.sub(r"\1", row[col]) for row in rows] for col in range(len(rows[0]))]
     least = [
-        max(
-            stringWidth(word, "Helvetica-Bold", 9)
-            for cell in cells
-            for word in cell.split() or [""]
-        )
-        + padding
+        max(stringWidth(word, "Helvetica-Bold", 9) for cell in cells for word in cell.split() or [""]) + padding
         for cells in columns
     ]
-    wanted = [
-        max(stringWidth(cell, "Helvetica", 9) for cell in cells) + padding
-        for cells in columns
-    ]
+    wanted = [max(stringWidth(cell, "Helvetica", 9) for cell in cells) + padding for cells in columns]
     spare = width - sum(least)
     stretch = [max(want - low, 1.0) for want, low in zip(wanted, least, strict=True)]
     if spare <= 0:
         return [width * low / sum(least) for low in least]
-    return [
-        low + spare * extra / sum(stretch)
-        for low, extra in zip(least, stretch, strict=True)
-    ]
+    return [low + spare * extra / sum(stretch) for low, extra in zip(least, stretch, strict=True)]
 
 
-def table_flowable(
-    rows: list[list[str]], styles: dict[str, ParagraphStyle], width: float
-) -> Table:
+def table_flowable(rows: list[list[str]], styles: dict[str, ParagraphStyle], width: float) -> Table:
     """A gridded table with a bold, shaded header row repeated across page breaks."""
     cells = [
-        [
-            Paragraph(
-                inline(cell), styles["cell_head"] if index == 0 else styles["cell"]
-            )
-            for cell in row
-        ]
+        [Paragraph(inline(cell), styles["cell_head"] if index == 0 else styles["cell"]) for cell in row]
         for index, row in enumerate(rows)
     ]
     table = Table(
@@ -565,12 +510,8 @@ def render(source: Source, out_path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Render every *.md under --src; report malformed sources and carry on."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--src", type=Path, default=DEFAULT_SRC, help="folder of .md sources"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="folder for the PDFs"
-    )
+    parser.add_argument("--src", type=Path, default=DEFAULT_SRC, help="folder of .md sources")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the PDFs")
     args = parser.parse_args(argv)
     sources = sorted(args.src.glob("*.md"))
     if not sources:

@@ -7,14 +7,20 @@ import os
 import tempfile
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from flows.cli_checks import check_model, checked_items, checked_reviews, existing
 from flows.cli_output import (
-    console, print_before_after, print_gaps, print_outcomes, print_reports, print_versions, print_where,
+    console,
+    print_before_after,
+    print_gaps,
+    print_outcomes,
+    print_reports,
+    print_versions,
+    print_where,
 )
 from flows.server_cli import before_flow, server_app
 
@@ -36,23 +42,32 @@ EXIT_STATUS = (
     "imported); 2 for a usage error, reported before any work starts (an unknown option, a path that does not "
     "exist, a folder without a PDF, a manifest that cannot be read)."
 )
-app = typer.Typer(help="Review ICS digital strategies against What Good Looks Like.", epilog=EXIT_STATUS, no_args_is_help=True)
+app = typer.Typer(
+    help="Review ICS digital strategies against What Good Looks Like.", epilog=EXIT_STATUS, no_args_is_help=True
+)
 command = partial(app.command, epilog=EXIT_STATUS)
 app.add_typer(server_app, name="server")
 
-ModelOption = Annotated[Optional[str], typer.Option(help="sentence-transformers model name or folder.")]
-TaggerOption = Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="A fitted tagger (.joblib with its .json card).")]
-LabelsOption = Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Labelled passages (JSONL); default labels/passages.jsonl.")]
+ModelOption = Annotated[str | None, typer.Option(help="sentence-transformers model name or folder.")]
+TaggerOption = Annotated[
+    Path | None, typer.Option(exists=True, dir_okay=False, help="A fitted tagger (.joblib with its .json card).")
+]
+LabelsOption = Annotated[
+    Path | None,
+    typer.Option(exists=True, dir_okay=False, help="Labelled passages (JSONL); default labels/passages.jsonl."),
+]
 
 
 WorkersOption = Annotated[
-    Optional[int], typer.Option(min=1, help="Documents reviewed at once: threads, or local Dask worker processes (default 2).")
+    int | None,
+    typer.Option(min=1, help="Documents reviewed at once: threads, or local Dask worker processes (default 2)."),
 ]
 TaskRunnerOption = Annotated[
-    Optional[str], typer.Option(help="threads (default) or dask (worker processes; see docs/scale-out.md).")
+    str | None, typer.Option(help="threads (default) or dask (worker processes; see docs/scale-out.md).")
 ]
 DaskAddressOption = Annotated[
-    Optional[str], typer.Option(help="Scheduler of a running Dask cluster, e.g. tcp://host:8786 (implies --task-runner dask).")
+    str | None,
+    typer.Option(help="Scheduler of a running Dask cluster, e.g. tcp://host:8786 (implies --task-runner dask)."),
 ]
 
 
@@ -93,10 +108,15 @@ def _show_versions(asked: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option(
-        "--version", is_eager=True, callback=_show_versions,
-        help="Print the package version and the versions a review depends on (taxonomy, tagger, embedding model), then exit.",
-    )] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_versions,
+            help="Print the package version and the versions a review depends on (taxonomy, tagger, embedding model), then exit.",
+        ),
+    ] = False,
 ) -> None:
     """Options that come before the command."""
 
@@ -104,16 +124,27 @@ def _main(
 @command()
 def review(
     paths: Annotated[list[Path], typer.Argument(help="PDF files, folders of PDFs, or manifest CSVs.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reviews: <file name>.<short id>.json, .html, -pack.html, -pack.pdf, and index.html.")] = Path("out"),
-    password: Annotated[Optional[str], typer.Option(help="Password for encrypted PDFs named directly.")] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the reviews: <file name>.<short id>.json, .html, -pack.html, -pack.pdf, and index.html.",
+        ),
+    ] = Path("out"),
+    password: Annotated[str | None, typer.Option(help="Password for encrypted PDFs named directly.")] = None,
     workers: WorkersOption = None,
     task_runner: TaskRunnerOption = None,
     dask_address: DaskAddressOption = None,
     embedding_model: ModelOption = None,
     tagger: TaggerOption = None,
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Where embeddings are cached.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Review every document again, even those already done.")] = False,
-    skip_missing: Annotated[bool, typer.Option("--skip-missing", help="Review the usable paths and list the others, instead of stopping.")] = False,
+    cache_dir: Annotated[Path | None, typer.Option(help="Where embeddings are cached.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Review every document again, even those already done.")
+    ] = False,
+    skip_missing: Annotated[
+        bool, typer.Option("--skip-missing", help="Review the usable paths and list the others, instead of stopping.")
+    ] = False,
 ) -> None:
     """Review every strategy in PATHS through the review_batch flow and write results to --out.
 
@@ -133,8 +164,10 @@ def review(
     if to_do or force:
         reviews = _run_batch(items, out, settings, refresh=force)
     else:
-        console.print(f"All {len(items)} document(s) already reviewed in {out}/ under the current versions; "
-                      "nothing to do (--force reviews them again).")
+        console.print(
+            f"All {len(items)} document(s) already reviewed in {out}/ under the current versions; "
+            "nothing to do (--force reviews them again)."
+        )
         reviews = done
         write_index(out)
     failed = print_outcomes(reviews)
@@ -166,8 +199,18 @@ def _run_batch(items: list[BatchItem], out: Path, settings: Settings, refresh: b
 
 @command()
 def pack(
-    document: Annotated[str, typer.Argument(help="Short name (marlshire-ics-2023.ca795e2f), document id or its start, review JSON, or strategy file name.")],
-    out: Annotated[Path, typer.Option("--out", "-o", exists=True, file_okay=False, help="Folder holding the reviews; the pack is written there.")] = Path("out"),
+    document: Annotated[
+        str,
+        typer.Argument(
+            help="Short name (marlshire-ics-2023.ca795e2f), document id or its start, review JSON, or strategy file name."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", exists=True, file_okay=False, help="Folder holding the reviews; the pack is written there."
+        ),
+    ] = Path("out"),
 ) -> None:
     """Write the reviewer pre-briefing pack of one reviewed document, as HTML and PDF."""
     from pipeline.pack import write_pack
@@ -184,11 +227,17 @@ def pack(
 
 @command()
 def audit(
-    reviews: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of review JSON files written by `wgll review`.")] = Path("out"),
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the audit files (default REVIEWS/audit).")] = None,
+    reviews: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="Folder of review JSON files written by `wgll review`.")
+    ] = Path("out"),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the audit files (default REVIEWS/audit).")
+    ] = None,
     task_runner: TaskRunnerOption = None,
     dask_address: DaskAddressOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Write the audit again even if the reviews have not changed.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write the audit again even if the reviews have not changed.")
+    ] = False,
 ) -> None:
     """Audit coverage across documents: ICS x measure matrix (CSV, Parquet), heatmap (PNG, HTML),
     ranked gaps and year-on-year changes (audit_coverage flow). When the audit in --out was written
@@ -216,9 +265,11 @@ def audit(
 @command()
 def train(
     labels: LabelsOption = None,
-    output: Annotated[Optional[Path], typer.Option(help="Where to write the tagger (.joblib).")] = None,
+    output: Annotated[Path | None, typer.Option(help="Where to write the tagger (.joblib).")] = None,
     folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds (fewer is faster, noisier).")] = 5,
-    force: Annotated[bool, typer.Option("--force", help="Replace the model at --output even if macro-F1 drops.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the model at --output even if macro-F1 drops.")
+    ] = False,
 ) -> None:
     """Fit the tagger on labelled passages (train_tagger flow) and write it with its model card,
     unless its macro-F1 falls below the previous model's training set on the same folds."""
@@ -235,16 +286,27 @@ def train(
         raise typer.Exit(1)
     console.print(f"Saved {target}; cross-validated macro-F1 {result.card.cv_metrics['macro_f1']}")
     if result.criteria is not None:
-        console.print(f"Saved the criterion model beside it; cross-validated macro-F1 over criteria "
-                      f"{result.criteria.cv_metrics['macro_f1']}")
+        console.print(
+            f"Saved the criterion model beside it; cross-validated macro-F1 over criteria "
+            f"{result.criteria.cv_metrics['macro_f1']}"
+        )
 
 
 @command()
 def evaluate(
-    passages: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, help="Score the shipped tagger on this JSONL file.")] = None,
-    cv: Annotated[bool, typer.Option("--cv", help="Cross-validate the baselines and the trained tagger on the labels.")] = False,
+    passages: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Score the shipped tagger on this JSONL file.")
+    ] = None,
+    cv: Annotated[
+        bool, typer.Option("--cv", help="Cross-validate the baselines and the trained tagger on the labels.")
+    ] = False,
     labels: LabelsOption = None,
-    gold_dir: Annotated[Path, typer.Option(exists=True, file_okay=False, help="Folder of PDFs with <name>.gold.json, for gap detection (--cv).")] = Path("corpora/sample"),
+    gold_dir: Annotated[
+        Path,
+        typer.Option(
+            exists=True, file_okay=False, help="Folder of PDFs with <name>.gold.json, for gap detection (--cv)."
+        ),
+    ] = Path("corpora/sample"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     embedding_model: ModelOption = None,
     tagger: TaggerOption = None,
@@ -268,8 +330,14 @@ def evaluate(
         criteria = evaluate_criteria_passages(
             read_labelled(passages), components.tagger, components.criteria, components.taxonomy
         )
-        payload = {**report.model_dump(), **({"per_criterion": criteria.per_criterion, "criteria": criteria.model_dump(
-            exclude={"per_criterion"})} if criteria else {})}
+        payload = {
+            **report.model_dump(),
+            **(
+                {"per_criterion": criteria.per_criterion, "criteria": criteria.model_dump(exclude={"per_criterion"})}
+                if criteria
+                else {}
+            ),
+        }
         if as_json and not cv:
             print(json.dumps(payload, indent=2, default=lambda m: m.model_dump()))
             return
@@ -291,7 +359,8 @@ def evaluate(
         labelled = read_labelled(labels_path, taxonomy.measure_ids)
         reports = compare_taggers(labelled, taxonomy, settings, previous=read_previous_card(settings.tagger_path))
         gold = {
-            g["file"]: g for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))
+            g["file"]: g
+            for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))
             if (gold_dir / g["file"]).is_file()
         }
         items = [i for i in collect_items([gold_dir]) if i.path.name in gold]
@@ -313,15 +382,27 @@ def evaluate(
         print(json.dumps(results, indent=2))
 
 
-ReviewsOption = Annotated[Path, typer.Option(exists=True, file_okay=False, help="Folder holding the reviews and their store (wgll.sqlite).")]
+ReviewsOption = Annotated[
+    Path, typer.Option(exists=True, file_okay=False, help="Folder holding the reviews and their store (wgll.sqlite).")
+]
 
 
 @command("export-review")
 def export_review(
-    targets: Annotated[list[str], typer.Argument(help="Run ids (numbers) or documents (short name, id or its start, review JSON, file name).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="CSV to write; Label Studio tasks (.json) and config (.label-config.xml) go beside it.")],
+    targets: Annotated[
+        list[str],
+        typer.Argument(help="Run ids (numbers) or documents (short name, id or its start, review JSON, file name)."),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="CSV to write; Label Studio tasks (.json) and config (.label-config.xml) go beside it."
+        ),
+    ],
     reviews: ReviewsOption = Path("out"),
-    margin: Annotated[float, typer.Option(min=0.0, max=1.0, help="Scores this close to a threshold count as uncertain.")] = 0.1,
+    margin: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Scores this close to a threshold count as uncertain.")
+    ] = 0.1,
     limit: Annotated[int, typer.Option(min=0, help="Most passages chosen besides the evidence of weak measures.")] = 50,
 ) -> None:
     """Write the passages most worth a reviewer's look (near a threshold, zero-shot and trained
@@ -340,10 +421,12 @@ def export_review(
 
 @command("import-review")
 def import_review(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A filled-in review CSV, or a Label Studio JSON export.")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A filled-in review CSV, or a Label Studio JSON export.")
+    ],
     reviews: ReviewsOption = Path("out"),
     labels: LabelsOption = None,
-    reviewer: Annotated[Optional[str], typer.Option(help="Reviewer id for verdicts that name none.")] = None,
+    reviewer: Annotated[str | None, typer.Option(help="Reviewer id for verdicts that name none.")] = None,
 ) -> None:
     """Check a reviewer's verdicts and add them to the labelled passages as `reviewed`; a verdict
     contradicting an earlier label is listed, never written over it (exit status 1)."""
@@ -359,12 +442,23 @@ def import_review(
     except ReviewFileError as error:
         console.print(str(error), markup=False, highlight=False, style="red")
         raise typer.Exit(1) from error
-    console.print(f"{len(report.added)} verdict(s) added to {target}; {report.unchanged} already labelled the same way.")
+    console.print(
+        f"{len(report.added)} verdict(s) added to {target}; {report.unchanged} already labelled the same way."
+    )
     if report.conflicts:
         table = Table("row", "passage", "verdict", "earlier label", "of", "origin")
         for c in report.conflicts:
-            table.add_row(c.where, c.passage_id, ", ".join(c.verdict) or "none", ", ".join(c.earlier) or "none", c.earlier_id, c.earlier_origin)
-        console.print(f"{len(report.conflicts)} verdict(s) contradict an earlier label and were not written "
-                      f"(edit {target} by hand to settle them):")
+            table.add_row(
+                c.where,
+                c.passage_id,
+                ", ".join(c.verdict) or "none",
+                ", ".join(c.earlier) or "none",
+                c.earlier_id,
+                c.earlier_origin,
+            )
+        console.print(
+            f"{len(report.conflicts)} verdict(s) contradict an earlier label and were not written "
+            f"(edit {target} by hand to settle them):"
+        )
         console.print(table)
         raise typer.Exit(1)

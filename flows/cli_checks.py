@@ -26,9 +26,16 @@ def checked_items(paths: list[Path], skip_missing: bool) -> list[BatchItem]:
     listed = "\n".join(f"  {problem}" for problem in inputs.problems)
     if inputs.problems and not (skip_missing and inputs.items):
         hint = "\n--skip-missing reviews the others." if inputs.items else ""
-        raise typer.BadParameter(f"{len(inputs.problems)} path(s) cannot be reviewed:\n{listed}{hint}", param_hint="PATHS")
+        raise typer.BadParameter(
+            f"{len(inputs.problems)} path(s) cannot be reviewed:\n{listed}{hint}", param_hint="PATHS"
+        )
     if inputs.problems:
-        errors.print(f"Skipped {len(inputs.problems)} path(s) that cannot be reviewed:\n{listed}", style="yellow", markup=False, highlight=False)
+        errors.print(
+            f"Skipped {len(inputs.problems)} path(s) that cannot be reviewed:\n{listed}",
+            style="yellow",
+            markup=False,
+            highlight=False,
+        )
     return inputs.items
 
 

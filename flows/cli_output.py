@@ -32,15 +32,20 @@ def print_outcomes(reviews: list[DocumentReview]) -> int:
     table = Table("file", "outcome", "short id")  # its files are <file name>.<short id>.*
     for review in reviews:
         style = "red" if review.errors else ""
-        table.add_row(Text(review.document.file), Text(outcome(review), style=style), review.document.id[:SHORT_ID_LENGTH])
+        table.add_row(
+            Text(review.document.file), Text(outcome(review), style=style), review.document.id[:SHORT_ID_LENGTH]
+        )
     console.print(table)
     failed = [review for review in reviews if review.errors]
     if failed:
         codes = Counter(review.errors[0].code for review in failed)
         listed = ", ".join(f"{count} {code}" for code, count in codes.most_common())
         console.print(
-            Text(f"{len(failed)} of {len(reviews)} document(s) could not be reviewed ({listed}); "
-                 "their outcomes are above and every other review is written.", style="red")
+            Text(
+                f"{len(failed)} of {len(reviews)} document(s) could not be reviewed ({listed}); "
+                "their outcomes are above and every other review is written.",
+                style="red",
+            )
         )
     return len(failed)
 
@@ -50,7 +55,11 @@ def print_where(out: Path, reviews: list[DocumentReview]) -> None:
     from pipeline.index_page import INDEX_FILE
     from pipeline.review_files import review_files
 
-    packs = [files.pack_html for files in (review_files(r, out) for r in reviews if not r.errors) if files.pack_html.is_file()]
+    packs = [
+        files.pack_html
+        for files in (review_files(r, out) for r in reviews if not r.errors)
+        if files.pack_html.is_file()
+    ]
     for pack in packs if len(packs) <= MAX_PACKS_LISTED else []:
         console.print(Text(f"Pack: {pack} (and {pack.with_suffix('.pdf').name})"), soft_wrap=True)
     if len(packs) > MAX_PACKS_LISTED:
@@ -73,7 +82,9 @@ def print_versions(settings: Settings) -> bool:
     except (ModelCardMismatch, TaxonomyError, OSError) as error:
         errors.print(Text(f"No review can be made with these settings: {error}", style="red"))
         return False
-    shown = {key: value for key, value in summary.items() if key != "pipeline_version" and not isinstance(value, dict | list)}
+    shown = {
+        key: value for key, value in summary.items() if key != "pipeline_version" and not isinstance(value, dict | list)
+    }
     shown.update(taxonomy_file=settings.taxonomy_path, tagger_file=settings.tagger_path)
     width = max(map(len, shown))
     for key, value in shown.items():
@@ -119,7 +130,9 @@ def print_before_after(card: ModelCard) -> None:
 def print_gaps(gaps: GapReport) -> None:
     table = Table("measure", "flag precision", "flag recall", "flagged", "truly absent")
     for measure, metrics in gaps.per_measure.items():
-        table.add_row(measure, f"{metrics.precision:.2f}", f"{metrics.recall:.2f}", str(metrics.flagged), str(metrics.absent))
+        table.add_row(
+            measure, f"{metrics.precision:.2f}", f"{metrics.recall:.2f}", str(metrics.flagged), str(metrics.absent)
+        )
     table.add_row("all", f"{gaps.precision:.2f}", f"{gaps.recall:.2f}", "", "")
     console.print(f"Gap detection (no_evidence flags) on {gaps.documents} documents with gold labels:")
     console.print(table)

@@ -85,8 +85,11 @@ def use_server(mode: str, timeout: float) -> ServerState | None:
         return None
     state, started = ensure_server(prefect_home(), timeout)
     if started:
-        print(f"Started a Prefect server for wgll at {state.ui_url} (runs and UI kept there); "
-              "it keeps running for later commands: `wgll server stop` stops it.", file=sys.stderr)
+        print(
+            f"Started a Prefect server for wgll at {state.ui_url} (runs and UI kept there); "
+            "it keeps running for later commands: `wgll server stop` stops it.",
+            file=sys.stderr,
+        )
     os.environ["PREFECT_API_URL"] = state.api_url
     from prefect.context import refresh_global_settings_context
 
@@ -159,8 +162,9 @@ def _locked(home: Path, timeout: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise ServerError(f"{home / LOCK_FILE}: another wgll process held the server lock "
-                                      f"for {timeout:.0f} s") from None
+                    raise ServerError(
+                        f"{home / LOCK_FILE}: another wgll process held the server lock for {timeout:.0f} s"
+                    ) from None
                 time.sleep(POLL_SECONDS)
         try:
             yield
@@ -229,12 +233,32 @@ def _start(home: Path, timeout: float) -> ServerState:
     and a Ctrl-C in the terminal), wait until it answers, and record it."""
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    command = [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--lifespan", "on"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "prefect.server.api.server:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--lifespan",
+        "on",
+    ]
     log_path = home / LOG_FILE
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=home, env=_server_environment(home), stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=home,
+            env=_server_environment(home),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + timeout
     while not _healthy(api_url):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -242,12 +266,19 @@ def _start(home: Path, timeout: float) -> ServerState:
                 process.kill()
             process.wait()
             tail = log_path.read_text(errors="replace")[-2000:]
-            raise ServerError(f"the Prefect server did not answer at {api_url} within {timeout:.0f} s; "
-                              f"its log, {log_path}, ends:\n{tail}")
+            raise ServerError(
+                f"the Prefect server did not answer at {api_url} within {timeout:.0f} s; "
+                f"its log, {log_path}, ends:\n{tail}"
+            )
         time.sleep(POLL_SECONDS)
     process.returncode = 0  # it lives on after this command; no warning about a child left running
-    state = ServerState(pid=process.pid, created=psutil.Process(process.pid).create_time(), api_url=api_url,
-                        prefect_version=_prefect_version(), started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    state = ServerState(
+        pid=process.pid,
+        created=psutil.Process(process.pid).create_time(),
+        api_url=api_url,
+        prefect_version=_prefect_version(),
+        started=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
     written = home / f"{STATE_FILE}.tmp"
     written.write_text(json.dumps(asdict(state), indent=2) + "\n")
     written.replace(home / STATE_FILE)

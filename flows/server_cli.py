@@ -54,11 +54,18 @@ def status() -> None:
         console.print(f"No wgll Prefect server runs for {home}.", markup=False, highlight=False)
         raise typer.Exit(1)
     if not is_running(state, patience=5.0):
-        console.print(f"The Prefect server recorded in {home} (pid {state.pid}) is not running or not answering; "
-                      "the next command replaces it.", markup=False, highlight=False)
+        console.print(
+            f"The Prefect server recorded in {home} (pid {state.pid}) is not running or not answering; "
+            "the next command replaces it.",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(1)
-    console.print(f"Prefect server (pid {state.pid}, started {state.started}) at {state.ui_url}; "
-                  f"home {home}", markup=False, highlight=False)
+    console.print(
+        f"Prefect server (pid {state.pid}, started {state.started}) at {state.ui_url}; home {home}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @server_app.command()
@@ -82,6 +89,7 @@ def before_flow(settings: Settings) -> None:
     try:
         use_server(settings.prefect_server, settings.prefect_server_start_seconds)
     except ServerError as error:
-        errors.print(f"{error}\nWGLL_PREFECT_SERVER=ephemeral runs without it.", markup=False, highlight=False,
-                     style="red")
+        errors.print(
+            f"{error}\nWGLL_PREFECT_SERVER=ephemeral runs without it.", markup=False, highlight=False, style="red"
+        )
         raise typer.Exit(1) from error

@@ -113,7 +113,9 @@ def run_save_tagger(tagger: Tagger, card: ModelCard, output: Path) -> ModelCard:
 
 
 @task(cache_policy=NO_CACHE)
-def run_fit_save_criteria(labels_path: Path, taxonomy: Taxonomy, settings: Settings, folds: int, output: Path) -> CriteriaCard:
+def run_fit_save_criteria(
+    labels_path: Path, taxonomy: Taxonomy, settings: Settings, folds: int, output: Path
+) -> CriteriaCard:
     """Fit the criterion model on the same labels and write it beside the tagger at ``output``."""
     labelled = read_labelled(labels_path, taxonomy.measure_ids)
     model, card = fit_criterion_model(labelled, taxonomy, settings, data_hash(labelled), n_splits=folds)

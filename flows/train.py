@@ -64,5 +64,9 @@ def _publish_metrics(card: ModelCard) -> None:
         table=rows,
         description=f"Cross-validated ({card.cv_folds} folds grouped by source document) metrics of "
         f"{card.tagger} on {card.n_training_passages} passages"
-        + (f"; before review: the previous {card.before.n_training_passages} passages on the same folds" if card.before else ""),
+        + (
+            f"; before review: the previous {card.before.n_training_passages} passages on the same folds"
+            if card.before
+            else ""
+        ),
     )

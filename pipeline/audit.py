@@ -63,8 +63,20 @@ SCORE_COLUMNS = [score_column(m) for m in MEASURE_IDS]
 TABLE_COLUMNS = DOCUMENT_COLUMNS + [c for m in MEASURE_IDS for c in (status_column(m), score_column(m))]
 GAP_COLUMNS = ["by", "rank", "name", "gaps", "weak", "documents", "unreadable", "gap_share", "gap_in"]
 CHANGE_COLUMNS = [
-    "ics", "organisation_level", "earlier_year", "later_year", "earlier_file", "later_file", "measure",
-    "earlier_status", "later_status", "earlier_score", "later_score", "score_change", "change", "direction",
+    "ics",
+    "organisation_level",
+    "earlier_year",
+    "later_year",
+    "earlier_file",
+    "later_file",
+    "measure",
+    "earlier_status",
+    "later_status",
+    "earlier_score",
+    "later_score",
+    "score_change",
+    "change",
+    "direction",
 ]
 
 
@@ -75,8 +87,12 @@ def _is_unreadable(review: DocumentReview) -> bool:
 def _row(review: DocumentReview) -> dict[str, Any]:
     document = review.document
     row: dict[str, Any] = {
-        "document_id": document.id, "file": document.file, "title": document.title, "ics": document.ics,
-        "organisation_level": document.organisation_level, "year": document.year,
+        "document_id": document.id,
+        "file": document.file,
+        "title": document.title,
+        "ics": document.ics,
+        "organisation_level": document.organisation_level,
+        "year": document.year,
         "error": review.errors[0].code if review.errors else None,
         "out_of_scope": any(w.code == "out_of_scope" for w in document.warnings),
     }
@@ -96,9 +112,11 @@ def coverage_table(reviews: Iterable[DocumentReview]) -> pd.DataFrame:
     """One row per document with each measure's status and score. Unreadable documents get status
     ``unreadable`` and no score, so they are never mistaken for gaps."""
     table = pd.DataFrame([_row(r) for r in reviews], columns=TABLE_COLUMNS)
-    table = table.astype({"year": "Int64", "out_of_scope": "bool"} | {c: "float64" for c in SCORE_COLUMNS} | {
-        c: "str" for c in TABLE_COLUMNS if c not in SCORE_COLUMNS and c not in ("year", "out_of_scope")
-    })
+    table = table.astype(
+        {"year": "Int64", "out_of_scope": "bool"}
+        | {c: "float64" for c in SCORE_COLUMNS}
+        | {c: "str" for c in TABLE_COLUMNS if c not in SCORE_COLUMNS and c not in ("year", "out_of_scope")}
+    )
     order = ["ics", "organisation_level", "year", "file"]
     return table.sort_values(order, na_position="last", ignore_index=True)
 
@@ -125,21 +143,32 @@ def ranked_gaps(table: pd.DataFrame) -> pd.DataFrame:
     measure_rows = []
     for measure in MEASURE_IDS:
         gap = readable[status_column(measure)] == "no_evidence"
-        measure_rows.append({
-            "by": "measure", "name": measure, "gaps": int(gap.sum()),
-            "weak": int((readable[status_column(measure)] == "weak").sum()),
-            "documents": len(readable), "unreadable": len(current) - len(readable),
-            "gap_in": ", ".join(sorted(set(ics_names[gap[gap].index]))),
-        })
+        measure_rows.append(
+            {
+                "by": "measure",
+                "name": measure,
+                "gaps": int(gap.sum()),
+                "weak": int((readable[status_column(measure)] == "weak").sum()),
+                "documents": len(readable),
+                "unreadable": len(current) - len(readable),
+                "gap_in": ", ".join(sorted(set(ics_names[gap[gap].index]))),
+            }
+        )
     ics_rows = []
     for ics, group in current.groupby(ics_names, sort=True):
         statuses = group.loc[_readable(group), STATUS_COLUMNS]
         gap_measures = [m for m in MEASURE_IDS if (statuses[status_column(m)] == "no_evidence").any()]
-        ics_rows.append({
-            "by": "ics", "name": ics, "gaps": int((statuses == "no_evidence").to_numpy().sum()),
-            "weak": int((statuses == "weak").to_numpy().sum()), "documents": len(statuses),
-            "unreadable": len(group) - len(statuses), "gap_in": ", ".join(gap_measures),
-        })
+        ics_rows.append(
+            {
+                "by": "ics",
+                "name": ics,
+                "gaps": int((statuses == "no_evidence").to_numpy().sum()),
+                "weak": int((statuses == "weak").to_numpy().sum()),
+                "documents": len(statuses),
+                "unreadable": len(group) - len(statuses),
+                "gap_in": ", ".join(gap_measures),
+            }
+        )
     parts = []
     # A measure's share is over documents; an ICS's over all its documents' measure cells.
     for rows, cells_per_document in ((measure_rows, 1), (ics_rows, len(MEASURE_IDS))):
@@ -171,19 +200,29 @@ def year_changes(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (ics, level), group in dated.groupby(["ics", "organisation_level"], dropna=False, sort=True):
         years = sorted(group["year"].unique())
-        for earlier_year, later_year in zip(years, years[1:]):
+        for earlier_year, later_year in zip(years, years[1:], strict=False):
             for _, earlier in group[group["year"] == earlier_year].iterrows():
                 for _, later in group[group["year"] == later_year].iterrows():
                     for measure in MEASURE_IDS:
                         before, after = earlier[status_column(measure)], later[status_column(measure)]
                         change, direction = _change(before, after)
-                        rows.append({
-                            "ics": ics, "organisation_level": level, "earlier_year": earlier_year,
-                            "later_year": later_year, "earlier_file": earlier["file"], "later_file": later["file"],
-                            "measure": measure, "earlier_status": before, "later_status": after,
-                            "earlier_score": earlier[score_column(measure)], "later_score": later[score_column(measure)],
-                            "change": change, "direction": direction,
-                        })
+                        rows.append(
+                            {
+                                "ics": ics,
+                                "organisation_level": level,
+                                "earlier_year": earlier_year,
+                                "later_year": later_year,
+                                "earlier_file": earlier["file"],
+                                "later_file": later["file"],
+                                "measure": measure,
+                                "earlier_status": before,
+                                "later_status": after,
+                                "earlier_score": earlier[score_column(measure)],
+                                "later_score": later[score_column(measure)],
+                                "change": change,
+                                "direction": direction,
+                            }
+                        )
     changes = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
     changes["score_change"] = (changes["later_score"] - changes["earlier_score"]).round(4)
     numeric = {"earlier_year": "Int64", "later_year": "Int64"} | {
@@ -199,7 +238,9 @@ def document_labels(table: pd.DataFrame) -> list[str]:
         details = ", ".join(str(v) for v in (row.organisation_level, row.year) if not pd.isna(v))
         labels.append(f"{row.ics if not pd.isna(row.ics) else NO_ICS}" + (f" ({details})" if details else ""))
     counts = pd.Series(labels).value_counts()
-    return [f"{label}: {file}" if counts[label] > 1 else label for label, file in zip(labels, table["file"])]
+    return [
+        f"{label}: {file}" if counts[label] > 1 else label for label, file in zip(labels, table["file"], strict=False)
+    ]
 
 
 def measure_names(reviews: Iterable[DocumentReview]) -> dict[str, str]:
@@ -221,14 +262,25 @@ def plot_heatmap(table: pd.DataFrame, names: dict[str, str], path: Path) -> Path
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.imshow(
-        codes, cmap=ListedColormap([STATUS_COLOURS[s] for s in STATUSES]), vmin=-0.5,
-        vmax=len(STATUSES) - 0.5, aspect="auto", interpolation="nearest",
+        codes,
+        cmap=ListedColormap([STATUS_COLOURS[s] for s in STATUSES]),
+        vmin=-0.5,
+        vmax=len(STATUSES) - 0.5,
+        aspect="auto",
+        interpolation="nearest",
     )
     for (row, column), code in np.ndenumerate(codes):
         status = STATUSES[code]
         score = table.iat[row, table.columns.get_loc(SCORE_COLUMNS[column])]
-        axes.text(column, row, "–" if status == UNREADABLE else f"{score:.2f}", ha="center", va="center",
-                  fontsize=8.5, color=STATUS_TEXT_COLOURS[status])
+        axes.text(
+            column,
+            row,
+            "–" if status == UNREADABLE else f"{score:.2f}",
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            color=STATUS_TEXT_COLOURS[status],
+        )
     measure_labels = [f"{m}\n" + textwrap.fill(names[m], 14) for m in MEASURE_IDS]
     axes.set_xticks(range(len(MEASURE_IDS)), labels=measure_labels, fontsize=8.5)
     axes.set_yticks(range(rows), labels=labels, fontsize=9)
@@ -244,7 +296,10 @@ def plot_heatmap(table: pd.DataFrame, names: dict[str, str], path: Path) -> Path
     figure.suptitle(f"WGLL measure coverage: {documents} (score = mean of the 3 best passages)", fontsize=11)
     figure.legend(
         handles=[Patch(facecolor=STATUS_COLOURS[s], label=s.replace("_", " ")) for s in STATUSES],
-        loc="outside lower center", ncol=len(STATUSES), frameon=False, fontsize=9,
+        loc="outside lower center",
+        ncol=len(STATUSES),
+        frameon=False,
+        fontsize=9,
     )
     figure.savefig(path, format="png", dpi=110)
     return path
@@ -266,26 +321,34 @@ def _change_groups(changes: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def render_audit_html(
-    table: pd.DataFrame, gaps: pd.DataFrame, changes: pd.DataFrame, names: dict[str, str], heatmap_png: bytes,
+    table: pd.DataFrame,
+    gaps: pd.DataFrame,
+    changes: pd.DataFrame,
+    names: dict[str, str],
+    heatmap_png: bytes,
     commitments: str = "",
 ) -> str:
     """The audit page: summary, matrix, ranked gaps, changes, and the heatmap inlined so it stands alone."""
     gap_records = _records(gaps)
-    return html_templates().get_template("audit.html").render(
-        rows=_records(table),
-        ics_count=table["ics"].nunique(),
-        unreadable=int((~_readable(table)).sum()),
-        out_of_scope=int(table["out_of_scope"].sum()),
-        measures=MEASURE_IDS,
-        names=names,
-        statuses=STATUSES,
-        colours=STATUS_COLOURS,
-        text_colours=STATUS_TEXT_COLOURS,
-        measure_gaps=[r for r in gap_records if r["by"] == "measure"],
-        ics_gaps=[r for r in gap_records if r["by"] == "ics"],
-        change_groups=_change_groups(changes),
-        heatmap=base64.b64encode(heatmap_png).decode("ascii"),
-        commitments=commitments,
+    return (
+        html_templates()
+        .get_template("audit.html")
+        .render(
+            rows=_records(table),
+            ics_count=table["ics"].nunique(),
+            unreadable=int((~_readable(table)).sum()),
+            out_of_scope=int(table["out_of_scope"].sum()),
+            measures=MEASURE_IDS,
+            names=names,
+            statuses=STATUSES,
+            colours=STATUS_COLOURS,
+            text_colours=STATUS_TEXT_COLOURS,
+            measure_gaps=[r for r in gap_records if r["by"] == "measure"],
+            ics_gaps=[r for r in gap_records if r["by"] == "ics"],
+            change_groups=_change_groups(changes),
+            heatmap=base64.b64encode(heatmap_png).decode("ascii"),
+            commitments=commitments,
+        )
     )
 
 
@@ -314,9 +377,13 @@ def write_audit(reviews: Sequence[DocumentReview], out_dir: Path) -> AuditFiles:
 
 def audit_files(out_dir: Path) -> AuditFiles:
     return AuditFiles(
-        csv=out_dir / "audit.csv", parquet=out_dir / "audit.parquet", gaps_csv=out_dir / "audit-gaps.csv",
-        changes_csv=out_dir / "audit-changes.csv", heatmap_png=out_dir / "audit-heatmap.png",
-        html=out_dir / "audit.html", commitments_csv=out_dir / "audit-commitments.csv",
+        csv=out_dir / "audit.csv",
+        parquet=out_dir / "audit.parquet",
+        gaps_csv=out_dir / "audit-gaps.csv",
+        changes_csv=out_dir / "audit-changes.csv",
+        heatmap_png=out_dir / "audit-heatmap.png",
+        html=out_dir / "audit.html",
+        commitments_csv=out_dir / "audit-commitments.csv",
         revisited_csv=out_dir / "audit-commitments-revisited.csv",
     )
 
@@ -368,7 +435,8 @@ def audit_markdown(reviews: Sequence[DocumentReview], files: AuditFiles) -> str:
         )
     top_ics = gaps[(gaps["by"] == "ics") & (gaps["gaps"] > 0)].head(5)
     lines += ["", "## ICSs with the most gaps", ""] + [
-        f"- {_markdown_text(row.name)}: {row.gaps} gap{'s' if row.gaps != 1 else ''} ({row.gap_in})" for row in top_ics.itertuples()
+        f"- {_markdown_text(row.name)}: {row.gaps} gap{'s' if row.gaps != 1 else ''} ({row.gap_in})"
+        for row in top_ics.itertuples()
     ]
     lines += ["", f"Full audit: `{files.html}` (matrix: `{files.csv}`, `{files.parquet}`)."]
     return "\n".join(lines) + "\n"

@@ -25,8 +25,19 @@ from sklearn.pipeline import Pipeline
 
 T = TypeVar("T")
 # The vectorizer settings that decide how a text is cut into features (not which are kept).
-ANALYSIS_PARAMS = ("input", "encoding", "decode_error", "strip_accents", "lowercase", "preprocessor",
-                   "tokenizer", "stop_words", "token_pattern", "ngram_range", "analyzer")
+ANALYSIS_PARAMS = (
+    "input",
+    "encoding",
+    "decode_error",
+    "strip_accents",
+    "lowercase",
+    "preprocessor",
+    "tokenizer",
+    "stop_words",
+    "token_pattern",
+    "ngram_range",
+    "analyzer",
+)
 
 
 class _Batch:

@@ -223,7 +223,9 @@ class ZeroShotTagger(_ThresholdedTagger):
 class TfidfTagger(_ThresholdedTagger):
     """The word-count baseline: TF-IDF of words and word pairs, a logistic regression per measure."""
 
-    def __init__(self, *, measure_ids: Sequence[str] = (), C: float = 4.0, cv: object = 5, random_state: int | None = None) -> None:
+    def __init__(
+        self, *, measure_ids: Sequence[str] = (), C: float = 4.0, cv: object = 5, random_state: int | None = None
+    ) -> None:
         self.measure_ids = measure_ids
         self.C = C
         self.cv = cv
@@ -291,9 +293,7 @@ class MeasureTagger(_ThresholdedTagger):
 Tagger = ZeroShotTagger | MeasureTagger
 
 
-def tag_passages(
-    passages: Sequence[Passage], embeddings: Embeddings, tagger: Tagger
-) -> list[Tag]:
+def tag_passages(passages: Sequence[Passage], embeddings: Embeddings, tagger: Tagger) -> list[Tag]:
     """Score every passage against every measure (criteria are credited on their own by
     ``pipeline.criteria.credit_criteria``)."""
     if not passages:
@@ -302,6 +302,9 @@ def tag_passages(
         raise ValueError("embeddings do not belong to these passages")
     probabilities = tagger.predict_proba([p.text for p in passages])
     return [
-        Tag(passage_id=passage.passage_id, scores={m: round(float(p), 4) for m, p in zip(tagger.classes_, row)})
-        for passage, row in zip(passages, probabilities)
+        Tag(
+            passage_id=passage.passage_id,
+            scores={m: round(float(p), 4) for m, p in zip(tagger.classes_, row, strict=False)},
+        )
+        for passage, row in zip(passages, probabilities, strict=False)
     ]

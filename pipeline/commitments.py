@@ -129,7 +129,9 @@ class CommitmentReader:
         for cue in FUTURE.finditer(clause):
             before = clause[: cue.start()]
             if cue.group(0).lower() in ("will", "shall") and (
-                NOT_OURS.search(before) or EXTERNAL.search(before) or PREDICTION.search(clause)
+                NOT_OURS.search(before)
+                or EXTERNAL.search(before)
+                or PREDICTION.search(clause)
                 or GERUND_SUBJECT.search(before.strip())
             ):
                 continue
@@ -170,7 +172,7 @@ class CommitmentReader:
 def _continues(text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
     """Whether ``second`` is the rest of a sentence that a page or column break cut after ``first``
     ("... the MyVale Hospital patient portal," / "already used by 31,000 WAH patients, will ...")."""
-    head, tail = text[first[0]:first[1]].rstrip(), text[second[0]:second[1]].lstrip()
+    head, tail = text[first[0] : first[1]].rstrip(), text[second[0] : second[1]].lstrip()
     if not head or not tail[:1].islower() or head[-1] in ".;:!?":
         return False
     return head[-1] == "," or head[:1].isupper() and len(head.split()) > 12
@@ -221,9 +223,16 @@ def find_commitments(
         text, due, owner = found
         tag = by_passage.get(passage.passage_id)
         measures = sorted(m for m, score in tag.scores.items() if score >= thresholds.get(m, 1.0)) if tag else []
-        commitments.append(Commitment(
-            text=text, due=due.value if due else None, owner=owner, measures=measures,
-            criteria=[c for m in measures for c in tag.criteria.get(m, [])] if tag else [],
-            pages=_pages(document, start, end), heading=passage.heading, passage_id=passage.passage_id,
-        ))
+        commitments.append(
+            Commitment(
+                text=text,
+                due=due.value if due else None,
+                owner=owner,
+                measures=measures,
+                criteria=[c for m in measures for c in tag.criteria.get(m, [])] if tag else [],
+                pages=_pages(document, start, end),
+                heading=passage.heading,
+                passage_id=passage.passage_id,
+            )
+        )
     return commitments

@@ -26,8 +26,23 @@ from pipeline.settings import Settings, get_settings
 
 COUNT_COLUMNS = ["ics", "organisation_level", "year", "file", "document_id", "commitments", "dated", "untagged"]
 REVISIT_COLUMNS = [
-    "ics", "organisation_level", "earlier_year", "later_year", "earlier_file", "later_file", "due", "due_end",
-    "status", "commitment", "owner", "measures", "pages", "mentioned_again", "similarity", "closest", "closest_pages",
+    "ics",
+    "organisation_level",
+    "earlier_year",
+    "later_year",
+    "earlier_file",
+    "later_file",
+    "due",
+    "due_end",
+    "status",
+    "commitment",
+    "owner",
+    "measures",
+    "pages",
+    "mentioned_again",
+    "similarity",
+    "closest",
+    "closest_pages",
 ]
 Similarity = Callable[[list[str], list[str]], np.ndarray]
 
@@ -40,11 +55,19 @@ def commitment_counts(reviews: Sequence[DocumentReview], measure_ids: Sequence[s
         if review.errors or not review.measures:
             continue
         d, commitments = review.document, review.commitments
-        rows.append({
-            "ics": d.ics, "organisation_level": d.organisation_level, "year": d.year, "file": d.file,
-            "document_id": d.id, "commitments": len(commitments), "dated": sum(c.due is not None for c in commitments),
-            "untagged": sum(not c.measures for c in commitments),
-        } | {m: sum(m in c.measures for c in commitments) for m in measure_ids})
+        rows.append(
+            {
+                "ics": d.ics,
+                "organisation_level": d.organisation_level,
+                "year": d.year,
+                "file": d.file,
+                "document_id": d.id,
+                "commitments": len(commitments),
+                "dated": sum(c.due is not None for c in commitments),
+                "untagged": sum(not c.measures for c in commitments),
+            }
+            | {m: sum(m in c.measures for c in commitments) for m in measure_ids}
+        )
     counts = pd.DataFrame(rows, columns=COUNT_COLUMNS + list(measure_ids)).astype({"year": "Int64"})
     return counts.sort_values(["ics", "organisation_level", "year", "file"], na_position="last", ignore_index=True)
 
@@ -93,8 +116,9 @@ def _pairs(reviews: Sequence[DocumentReview]) -> list[tuple[DocumentReview, Docu
     return pairs
 
 
-def revisited(reviews: Sequence[DocumentReview], similarity: Similarity | None = None,
-              threshold: float | None = None) -> pd.DataFrame:
+def revisited(
+    reviews: Sequence[DocumentReview], similarity: Similarity | None = None, threshold: float | None = None
+) -> pd.DataFrame:
     """Every commitment of an earlier strategy due by the end of its successor's year: "past due"
     when its period ended before that year began, "due in <year>" otherwise; with the closest
     sentence of the successor and whether that is close enough to count as mentioned again."""
@@ -108,15 +132,27 @@ def revisited(reviews: Sequence[DocumentReview], similarity: Similarity | None =
         similarity = similarity or semantic_similarity()
         found = closest([c.text for c, _ in due], later, similarity)
         for (commitment, end), (text, pages, score) in zip(due, found, strict=True):
-            rows.append({
-                "ics": earlier.document.ics, "organisation_level": earlier.document.organisation_level,
-                "earlier_year": earlier.document.year, "later_year": later_year, "earlier_file": earlier.document.file,
-                "later_file": later.document.file, "due": commitment.due, "due_end": end.isoformat(),
-                "status": "past due" if end < date(later_year, 1, 1) else f"due in {later_year}",
-                "commitment": commitment.text, "owner": commitment.owner, "measures": ";".join(commitment.measures),
-                "pages": ";".join(map(str, commitment.pages)), "mentioned_again": score >= threshold,
-                "similarity": score, "closest": text, "closest_pages": ";".join(map(str, pages)),
-            })
+            rows.append(
+                {
+                    "ics": earlier.document.ics,
+                    "organisation_level": earlier.document.organisation_level,
+                    "earlier_year": earlier.document.year,
+                    "later_year": later_year,
+                    "earlier_file": earlier.document.file,
+                    "later_file": later.document.file,
+                    "due": commitment.due,
+                    "due_end": end.isoformat(),
+                    "status": "past due" if end < date(later_year, 1, 1) else f"due in {later_year}",
+                    "commitment": commitment.text,
+                    "owner": commitment.owner,
+                    "measures": ";".join(commitment.measures),
+                    "pages": ";".join(map(str, commitment.pages)),
+                    "mentioned_again": score >= threshold,
+                    "similarity": score,
+                    "closest": text,
+                    "closest_pages": ";".join(map(str, pages)),
+                }
+            )
     table = pd.DataFrame(rows, columns=REVISIT_COLUMNS)
     return table.sort_values(["ics", "later_year", "due_end", "commitment"], ignore_index=True)
 
@@ -132,14 +168,22 @@ def render_commitments_section(counts: pd.DataFrame, revisits: pd.DataFrame, nam
     for _, group in revisits.groupby(keys, dropna=False, sort=False):
         records = _records(group)
         groups.append({k: records[0][k] for k in keys} | {"rows": records})
-    page = html_templates().get_template("audit_commitments.html").render(
-        counts=_records(counts), measures=list(names), names=names, groups=groups,
+    page = (
+        html_templates()
+        .get_template("audit_commitments.html")
+        .render(
+            counts=_records(counts),
+            measures=list(names),
+            names=names,
+            groups=groups,
+        )
     )
     return Markup(page)  # noqa: S704 - rendered by the autoescaping environment above
 
 
-def write_commitments_audit(reviews: Sequence[DocumentReview], counts_csv: Path, revisited_csv: Path,
-                            names: dict[str, str]) -> Markup:
+def write_commitments_audit(
+    reviews: Sequence[DocumentReview], counts_csv: Path, revisited_csv: Path, names: dict[str, str]
+) -> Markup:
     """Write both tables as CSV and return the HTML section for the audit page; ``names`` are the
     measures' names by id, in order."""
     counts, revisits = commitment_counts(reviews, list(names)), revisited(reviews)

@@ -86,7 +86,10 @@ def score_document(file: str, found: Sequence[Commitment], gold: Sequence[Mappin
     matched_gold = {g for _, g in pairs}
     wrong = [(found[f], gold[g]) for f, g in pairs if not same_due(found[f].due, gold[g].get("due"))]  # type: ignore[arg-type]
     return DocumentScore(
-        file=file, gold=len(gold), found=len(found), matched=len(pairs),
+        file=file,
+        gold=len(gold),
+        found=len(found),
+        matched=len(pairs),
         due_right=len(pairs) - len(wrong),
         owner_right=sum(same_owner(found[f].owner, gold[g].get("owner")) for f, g in pairs),
         missed=[str(e["text"]) for i, e in enumerate(gold) if i not in matched_gold],
@@ -104,7 +107,11 @@ def score(found: Mapping[str, Sequence[Commitment]], gold: Mapping[str, Mapping[
     g, f, m = (sum(getattr(d, k) for d in documents) for k in ("gold", "found", "matched"))
     precision, recall = (m / f if f else 0.0), (m / g if g else 0.0)
     return CommitmentScores(
-        gold=g, found=f, matched=m, precision=round(precision, 4), recall=round(recall, 4),
+        gold=g,
+        found=f,
+        matched=m,
+        precision=round(precision, 4),
+        recall=round(recall, 4),
         f1=round(2 * precision * recall / (precision + recall), 4) if m else 0.0,
         due_share=round(sum(d.due_right for d in documents) / m, 4) if m else 0.0,
         owner_share=round(sum(d.owner_right for d in documents) / m, 4) if m else 0.0,
@@ -129,8 +136,11 @@ class MentionScores(BaseModel):
 
 
 def score_mentions(
-    earlier: DocumentReview, later: DocumentReview, gold: Sequence[Mapping[str, object]],
-    similarity: Similarity, threshold: float,
+    earlier: DocumentReview,
+    later: DocumentReview,
+    gold: Sequence[Mapping[str, object]],
+    similarity: Similarity,
+    threshold: float,
 ) -> MentionScores:
     """Score the audit's "mentioned again" flag (closest later sentence at or above ``threshold``)."""
     from sklearn.metrics import roc_auc_score
@@ -142,8 +152,13 @@ def score_mentions(
     hits = sum(p and t for p, t in zip(predicted, truth, strict=True))
     n, yes, said = len(pairs), sum(truth), sum(predicted)
     return MentionScores(
-        earlier=earlier.document.file, later=later.document.file, commitments=n, gold_yes=yes, predicted_yes=said,
-        precision=round(hits / said, 4) if said else 0.0, recall=round(hits / yes, 4) if yes else 0.0,
+        earlier=earlier.document.file,
+        later=later.document.file,
+        commitments=n,
+        gold_yes=yes,
+        predicted_yes=said,
+        precision=round(hits / said, 4) if said else 0.0,
+        recall=round(hits / yes, 4) if yes else 0.0,
         accuracy=round(sum(p == t for p, t in zip(predicted, truth, strict=True)) / n, 4) if n else 0.0,
         auc=round(float(roc_auc_score(truth, scores)), 4) if 0 < yes < n else None,
         always_yes_precision=round(yes / n, 4) if n else 0.0,

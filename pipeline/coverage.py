@@ -71,8 +71,9 @@ def assess_coverage(
         )
         supporting = [(s, tag) for s, tag in scored if s >= threshold]
         criteria = [
-            _criterion(criterion.id, measure.id, status, supporting, counted, by_id, taxonomy, level, settings,
-                       flag_cuts or {})
+            _criterion(
+                criterion.id, measure.id, status, supporting, counted, by_id, taxonomy, level, settings, flag_cuts or {}
+            )
             for criterion in measure.criteria
         ]
         evidence = [
@@ -88,8 +89,12 @@ def assess_coverage(
         ]
         results.append(
             MeasureCoverage(
-                id=measure.id, name=measure.name, status=status, score=score,
-                criteria=criteria, evidence=evidence,
+                id=measure.id,
+                name=measure.name,
+                status=status,
+                score=score,
+                criteria=criteria,
+                evidence=evidence,
             )
         )
     return results
@@ -120,9 +125,13 @@ def _criterion(
     """A criterion's verdict: its probability in each passage supporting its measure (the
     measure's score where a tag has none), counted where the passage credits it."""
     substance = taxonomy.substance_of(criterion_id)
-    gated = [(tag.criterion_scores.get(substance, s), substance in tag.criteria.get(measure_id, [])) for s, tag in supporting]
+    gated = [
+        (tag.criterion_scores.get(substance, s), substance in tag.criteria.get(measure_id, [])) for s, tag in supporting
+    ]
     credited = [p for p, credits in gated if credits] if measure_status != "no_evidence" else []
-    c_status, _ = status_and_score(credited, 0.0, settings.criterion_evidenced_passages, settings.criterion_weak_passages)
+    c_status, _ = status_and_score(
+        credited, 0.0, settings.criterion_evidenced_passages, settings.criterion_weak_passages
+    )
     top = sorted((p for p, _ in gated), reverse=True)[: settings.criterion_evidenced_passages]
     c_score = round(sum(top) / settings.criterion_evidenced_passages, 4)
     closest = _closest(substance, counted, by_id) if c_status == "no_evidence" else None
@@ -131,8 +140,13 @@ def _criterion(
         cut = flag_cuts.get(substance)
         confident = measure_status == "no_evidence" or closest is None or cut is None or closest.score < cut
     return CriterionCoverage(
-        id=criterion_id, status=c_status, score=min(c_score, 1.0), twin=taxonomy.twin_of(criterion_id),
-        shown_as=taxonomy.shown_as(criterion_id, level), closest=closest, flag_confident=confident,
+        id=criterion_id,
+        status=c_status,
+        score=min(c_score, 1.0),
+        twin=taxonomy.twin_of(criterion_id),
+        shown_as=taxonomy.shown_as(criterion_id, level),
+        closest=closest,
+        flag_confident=confident,
     )
 
 
@@ -149,7 +163,9 @@ def _closest(substance: str, counted: Sequence[Tag], by_id: Mapping[str, Passage
     )
 
 
-def withhold_silence(measures: list[MeasureCoverage], document: Document, settings: Settings | None = None) -> list[MeasureCoverage]:
+def withhold_silence(
+    measures: list[MeasureCoverage], document: Document, settings: Settings | None = None
+) -> list[MeasureCoverage]:
     """When too much of the document could not be read (``max_unread_page_share`` of its pages with
     content), a measure or criterion without evidence may well be covered on the unread pages: it is
     ``unreadable``, never a gap. Found evidence stands."""
@@ -161,9 +177,11 @@ def withhold_silence(measures: list[MeasureCoverage], document: Document, settin
         return "unreadable" if status == "no_evidence" else status
 
     return [
-        measure.model_copy(update={
-            "status": unless_silent(measure.status),
-            "criteria": [c.model_copy(update={"status": unless_silent(c.status)}) for c in measure.criteria],
-        })
+        measure.model_copy(
+            update={
+                "status": unless_silent(measure.status),
+                "criteria": [c.model_copy(update={"status": unless_silent(c.status)}) for c in measure.criteria],
+            }
+        )
         for measure in measures
     ]

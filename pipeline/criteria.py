@@ -41,12 +41,18 @@ def criterion_training_set(labelled: Sequence[LabelledPassage], taxonomy: Taxono
 def measure_gate(space: CriterionSpace, measures: Sequence[Sequence[str]]) -> np.ndarray:
     """(n, n_substances): 1 where the passage evidences (or is tagged with) the criterion's measure."""
     owner = np.array(space.measures)
-    return np.array([[int(m in set(ms)) for m in owner] for ms in measures], dtype=int).reshape(len(measures), len(owner))
+    return np.array([[int(m in set(ms)) for m in owner] for ms in measures], dtype=int).reshape(
+        len(measures), len(owner)
+    )
 
 
 def fit_criterion_model(
-    labelled: Sequence[LabelledPassage], taxonomy: Taxonomy, settings: Settings, data_hash: str,
-    n_splits: int = 5, random_state: int = 0,
+    labelled: Sequence[LabelledPassage],
+    taxonomy: Taxonomy,
+    settings: Settings,
+    data_hash: str,
+    n_splits: int = 5,
+    random_state: int = 0,
 ) -> tuple[CriterionModel, CriteriaCard]:
     """Fit on every labelled passage with criteria, folds grouped by source document. The card's
     metrics come from the fit's own out-of-fold probabilities with thresholds cross-fitted
@@ -56,7 +62,9 @@ def fit_criterion_model(
     texts = [p.text for p in kept]
     Y = space.fold([p.criteria for p in kept], taxonomy)
     groups = np.array([p.source or p.id for p in kept])
-    model = CriterionModel(space=space, embedding_model=settings.embedding_model, cv=n_splits, random_state=random_state)
+    model = CriterionModel(
+        space=space, embedding_model=settings.embedding_model, cv=n_splits, random_state=random_state
+    )
     model.fit(texts, Y, groups=groups)
     gate = measure_gate(space, [p.measures for p in kept])
     folds = model.splits(groups)
@@ -66,18 +74,31 @@ def fit_criterion_model(
     inside = gate == 1
     calibration = expected_calibration_error(Y[inside], model.out_of_fold_[inside])
     card = CriteriaCard(
-        method=model.method, taxonomy_version=taxonomy.version, embedding_model=settings.embedding_model,
-        training_data_hash=data_hash, n_training_passages=len(kept),
-        thresholds={s: round(float(t), 4) for s, t in zip(space.ids, model.thresholds_)},
+        method=model.method,
+        taxonomy_version=taxonomy.version,
+        embedding_model=settings.embedding_model,
+        training_data_hash=data_hash,
+        n_training_passages=len(kept),
+        thresholds={s: round(float(t), 4) for s, t in zip(space.ids, model.thresholds_, strict=False)},
         flag_ratio=ratio,
-        cv_metrics={**passages.model_dump(), "per_source_document": documents, "expected_calibration_error": calibration},
-        created=date.today().isoformat(), cv_folds=n_splits,
+        cv_metrics={
+            **passages.model_dump(),
+            "per_source_document": documents,
+            "expected_calibration_error": calibration,
+        },
+        created=date.today().isoformat(),
+        cv_folds=n_splits,
     )
     return model, card
 
 
 def _by_source(
-    Y: np.ndarray, predicted: np.ndarray, P: np.ndarray, gate: np.ndarray, groups: np.ndarray, space: CriterionSpace,
+    Y: np.ndarray,
+    predicted: np.ndarray,
+    P: np.ndarray,
+    gate: np.ndarray,
+    groups: np.ndarray,
+    space: CriterionSpace,
     thresholds: np.ndarray,
 ) -> tuple[dict[str, Any], float]:
     """Each source document of the labels read as a small strategy: the criteria its passages
@@ -110,7 +131,9 @@ def save_criterion_model(model: CriterionModel, card: CriteriaCard, tagger_path:
     return write_criteria_card(card, path)
 
 
-def load_criterion_model(tagger_path: Path, taxonomy: Taxonomy, settings: Settings) -> tuple[CriterionModel, CriteriaCard]:
+def load_criterion_model(
+    tagger_path: Path, taxonomy: Taxonomy, settings: Settings
+) -> tuple[CriterionModel, CriteriaCard]:
     path = criteria_model_path(tagger_path)
     card = read_criteria_card(path, taxonomy.version, settings.embedding_model)
     return joblib.load(path), card
@@ -119,7 +142,7 @@ def load_criterion_model(tagger_path: Path, taxonomy: Taxonomy, settings: Settin
 def flag_cuts(model: CriterionModel, ratio: float) -> dict[str, float]:
     """Per criterion (by substance id), the closest-passage score from which a "no evidence"
     flag is doubtful: ``ratio`` times the probability at which a passage would credit it."""
-    return {str(s): round(float(t) * ratio, 4) for s, t in zip(model.classes_, model.thresholds_)}
+    return {str(s): round(float(t) * ratio, 4) for s, t in zip(model.classes_, model.thresholds_, strict=False)}
 
 
 def credit_criteria(
@@ -132,16 +155,20 @@ def credit_criteria(
     probabilities = model.predict_proba([p.text for p in passages])
     owner = model.space.measures if model.space else []
     credited = []
-    for tag, row in zip(tags, probabilities):
+    for tag, row in zip(tags, probabilities, strict=False):
         tagged = {m for m, s in tag.scores.items() if s >= measure_thresholds[m]}
         by_measure: dict[str, list[str]] = {}
-        for j, (substance, p) in enumerate(zip(model.classes_, row)):
+        for j, (substance, p) in enumerate(zip(model.classes_, row, strict=False)):
             if owner[j] in tagged and p >= model.thresholds_[j]:
                 by_measure.setdefault(owner[j], []).append(str(substance))
-        credited.append(tag.model_copy(update={
-            "criteria": by_measure,
-            "criterion_scores": {str(s): round(float(p), 4) for s, p in zip(model.classes_, row)},
-        }))
+        credited.append(
+            tag.model_copy(
+                update={
+                    "criteria": by_measure,
+                    "criterion_scores": {str(s): round(float(p), 4) for s, p in zip(model.classes_, row, strict=False)},
+                }
+            )
+        )
     return credited
 
 
@@ -155,7 +182,7 @@ def evaluate_criteria_passages(
         return None
     texts = [p.text for p in with_criteria]
     tagged = tagger.predict(texts)
-    gate = measure_gate(model.space, [[m for m, on in zip(tagger.classes_, row) if on] for row in tagged])
+    gate = measure_gate(model.space, [[m for m, on in zip(tagger.classes_, row, strict=False) if on] for row in tagged])
     predicted = (model.predict_proba(texts) >= model.thresholds_) & (gate == 1)
     return score_criteria(model.space.fold([p.criteria for p in with_criteria], taxonomy), predicted, model.space.ids)
 
@@ -178,10 +205,16 @@ def compare_criterion_models(
     groups = np.array([p.source or p.id for p in kept])
     gate = measure_gate(space, [p.measures for p in kept])
     prototypes = build_prototypes(taxonomy, settings)
-    ranked = nearest_criteria(
-        prototypes.similarity(embed_texts(texts, settings)), prototypes.ids, prototypes.measures,
-        {c.id: taxonomy.substance_of(c.id) for c in taxonomy.criteria}, space.ids,
-    ) & gate
+    ranked = (
+        nearest_criteria(
+            prototypes.similarity(embed_texts(texts, settings)),
+            prototypes.ids,
+            prototypes.measures,
+            {c.id: taxonomy.substance_of(c.id) for c in taxonomy.criteria},
+            space.ids,
+        )
+        & gate
+    )
     results = {"nearest criterion (old ranking)": {"passages": score_criteria(Y, ranked, space.ids).model_dump()}}
     for method in ("one-vs-rest", "pairwise"):
         model = CriterionModel(space=space, embedding_model=settings.embedding_model, method=method, cv=n_splits)
@@ -189,6 +222,9 @@ def compare_criterion_models(
         folds = model.splits(groups)
         predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, model.choose_thresholds)
         documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, model.thresholds_)
-        results[method] = {"passages": score_criteria(Y, predicted, space.ids).model_dump(),
-                           "per_source_document": documents, "flag_ratio": ratio}
+        results[method] = {
+            "passages": score_criteria(Y, predicted, space.ids).model_dump(),
+            "per_source_document": documents,
+            "flag_ratio": ratio,
+        }
     return results

@@ -59,7 +59,9 @@ def write_criteria_card(card: CriteriaCard, model_path: Path) -> CriteriaCard:
     return card
 
 
-def read_criteria_card(model_path: Path, taxonomy_version: str, embedding_model: str, check_file: bool = True) -> CriteriaCard:
+def read_criteria_card(
+    model_path: Path, taxonomy_version: str, embedding_model: str, check_file: bool = True
+) -> CriteriaCard:
     """The card of the criterion model at ``model_path``, checked against the running taxonomy
     and embedding model (and, with ``check_file``, the model file's hash)."""
     try:

@@ -116,18 +116,26 @@ def score_documents(
     absent = sum(len(judged - covered[doc]) for doc, judged in universe.items())
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
     return DocumentCriteriaReport(
-        documents=len(universe), pairs=pairs,
-        detection_precision=precision, detection_recall=recall,
+        documents=len(universe),
+        pairs=pairs,
+        detection_precision=precision,
+        detection_recall=recall,
         detection_f1=_ratio(2 * precision * recall, precision + recall),
-        flags=flags, flag_precision=_ratio(right_flags, flags), flag_recall=_ratio(right_flags, absent),
-        flags_inside_covered_measures=inner, flag_precision_inside_covered_measures=_ratio(right_inner, inner),
-        confident_flags=sure, confident_flag_precision=_ratio(right_sure, sure),
+        flags=flags,
+        flag_precision=_ratio(right_flags, flags),
+        flag_recall=_ratio(right_flags, absent),
+        flags_inside_covered_measures=inner,
+        flag_precision_inside_covered_measures=_ratio(right_inner, inner),
+        confident_flags=sure,
+        confident_flag_precision=_ratio(right_sure, sure),
         confident_flags_inside_covered_measures=sure_in,
         confident_flag_precision_inside_covered_measures=_ratio(right_sure_in, sure_in),
     )
 
 
-def choose_flag_ratio(ratios: Sequence[float], truly_absent: Sequence[bool], target: float = TARGET_FLAG_PRECISION) -> float:
+def choose_flag_ratio(
+    ratios: Sequence[float], truly_absent: Sequence[bool], target: float = TARGET_FLAG_PRECISION
+) -> float:
     """The highest closest-passage score, as a share of the criterion's threshold, below which
     "no evidence" flags are right at least ``target`` of the time (on out-of-fold predictions),
     at most 1: a flag whose nearest passage would have credited the criterion is never confident.
@@ -136,21 +144,29 @@ def choose_flag_ratio(ratios: Sequence[float], truly_absent: Sequence[bool], tar
     order = np.argsort(closest)
     scores, right = np.asarray(closest)[order], np.asarray(truly_absent, dtype=float)[order]
     precision = np.cumsum(right) / np.arange(1, len(right) + 1)
-    meeting = [i for i in range(len(scores)) if precision[i] >= target and (i + 1 == len(scores) or scores[i + 1] > scores[i])]
+    meeting = [
+        i for i in range(len(scores)) if precision[i] >= target and (i + 1 == len(scores) or scores[i + 1] > scores[i])
+    ]
     if not meeting:
         return 0.0
     best = meeting[-1]
     return round(min(float(scores[best + 1]) if best + 1 < len(scores) else 1.0, 1.0), 4)
 
 
-def nearest_criteria(similarity: np.ndarray, prompt_ids: Sequence[str], prompt_measures: Sequence[str],
-                     substance_of: Mapping[str, str], substances: Sequence[str], margin: float = 0.03) -> np.ndarray:
+def nearest_criteria(
+    similarity: np.ndarray,
+    prompt_ids: Sequence[str],
+    prompt_measures: Sequence[str],
+    substance_of: Mapping[str, str],
+    substances: Sequence[str],
+    margin: float = 0.03,
+) -> np.ndarray:
     """The ranking the criterion model replaced, kept as the baseline it is measured against:
     in each measure, the criterion whose description is nearest to the passage, and any within
     ``margin`` of it. (n, n_substances) indicator, not yet gated by measure."""
     column = {s: j for j, s in enumerate(substances)}
     by_measure: dict[str, list[int]] = {}
-    for k, (pid, owner) in enumerate(zip(prompt_ids, prompt_measures)):
+    for k, (pid, owner) in enumerate(zip(prompt_ids, prompt_measures, strict=False)):
         if pid != owner:
             by_measure.setdefault(owner, []).append(k)
     ranked = np.zeros((similarity.shape[0], len(substances)), dtype=int)
@@ -177,8 +193,9 @@ def document_verdicts(review: object) -> tuple[set[str], set[str], set[str]]:
     return detected, flagged, confident
 
 
-def score_reviews(reviews: Sequence[object], gold: Mapping[str, Mapping[str, object]],
-                  all_criteria: Sequence[str]) -> DocumentCriteriaReport | None:
+def score_reviews(
+    reviews: Sequence[object], gold: Mapping[str, Mapping[str, object]], all_criteria: Sequence[str]
+) -> DocumentCriteriaReport | None:
     """Reviews of documents whose gold (``<name>.gold.json``) lists ``criteria_covered``."""
     detected, flagged, covered, universe, measures, confident = {}, {}, {}, {}, {}, {}
     for review in reviews:
@@ -202,5 +219,7 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
     if not len(p):
         return 0.0
     edges = np.minimum((p * bins).astype(int), bins - 1)
-    gap = sum(abs(p[edges == b].mean() - y[edges == b].mean()) * np.sum(edges == b) for b in range(bins) if np.any(edges == b))
+    gap = sum(
+        abs(p[edges == b].mean() - y[edges == b].mean()) * np.sum(edges == b) for b in range(bins) if np.any(edges == b)
+    )
     return round(float(gap / len(p)), 4)

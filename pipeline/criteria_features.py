@@ -17,9 +17,16 @@ from pipeline.taxonomy import Taxonomy
 
 NEIGHBOURS = 3  # labelled passages averaged for the "similar to its examples" feature
 FEATURE_NAMES = (
-    "prompt_cosine", "title_cosine", "cosine_below_best_in_measure", "rank_in_measure",
-    "terms_matched", "any_term", "nearest_example", "mean_nearest_examples",
-    "example_contrast", "nearest_example_of_measure",
+    "prompt_cosine",
+    "title_cosine",
+    "cosine_below_best_in_measure",
+    "rank_in_measure",
+    "terms_matched",
+    "any_term",
+    "nearest_example",
+    "mean_nearest_examples",
+    "example_contrast",
+    "nearest_example_of_measure",
 )
 
 
@@ -139,7 +146,17 @@ def pair_features(
     hits = term_hits(texts, space)
     best, mean3, contrast, of_measure = neighbour_features(V, sources, examples)
     return np.stack(
-        [prompt, title, below_best, rank, np.minimum(hits, 3), (hits > 0).astype(np.float32),
-         best, mean3, contrast, of_measure],
+        [
+            prompt,
+            title,
+            below_best,
+            rank,
+            np.minimum(hits, 3),
+            (hits > 0).astype(np.float32),
+            best,
+            mean3,
+            contrast,
+            of_measure,
+        ],
         axis=2,
     )

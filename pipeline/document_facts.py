@@ -35,7 +35,9 @@ _SYSTEM_KIND = re.compile(
 )
 # A trust's cover may carry its system's name first ("Part of the Deane Valley ICS"): that names
 # whom the trust belongs to, not who wrote the strategy.
-_BELONGS_TO = re.compile(r"\b(?:part\s+of|member\s+of|within|in\s+partnership\s+with|supporting)\b[^.\n]{0,60}$", re.IGNORECASE)
+_BELONGS_TO = re.compile(
+    r"\b(?:part\s+of|member\s+of|within|in\s+partnership\s+with|supporting)\b[^.\n]{0,60}$", re.IGNORECASE
+)
 _LEADING = re.compile(r"^(?:(?:NHS|The|Our|Across|In|For|With|Welcome|to|Dear|Part|of|and|within)\s+)+")
 _YEAR = r"(20[1-4]\d)"
 _RANGE = re.compile(rf"{_YEAR}\s*(?:/\s*\d{{2}}\s*)?(?:-|–|—|to|until)\s*(?:20)?\d{{2}}\b")
@@ -121,7 +123,9 @@ def document_facts(document: Document) -> DocumentFacts:
         return "manifest" if manifest_value else ("text" if value else None)
 
     return DocumentFacts(
-        ics=ics, organisation_level=level, year=year,
+        ics=ics,
+        organisation_level=level,
+        year=year,
         ics_source=source(given.ics, ics),
         level_source=source(given.organisation_level, level),
         year_source=source(given.year, year),

@@ -17,8 +17,22 @@ MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abb
 MONTHS["sept"] = 9
 MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 NUMBER_WORDS = {
-    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty-four": 24, "thirty-six": 36,
+    "a": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "eighteen": 18,
+    "twenty-four": 24,
+    "thirty-six": 36,
 }
 NUMBER = r"\d{1,2}|" + "|".join(NUMBER_WORDS)
 SEASON_ENDS = {"spring": (5, 31), "summer": (8, 31), "autumn": (11, 30), "fall": (11, 30)}
@@ -35,8 +49,22 @@ NOT_A_DEADLINE = re.compile(
     re.IGNORECASE,
 )
 # -ed words that look forward, not back ("is planned for April 2026").
-FORWARD_PARTICIPLES = {"planned", "scheduled", "expected", "intended", "aimed", "targeted", "needed", "required",
-                       "proposed", "committed", "timed", "due", "extended", "phased"}
+FORWARD_PARTICIPLES = {
+    "planned",
+    "scheduled",
+    "expected",
+    "intended",
+    "aimed",
+    "targeted",
+    "needed",
+    "required",
+    "proposed",
+    "committed",
+    "timed",
+    "due",
+    "extended",
+    "phased",
+}
 
 
 @dataclass(frozen=True)
@@ -127,36 +155,57 @@ def _value(kind: str, g: dict[str, Any], year: int | None, strategy_end: int | N
 
 
 # Most specific first: a span taken by one pattern is not read again by a later one.
-PATTERNS: list[tuple[str, re.Pattern[str]]] = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in [
-    ("strategy", r"\b(?:life(?:time)?|end|course|duration|lifespan)\s+of\s+(?:this|the|our)\s+(?:\w+\s+){0,3}?"
-                 r"(?:strategy|plan)\b"),
-    ("relative", r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|first)\s+(?:(?P<count>" + NUMBER + r")\s+)?"
-                 r"(?P<unit>years?|months?)\b(?!\s+of\b)"),
-    ("relative", r"(?<!\bfor\s)\b(?:within|over)\s+(?P<count>" + NUMBER + r")\s+(?P<unit>years?|months?)\b(?!\s+of\b)"),
-    ("relative", r"\b(?P<count>next)\s+(?P<unit>year)\b(?!\s+of\b)"),
-    ("between", r"\bbetween\s+(?:" + MONTH + r"\s+)?(?:20\d\d\s+)?and\s+(?:(?P<m>" + MONTH + r")\s+)?"
-                r"(?P<y>20\d\d)\b(?![/\d])"),
-    ("end_fy", r"\bend\s+of\s+(?:the\s+)?(?:financial\s+year\s+)?(?:FY\s?)?(?P<y>20\d\d)\s?[/–-]\s?(?:20)?"
-               r"(?P<y2>\d\d)(?!\d)"),
-    ("fy_quarter", r"\bQ(?P<q>[1-4])\s+(?:of\s+)?(?:FY\s?)?(?P<y>20\d\d)\s?/\s?(?:20)?\d\d(?!\d)"),
-    ("quarter", r"\b(?:Q(?P<q>[1-4])|(?P<qw>first|second|third|fourth|final|last)\s+quarter\s+of)\s+"
-                r"(?P<y>20\d\d)(?![/\d])"),
-    ("fy", r"(?<![\w./£$,-])(?:FY\s?)?(?P<y>20\d\d)\s?[/–-]\s?(?P<y2>(?:20)?\d\d)(?![\d%]|-\d)"),
-    ("half", r"\b(?:(?P<h>first|second)\s+half\s+of|H(?P<h2>[12]))\s+(?P<y>20\d\d)\b"),
-    ("season", r"\b(?P<s>spring|summer|autumn|fall|winter)\s+(?:of\s+)?(?P<y>20\d\d)\b"),
-    ("part", r"\b(?P<p>early|mid|late)[\s-]+(?P<y>20\d\d)\b"),
-    ("day", r"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<m>" + MONTH + r")\s+(?P<y>20\d\d)\b"),
-    ("month", r"\b(?P<m>" + MONTH + r")\s+(?:of\s+)?(?P<y>20\d\d)\b"),
-    ("range", r"(?<![\w./£$,-])(?P<y>20\d\d)\s+(?:to|until|through|and)\s+(?P<y2>20\d\d)(?![\d/%])"),
-    ("end_year", r"\bend\s+of\s+(?P<y>20\d\d)\b(?![/\d])"),
-    # A bare year, not part of "2,024", "£2024", "2024a" or a version number.
-    ("year", r"(?<![\w./£$,-])(?P<y>20\d\d)(?![\w%/]|[.,]\d)"),
-]]
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in [
+        (
+            "strategy",
+            r"\b(?:life(?:time)?|end|course|duration|lifespan)\s+of\s+(?:this|the|our)\s+(?:\w+\s+){0,3}?"
+            r"(?:strategy|plan)\b",
+        ),
+        (
+            "relative",
+            r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|first)\s+(?:(?P<count>" + NUMBER + r")\s+)?"
+            r"(?P<unit>years?|months?)\b(?!\s+of\b)",
+        ),
+        (
+            "relative",
+            r"(?<!\bfor\s)\b(?:within|over)\s+(?P<count>" + NUMBER + r")\s+(?P<unit>years?|months?)\b(?!\s+of\b)",
+        ),
+        ("relative", r"\b(?P<count>next)\s+(?P<unit>year)\b(?!\s+of\b)"),
+        (
+            "between",
+            r"\bbetween\s+(?:" + MONTH + r"\s+)?(?:20\d\d\s+)?and\s+(?:(?P<m>" + MONTH + r")\s+)?"
+            r"(?P<y>20\d\d)\b(?![/\d])",
+        ),
+        (
+            "end_fy",
+            r"\bend\s+of\s+(?:the\s+)?(?:financial\s+year\s+)?(?:FY\s?)?(?P<y>20\d\d)\s?[/–-]\s?(?:20)?"
+            r"(?P<y2>\d\d)(?!\d)",
+        ),
+        ("fy_quarter", r"\bQ(?P<q>[1-4])\s+(?:of\s+)?(?:FY\s?)?(?P<y>20\d\d)\s?/\s?(?:20)?\d\d(?!\d)"),
+        (
+            "quarter",
+            r"\b(?:Q(?P<q>[1-4])|(?P<qw>first|second|third|fourth|final|last)\s+quarter\s+of)\s+"
+            r"(?P<y>20\d\d)(?![/\d])",
+        ),
+        ("fy", r"(?<![\w./£$,-])(?:FY\s?)?(?P<y>20\d\d)\s?[/–-]\s?(?P<y2>(?:20)?\d\d)(?![\d%]|-\d)"),
+        ("half", r"\b(?:(?P<h>first|second)\s+half\s+of|H(?P<h2>[12]))\s+(?P<y>20\d\d)\b"),
+        ("season", r"\b(?P<s>spring|summer|autumn|fall|winter)\s+(?:of\s+)?(?P<y>20\d\d)\b"),
+        ("part", r"\b(?P<p>early|mid|late)[\s-]+(?P<y>20\d\d)\b"),
+        ("day", r"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<m>" + MONTH + r")\s+(?P<y>20\d\d)\b"),
+        ("month", r"\b(?P<m>" + MONTH + r")\s+(?:of\s+)?(?P<y>20\d\d)\b"),
+        ("range", r"(?<![\w./£$,-])(?P<y>20\d\d)\s+(?:to|until|through|and)\s+(?P<y2>20\d\d)(?![\d/%])"),
+        ("end_year", r"\bend\s+of\s+(?P<y>20\d\d)\b(?![/\d])"),
+        # A bare year, not part of "2,024", "£2024", "2024a" or a version number.
+        ("year", r"(?<![\w./£$,-])(?P<y>20\d\d)(?![\w%/]|[.,]\d)"),
+    ]
+]
 
 
 def _is_reference(text: str, start: int) -> bool:
     """A date that names a past event or a baseline ("went live in April 2021", "since 2019")."""
-    before = text[max(0, start - 60):start]
+    before = text[max(0, start - 60) : start]
     found = NOT_A_DEADLINE.search(before)
     if not found:
         return False

@@ -31,9 +31,7 @@ class EmbeddingCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(path, timeout=60)
         self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
-        )
+        self._connection.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
 
     @staticmethod
     def key(model_name: str, text: str) -> str:
@@ -44,9 +42,7 @@ class EmbeddingCache:
         for first in range(0, len(keys), 500):
             chunk = list(keys[first : first + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self._connection.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk
-            )
+            rows = self._connection.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk)
             found.update({key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows})
         return found
 
@@ -91,14 +87,16 @@ def _read_or_compute(
     try:
         cached = cache.get_many([key for key in keys if key not in known])
         missing = sorted(
-            {key: text for key, text in zip(keys, texts) if key not in cached and key not in known}.items()
+            {
+                key: text for key, text in zip(keys, texts, strict=False) if key not in cached and key not in known
+            }.items()
         )
         if missing:
             encoder = load_encoder(settings)
             if embedding_identity(settings) != identity:
                 return None
             vectors = encoder.encode([text for _, text in missing], settings.embedding_batch_size)
-            computed = {key: vector for (key, _), vector in zip(missing, vectors)}
+            computed = {key: vector for (key, _), vector in zip(missing, vectors, strict=False)}
             cache.put_many(computed)
             cached.update(computed)
     finally:

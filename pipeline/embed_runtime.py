@@ -69,7 +69,9 @@ def max_sequence_length(model_dir: Path) -> int:
         pooling = json.loads((model_dir / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
         config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise UnsupportedModel(f"{model_dir}: not a sentence-transformers folder this runtime can read ({exc})") from exc
+        raise UnsupportedModel(
+            f"{model_dir}: not a sentence-transformers folder this runtime can read ({exc})"
+        ) from exc
     modes = {key for key, value in pooling.items() if key.startswith("pooling_mode") and value}
     if kinds not in POOLED_MODULES or modes != {"pooling_mode_mean_tokens"}:
         raise UnsupportedModel(f"{model_dir}: modules {kinds} pooled by {sorted(modes)}; only mean pooling is exported")
@@ -115,8 +117,14 @@ def export_graph(model_dir: str, target: str) -> None:
     partial = Path(target).with_suffix(f".{os.getpid()}.partial")
     with torch.no_grad():
         torch.onnx.export(
-            TokenEmbeddings(), example, str(partial), input_names=["input_ids", "attention_mask"],
-            output_names=["token_embeddings"], dynamo=True, external_data=False, verbose=False,
+            TokenEmbeddings(),
+            example,
+            str(partial),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["token_embeddings"],
+            dynamo=True,
+            external_data=False,
+            verbose=False,
             dynamic_shapes={"input_ids": {0: batch, 1: length}, "attention_mask": {0: batch, 1: length}},
         )
     partial.replace(target)  # concurrent exporters each write whole files; the last one wins
@@ -129,8 +137,10 @@ def ensure_graph(model_dir: Path, cache_dir: Path) -> Path:
     if not graph.is_file():
         graph.parent.mkdir(parents=True, exist_ok=True)
         call_isolated(
-            "pipeline.embed_runtime:export_graph", {"model_dir": str(model_dir), "target": str(graph)},
-            timeout=EXPORT_TIMEOUT_SECONDS, memory_mb=EXPORT_MEMORY_MB,
+            "pipeline.embed_runtime:export_graph",
+            {"model_dir": str(model_dir), "target": str(graph)},
+            timeout=EXPORT_TIMEOUT_SECONDS,
+            memory_mb=EXPORT_MEMORY_MB,
         )
     return graph
 
@@ -142,11 +152,15 @@ def _openvino_runner(graph: Path) -> tuple[Callable[[], Runner], int]:
 
     core = openvino.Core()
     precision = {"bf16": "bf16", "fp32": "f32"}[_openvino_precision(core)]
-    compiled = core.compile_model(str(graph), "CPU", {
-        "INFERENCE_PRECISION_HINT": precision,
-        "PERFORMANCE_HINT": "THROUGHPUT",
-        "CACHE_DIR": str(graph.parent / f"openvino-{metadata.version('openvino')}"),
-    })
+    compiled = core.compile_model(
+        str(graph),
+        "CPU",
+        {
+            "INFERENCE_PRECISION_HINT": precision,
+            "PERFORMANCE_HINT": "THROUGHPUT",
+            "CACHE_DIR": str(graph.parent / f"openvino-{metadata.version('openvino')}"),
+        },
+    )
 
     def new_runner() -> Runner:  # an inference request serves one thread at a time
         request = compiled.create_infer_request()
@@ -202,7 +216,7 @@ class RuntimeEncoder:
         with ThreadPoolExecutor(min(self._parallel, len(batches))) as pool:
             pooled = list(pool.map(embed, batches))
         vectors = np.empty((len(texts), pooled[0].shape[1]), dtype=np.float32)
-        for rows, batch in zip(batches, pooled):
+        for rows, batch in zip(batches, pooled, strict=False):
             vectors[rows] = batch
         return vectors
 

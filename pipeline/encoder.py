@@ -55,7 +55,11 @@ class TorchEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         return self._model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
 
 
@@ -114,7 +118,11 @@ def _fall_back(model_name: str, runtime: str, cache_dir: Path, exc: Exception) -
     _failed.add((model_name, runtime, cache_dir))
     log.warning(
         "embedding runtime %r failed for %s (%s: %s); embedding with PyTorch instead "
-        "(WGLL_EMBEDDING_RUNTIME=torch chooses it outright)", runtime, model_name, type(exc).__name__, exc,
+        "(WGLL_EMBEDDING_RUNTIME=torch chooses it outright)",
+        runtime,
+        model_name,
+        type(exc).__name__,
+        exc,
     )
 
 
@@ -143,5 +151,3 @@ def embedding_identity(settings: Settings) -> str:
     PyTorch, so vectors cached by PyTorch before there were runtimes stay valid."""
     label = embedding_runtime(settings)
     return settings.embedding_model if label == TORCH else f"{settings.embedding_model} [{label}]"
-
-

@@ -68,7 +68,7 @@ def _stored_vectors(path: Path | None) -> dict[str, np.ndarray]:
     if path is None or not path.is_file():
         return {}
     with np.load(path) as stored:
-        return dict(zip(stored["keys"].tolist(), stored["vectors"]))
+        return dict(zip(stored["keys"].tolist(), stored["vectors"], strict=False))
 
 
 def build_labelled_index(
@@ -85,7 +85,7 @@ def build_labelled_index(
     missing = [i for i, key in enumerate(keys) if key not in known]
     if missing:
         computed = embed_texts([passages[i].text for i in missing], settings)
-        known.update({keys[i]: vector for i, vector in zip(missing, computed)})
+        known.update({keys[i]: vector for i, vector in zip(missing, computed, strict=False)})
     vectors = np.vstack([known[key] for key in keys]).astype(np.float32)
     return LabelledIndex(passages=passages, vectors=vectors)
 
@@ -120,10 +120,14 @@ def explain_coverage(
     for coverage in measures:
         measure = taxonomy.measure(coverage.id)
         evidence = [
-            e.model_copy(update={"why": Why(
-                terms=matched_terms(e.text, measure),
-                nearest=index.nearest(embeddings.vectors[row[e.passage_id]], coverage.id, neighbours),
-            )})
+            e.model_copy(
+                update={
+                    "why": Why(
+                        terms=matched_terms(e.text, measure),
+                        nearest=index.nearest(embeddings.vectors[row[e.passage_id]], coverage.id, neighbours),
+                    )
+                }
+            )
             for e in coverage.evidence
         ]
         explained.append(coverage.model_copy(update={"evidence": evidence}))

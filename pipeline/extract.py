@@ -82,8 +82,10 @@ def extract_pages(
             wanted = [n for n in range(1, page_count + 1) if n not in words]
             if not wanted:
                 break
-            result = read_pdfium_words(pdf, wanted, settings) if pdf is not None and reader == "pdfium" else (
-                read_pdfplumber_words(path, password, wanted, page_count, settings)
+            result = (
+                read_pdfium_words(pdf, wanted, settings)
+                if pdf is not None and reader == "pdfium"
+                else (read_pdfplumber_words(path, password, wanted, page_count, settings))
             )
             words |= result.words
             notes += result.notes

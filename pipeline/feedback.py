@@ -59,7 +59,7 @@ def export_for_review(
     rows = select_for_review(
         stored,
         zero_shot_scores([p.passage_id for p in passages], probabilities, taxonomy.measure_ids),
-        dict(zip(taxonomy.measure_ids, map(float, zero_shot.thresholds_))),
+        dict(zip(taxonomy.measure_ids, map(float, zero_shot.thresholds_), strict=False)),
         margin,
         limit,
         taxonomy,
@@ -68,7 +68,9 @@ def export_for_review(
     return write_queue(rows, out, taxonomy, model_version), len(rows)
 
 
-def import_verdicts(file: Path, reviews_dir: Path, labels_path: Path, settings: Settings, reviewer: str = "") -> MergeReport:
+def import_verdicts(
+    file: Path, reviews_dir: Path, labels_path: Path, settings: Settings, reviewer: str = ""
+) -> MergeReport:
     """Check a verdict file against the taxonomy and the stored passages, then merge it into
     ``labels_path``; raises ReviewFileError (and writes nothing) if any row is faulty."""
     taxonomy = load_taxonomy(settings.taxonomy_path)

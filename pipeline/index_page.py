@@ -43,7 +43,9 @@ def _row(found: FoundReview) -> IndexRow:
     return IndexRow(
         review=found.review,
         statuses={m.id: m.status for m in found.review.measures},
-        page=_link(files.page), pack_html=_link(files.pack_html), pack_pdf=_link(files.pack_pdf),
+        page=_link(files.page),
+        pack_html=_link(files.pack_html),
+        pack_pdf=_link(files.pack_pdf),
         json=files.json.name,
     )
 
@@ -59,13 +61,17 @@ def render_index(found: list[FoundReview], audits: list[str]) -> str:
     names: dict[str, str] = {}
     for row in rows:
         names.update({m.id: m.name for m in row.review.measures if m.id not in names})
-    return html_templates().get_template("index.html").render(
-        rows=rows,
-        measures=sorted(names) or [f"M{n}" for n in range(1, 8)],
-        names=names,
-        audits=audits,
-        failed=sum(1 for r in rows if r.review.errors),
-        out_of_scope=sum(1 for r in rows if r.out_of_scope),
+    return (
+        html_templates()
+        .get_template("index.html")
+        .render(
+            rows=rows,
+            measures=sorted(names) or [f"M{n}" for n in range(1, 8)],
+            names=names,
+            audits=audits,
+            failed=sum(1 for r in rows if r.review.errors),
+            out_of_scope=sum(1 for r in rows if r.out_of_scope),
+        )
     )
 
 

@@ -125,7 +125,8 @@ def _read_pages_isolated(
     culprit), then without PDFium."""
     first: PdfReader = settings.pdf_reader
     attempts: list[tuple[PdfReader, ...]] = (
-        [("pdfplumber",)] if page_count is None
+        [("pdfplumber",)]
+        if page_count is None
         else [(first, "pdfplumber" if first == "pdfium" else "pdfium"), ("pdfium",), ("pdfplumber",)]
     )
     crashes: list[ChildCrashed] = []
@@ -153,13 +154,16 @@ def _read_pages_isolated(
 def _call_extract(path: Path, arguments: dict[str, object], settings: Settings, deadline: float) -> PageRead:
     try:
         read: PageRead = call_isolated(
-            "pipeline.extract:extract_pages", arguments,
-            timeout=deadline - time.monotonic(), memory_mb=settings.parse_memory_mb,
+            "pipeline.extract:extract_pages",
+            arguments,
+            timeout=deadline - time.monotonic(),
+            memory_mb=settings.parse_memory_mb,
         )
     except ChildTimeout as exc:
         raise ReviewTimeout(
-            path, f"reading the PDF took longer than the time limit of {settings.document_timeout_seconds:g} s "
-            "(setting WGLL_DOCUMENT_TIMEOUT_SECONDS)"
+            path,
+            f"reading the PDF took longer than the time limit of {settings.document_timeout_seconds:g} s "
+            "(setting WGLL_DOCUMENT_TIMEOUT_SECONDS)",
         ) from exc
     return read
 
@@ -170,8 +174,9 @@ def _refuse_unreadable(path: Path, read: PageRead) -> None:
         return
     if any(missing.needs_ocr for missing in read.missing):
         raise NeedsOCR(
-            path, f"{len(read.missing)} of {_pages(read.page_count)} are scanned images or undecodable text that "
-            "need OCR, but Tesseract is not installed (Debian package tesseract-ocr)"
+            path,
+            f"{len(read.missing)} of {_pages(read.page_count)} are scanned images or undecodable text that "
+            "need OCR, but Tesseract is not installed (Debian package tesseract-ocr)",
         )
     if read.missing:
         reasons = "; ".join(f"page {m.page}: {m.reason}" for m in read.missing[:3])

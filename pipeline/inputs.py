@@ -50,7 +50,11 @@ def _check(path: Path) -> tuple[list[BatchItem], list[InputProblem]]:
     except (OSError, ValueError, csv.Error) as error:  # UnicodeDecodeError is a ValueError
         where, text = manifest or path, str(error)
         named = text.startswith(f"{where}: ")  # read_manifest's own errors name the file already
-        return [], [InputProblem(path=str(where), reason=text.removeprefix(f"{where}: ") if named else f"cannot be read ({text})")]
+        return [], [
+            InputProblem(
+                path=str(where), reason=text.removeprefix(f"{where}: ") if named else f"cannot be read ({text})"
+            )
+        ]
     if not items:
         reason = "manifest lists no documents" if manifest else "folder holds no PDF (*.pdf) and no manifest.csv"
         return [], [InputProblem(path=str(manifest or path), reason=reason)]
@@ -64,4 +68,3 @@ def _check(path: Path) -> tuple[list[BatchItem], list[InputProblem]]:
         else:
             found.append(item)
     return found, problems
-

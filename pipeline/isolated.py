@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 # One thread per native library: the child shares 2 cores with the batch around it.
-CHILD_ENVIRONMENT = {"OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+CHILD_ENVIRONMENT = {
+    "OMP_THREAD_LIMIT": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 
 class ChildTimeout(TimeoutError):

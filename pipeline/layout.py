@@ -76,18 +76,10 @@ def lay_out_pages(pages: list[PageWords]) -> list[Page]:
     raw_pages = _lay_out(pages)
     body_size = _body_font_size(raw_pages)
     heading_sizes = sorted(
-        {
-            round(line.size, 1)
-            for lines in raw_pages
-            for line in lines
-            if line.size >= body_size * HEADING_SIZE_RATIO
-        },
+        {round(line.size, 1) for lines in raw_pages for line in lines if line.size >= body_size * HEADING_SIZE_RATIO},
         reverse=True,
     )
-    return [
-        _build_page(words, lines, body_size, heading_sizes)
-        for words, lines in zip(pages, raw_pages, strict=True)
-    ]
+    return [_build_page(words, lines, body_size, heading_sizes) for words, lines in zip(pages, raw_pages, strict=True)]
 
 
 def plain_page(number: int, text: str, extractor: Extractor) -> Page:
@@ -277,4 +269,3 @@ def _build_page(words: PageWords, lines: list[Line], body_size: float, heading_s
         text_parts.append(block)
         offset += len(block) + 2
     return Page(number=words.number, text="\n\n".join(text_parts), headings=headings, extractor=words.reader)
-

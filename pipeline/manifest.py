@@ -41,7 +41,9 @@ def read_manifest(path: Path) -> list[BatchItem]:
             target = (folder / (row["file"] or "")).resolve()
             refusal = None
             if not target.is_relative_to(folder):
-                refusal = f"{path.name}, line {line}: {row['file']!r} points outside the manifest's folder {folder}; not read"
+                refusal = (
+                    f"{path.name}, line {line}: {row['file']!r} points outside the manifest's folder {folder}; not read"
+                )
             year = (row.get("year") or "").strip()
             items.append(
                 BatchItem(

@@ -295,7 +295,6 @@ class ReviewErrorRecord(Record):
     message: str
 
 
-
 class Commitment(Record):
     """A sentence in which the strategy commits to an action or a target: when it falls due
     (an ISO date, a year or a financial year such as ``2025/26``; docs/commitments.md), who is

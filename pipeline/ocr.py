@@ -46,7 +46,15 @@ def ocr_page(page: pdfium.PdfPage, settings: OCRSettings) -> str:
         bitmap.close()
     png = io.BytesIO()
     image.save(png, format="PNG")
-    command = [settings.tesseract_command, "stdin", "stdout", "-l", settings.ocr_language, "--dpi", str(settings.ocr_dpi)]
+    command = [
+        settings.tesseract_command,
+        "stdin",
+        "stdout",
+        "-l",
+        settings.ocr_language,
+        "--dpi",
+        str(settings.ocr_dpi),
+    ]
     try:
         done = subprocess.run(
             command,

@@ -12,18 +12,90 @@ from collections.abc import Mapping
 VERB = re.compile(
     r"\b(?:will|shall|(?:has|have)\s+(?:also\s+)?(?:committed|agreed)|commits|(?:is|are)\s+planned)\b", re.IGNORECASE
 )
-DETERMINERS = {"the", "each", "every", "all", "our", "a", "an", "both", "any", "its", "their", "this", "these", "those",
-               "no", "neither"}
-PREPOSITIONS = {"in", "of", "for", "to", "across", "at", "on", "with", "from", "within", "between", "under", "into",
-                "by", "and", "or"}
+DETERMINERS = {
+    "the",
+    "each",
+    "every",
+    "all",
+    "our",
+    "a",
+    "an",
+    "both",
+    "any",
+    "its",
+    "their",
+    "this",
+    "these",
+    "those",
+    "no",
+    "neither",
+}
+PREPOSITIONS = {
+    "in",
+    "of",
+    "for",
+    "to",
+    "across",
+    "at",
+    "on",
+    "with",
+    "from",
+    "within",
+    "between",
+    "under",
+    "into",
+    "by",
+    "and",
+    "or",
+}
 PRONOUNS = {"we", "it", "they", "this", "these", "that", "which", "who", "you", "i", "he", "she", "there", "us"}
 # Head nouns that name an organisation or a role.
 BODIES = {
-    "board", "group", "team", "partner", "partnership", "trust", "council", "committee", "network", "authority",
-    "office", "officer", "director", "lead", "unit", "collaborative", "panel", "alliance", "guardian", "forum",
-    "academy", "executive", "chair", "owner", "commissioner", "provider", "ccg", "icb", "icp", "ccio", "cnio",
-    "cdio", "cio", "cco", "sro", "siro", "healthwatch", "leader", "manager", "secretariat", "association",
-    "federation", "directorate", "department", "pcn",
+    "board",
+    "group",
+    "team",
+    "partner",
+    "partnership",
+    "trust",
+    "council",
+    "committee",
+    "network",
+    "authority",
+    "office",
+    "officer",
+    "director",
+    "lead",
+    "unit",
+    "collaborative",
+    "panel",
+    "alliance",
+    "guardian",
+    "forum",
+    "academy",
+    "executive",
+    "chair",
+    "owner",
+    "commissioner",
+    "provider",
+    "ccg",
+    "icb",
+    "icp",
+    "ccio",
+    "cnio",
+    "cdio",
+    "cio",
+    "cco",
+    "sro",
+    "siro",
+    "healthwatch",
+    "leader",
+    "manager",
+    "secretariat",
+    "association",
+    "federation",
+    "directorate",
+    "department",
+    "pcn",
 }
 # The last word of an acronym's expansion that makes it an organisation ("... NHS Trust (SGH)").
 ORGANISATION_ENDINGS = BODIES | {"services", "hospitals", "ics", "nhs"}
@@ -119,11 +191,13 @@ def find_owner(clause: str, expansions: Mapping[str, str] | None = None) -> str 
     agent = re.search(
         r"\b(?:(?:be|been)\s+(?:\w+ed|run|led|set|held|made|done)\b[^,;.]{0,60}?|(?:co-)?led(?:\s+jointly)?)\s+by\s+"
         r"(?!(?:the\s+)?(?:end|start|20\d\d)\b)([^,;.:()]+)",
-        clause, re.IGNORECASE,
+        clause,
+        re.IGNORECASE,
     )
     if agent and not re.match(r"\s*(?:\w+\s+)?20\d\d", agent.group(1)):
-        phrase = re.split(r"\s+(?:by|before|within|each|every|once|so|as|to|from|in|that|which|who)\s",
-                          agent.group(1))[0]
+        phrase = re.split(r"\s+(?:by|before|within|each|every|once|so|as|to|from|in|that|which|who)\s", agent.group(1))[
+            0
+        ]
         if _is_body(phrase, expansions):
             return _clean(phrase)
     return None

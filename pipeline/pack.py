@@ -103,10 +103,28 @@ def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion]) ->
     if criterion is None:
         # A review made with another taxonomy version can name criteria this one lacks.
         level = coverage.id.split(".")[1] if coverage.id.count(".") == 2 else "?"
-        return CriterionView(coverage.id, "Not in this taxonomy version", level, coverage.status, coverage.score, [],
-                             coverage.closest, confident, twin_of)
-    return CriterionView(criterion.id, criterion.title, criterion.level, coverage.status, coverage.score,
-                         criterion.questions[:MAX_QUESTIONS], coverage.closest, confident, twin_of)
+        return CriterionView(
+            coverage.id,
+            "Not in this taxonomy version",
+            level,
+            coverage.status,
+            coverage.score,
+            [],
+            coverage.closest,
+            confident,
+            twin_of,
+        )
+    return CriterionView(
+        criterion.id,
+        criterion.title,
+        criterion.level,
+        coverage.status,
+        coverage.score,
+        criterion.questions[:MAX_QUESTIONS],
+        coverage.closest,
+        confident,
+        twin_of,
+    )
 
 
 def _level_first(criteria: Iterable[CriterionView], level: Level | None) -> list[CriterionView]:
@@ -131,8 +149,9 @@ def measure_questions(criteria: list[CriterionView], level: Level | None) -> lis
     return questions
 
 
-def _measure_view(coverage: MeasureCoverage, known: dict[str, Criterion], level: Level | None,
-                  quotes: int) -> MeasureView:
+def _measure_view(
+    coverage: MeasureCoverage, known: dict[str, Criterion], level: Level | None, quotes: int
+) -> MeasureView:
     criteria = [_criterion_view(c, known) for c in coverage.criteria]
     best = sorted(coverage.evidence, key=lambda e: -e.score)[:quotes]
     questions = measure_questions(criteria, level) if coverage.status in SILENT else []
@@ -145,8 +164,7 @@ def silent_groups(measures: list[MeasureView], level: Level | None) -> list[Sile
     groups = []
     for group_level in order:
         by_measure = [
-            (m.coverage, [c for c in m.criteria if c.level == group_level and c.status in SILENT])
-            for m in measures
+            (m.coverage, [c for c in m.criteria if c.level == group_level and c.status in SILENT]) for m in measures
         ]
         by_measure = [(m, criteria) for m, criteria in by_measure if criteria]
         if by_measure:
@@ -159,7 +177,8 @@ def model_rows(model: dict[str, object]) -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = [(label, model.get(key)) for key, label in MODEL_FIELDS.items()]
     rows += [
         (EXTRA_MODEL_LABELS.get(key, key.replace("_", " ").capitalize()), value)
-        for key, value in model.items() if key not in MODEL_FIELDS
+        for key, value in model.items()
+        if key not in MODEL_FIELDS
     ]
     return rows
 
@@ -176,21 +195,25 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
     known = {c.id: c for c in taxonomy.criteria}
     measures = [_measure_view(m, known, level, quotes) for m in review.measures]
     review_taxonomy = review.model.get("taxonomy_version")
-    return html_templates().get_template("pack.html").render(
-        review=review,
-        document=review.document,
-        measures=measures,
-        silent_measures=[m for m in measures if m.coverage.status in SILENT],
-        unreadable_measures=[m for m in measures if m.coverage.status == "unreadable"],
-        silent_groups=silent_groups(measures, level),
-        level=level,
-        level_names=LEVEL_NAMES,
-        model_rows=model_rows(review.model),
-        taxonomy_version=taxonomy.version,
-        taxonomy_mismatch=review_taxonomy is not None and str(review_taxonomy) != taxonomy.version,
-        generated=long_date(generated),
-        commitment_groups=commitment_groups(review),
-        due_label=due_label,
+    return (
+        html_templates()
+        .get_template("pack.html")
+        .render(
+            review=review,
+            document=review.document,
+            measures=measures,
+            silent_measures=[m for m in measures if m.coverage.status in SILENT],
+            unreadable_measures=[m for m in measures if m.coverage.status == "unreadable"],
+            silent_groups=silent_groups(measures, level),
+            level=level,
+            level_names=LEVEL_NAMES,
+            model_rows=model_rows(review.model),
+            taxonomy_version=taxonomy.version,
+            taxonomy_mismatch=review_taxonomy is not None and str(review_taxonomy) != taxonomy.version,
+            generated=long_date(generated),
+            commitment_groups=commitment_groups(review),
+            due_label=due_label,
+        )
     )
 
 
@@ -218,8 +241,9 @@ def pack_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     return files.pack_html, files.pack_pdf
 
 
-def write_pack(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path,
-               generated: date | None = None) -> tuple[Path, Path]:
+def write_pack(
+    review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, generated: date | None = None
+) -> tuple[Path, Path]:
     """Write ``<name>.<short id>-pack.html`` and ``-pack.pdf`` (``review_files``); returns their paths."""
     from weasyprint import HTML  # imported here: half a second to load, and only the PDF needs it
 

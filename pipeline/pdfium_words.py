@@ -33,8 +33,17 @@ Y_TOLERANCE = 3.0
 # Ligatures are spelt out, as pdfplumber does; PDFium marks a hyphen at a line end with U+0002
 # (U+FFFE in FPDFText_GetText) where pdfminer keeps "-".
 REPLACEMENTS = str.maketrans(
-    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st",
-     "\x02": "-", "\ufffe": "-"}
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+        "\x02": "-",
+        "\ufffe": "-",
+    }
 )
 REPLACED = frozenset(chr(code) for code in REPLACEMENTS)
 SPACES = np.array([code for code in range(0x3001) if chr(code).isspace()], dtype=np.uint32)  # str.isspace's
@@ -162,9 +171,7 @@ def _char_calls(
     return origins, boxes, objects, placed
 
 
-def _fonts(
-    raw: pdfium_c.FPDF_TEXTPAGE, objects: list[int], t: Transform
-) -> tuple[list[Font], npt.NDArray[np.intp]]:
+def _fonts(raw: pdfium_c.FPDF_TEXTPAGE, objects: list[int], t: Transform) -> tuple[list[Font], npt.NDArray[np.intp]]:
     """The distinct fonts of the page, and each character's index into them; read once per text
     object (text objects in the same font share an index)."""
     _, first, object_of = np.unique(np.array(objects, dtype=np.uint64), return_index=True, return_inverse=True)

@@ -15,7 +15,17 @@ from pipeline.models import Commitment, DocumentReview
 from pipeline.report import output_paths
 
 CSV_COLUMNS = [
-    "due", "due_end", "text", "owner", "measures", "criteria", "pages", "heading", "passage_id", "document_id", "file",
+    "due",
+    "due_end",
+    "text",
+    "owner",
+    "measures",
+    "criteria",
+    "pages",
+    "heading",
+    "passage_id",
+    "document_id",
+    "file",
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NO_MEASURE = "Not tagged to a measure"
@@ -47,10 +57,24 @@ def write_commitments_csv(review: DocumentReview, out_dir: Path) -> Path:
         writer.writerow(CSV_COLUMNS)
         for c in sorted(review.commitments, key=due_order):
             end = period_end(c.due)
-            writer.writerow([_cell(v) for v in (
-                c.due, end.isoformat() if end else None, c.text, c.owner, ";".join(c.measures), ";".join(c.criteria),
-                ";".join(map(str, c.pages)), c.heading, c.passage_id, review.document.id, review.document.file,
-            )])
+            writer.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        c.due,
+                        end.isoformat() if end else None,
+                        c.text,
+                        c.owner,
+                        ";".join(c.measures),
+                        ";".join(c.criteria),
+                        ";".join(map(str, c.pages)),
+                        c.heading,
+                        c.passage_id,
+                        review.document.id,
+                        review.document.file,
+                    )
+                ]
+            )
     return path
 
 

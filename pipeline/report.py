@@ -57,7 +57,8 @@ def build_review(
             missing_pages=document.missing_pages,
             warnings=[*reading_warnings(document, settings or get_settings()), *warnings],
             set_aside=[
-                SetAside(passage_id=pid, pages=pages.get(pid, []), reason=reason) for pid, reason in (set_aside or {}).items()
+                SetAside(passage_id=pid, pages=pages.get(pid, []), reason=reason)
+                for pid, reason in (set_aside or {}).items()
             ],
         ),
         model=model,
@@ -101,8 +102,13 @@ def failed_review(
     """The record of a document that could not be read: no measures, one error entry."""
     return DocumentReview(
         document=DocumentSummary(
-            id=document_id, file=path.name, ics=source.ics, title=None, pages=None,
-            organisation_level=source.organisation_level, year=source.year,
+            id=document_id,
+            file=path.name,
+            ics=source.ics,
+            title=None,
+            pages=None,
+            organisation_level=source.organisation_level,
+            year=source.year,
         ),
         model=model,
         measures=[],

@@ -148,8 +148,9 @@ def review_item(item: BatchItem, settings: Settings, deadline: float | None = No
         passages = split_passages(document, settings, listing_names=[m.name for m in components.taxonomy.measures])
         if not passages:
             raise NoTextLayer(
-                item.path, f"too little text to review: no passage of {settings.passage_min_words} words or more "
-                f"in {document.page_count} page{'s' if document.page_count != 1 else ''}"
+                item.path,
+                f"too little text to review: no passage of {settings.passage_min_words} words or more "
+                f"in {document.page_count} page{'s' if document.page_count != 1 else ''}",
             )
         embeddings = embed_passages(passages, settings)
         within_limit(item.path, deadline, "embedding")
@@ -158,11 +159,18 @@ def review_item(item: BatchItem, settings: Settings, deadline: float | None = No
         facts = document_facts(document)
         set_aside = non_evidence(passages)
         measures = assess_coverage(
-            passages, tags, components.taxonomy, components.card.thresholds, settings,
-            level=criteria_level(facts.organisation_level), excluded=set_aside,
+            passages,
+            tags,
+            components.taxonomy,
+            components.card.thresholds,
+            settings,
+            level=criteria_level(facts.organisation_level),
+            excluded=set_aside,
             flag_cuts=flag_cuts(components.criteria, components.criteria_card.flag_ratio),
         )
-        measures = explain_coverage(measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours)
+        measures = explain_coverage(
+            measures, embeddings, components.labelled, components.taxonomy, settings.why_neighbours
+        )
         within_limit(item.path, deadline, "tagging")
     except ReviewError as error:
         return failed_result(item, error, model)

@@ -44,8 +44,9 @@ class ReviewFiles:
 
     @classmethod
     def named(cls, folder: Path, stem: str) -> ReviewFiles:
-        return cls(folder / f"{stem}.json", folder / f"{stem}.html", folder / f"{stem}-pack.html",
-                   folder / f"{stem}-pack.pdf")
+        return cls(
+            folder / f"{stem}.json", folder / f"{stem}.html", folder / f"{stem}-pack.html", folder / f"{stem}-pack.pdf"
+        )
 
     @property
     def stem(self) -> str:
@@ -137,8 +138,7 @@ def _names(found: FoundReview) -> set[str]:
     """Every name a reviewer may use for a review besides its id: its files, the short name, the
     strategy's file name with or without its extension."""
     file = found.review.document.file
-    return {found.files.stem, *(path.name for path in found.files.all()), file, Path(file).stem,
-            slug(Path(file).stem)}
+    return {found.files.stem, *(path.name for path in found.files.all()), file, Path(file).stem, slug(Path(file).stem)}
 
 
 def locate_review(folder: Path, key: str) -> DocumentReview:
@@ -152,7 +152,8 @@ def locate_review(folder: Path, key: str) -> DocumentReview:
             return review
     name = candidate.name
     matches = [
-        found for found in find_reviews(folder, strict=False)
+        found
+        for found in find_reviews(folder, strict=False)
         if found.review.document.id.startswith(key.lower()) or name in _names(found)
     ]
     if len(matches) != 1:

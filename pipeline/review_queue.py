@@ -59,9 +59,7 @@ def select_for_review(
     for item in stored:
         thresholds: Mapping[str, float] = item.review.model["thresholds"]  # type: ignore[assignment]
         level = criteria_level(item.review.document.organisation_level)
-        weak = {
-            e.passage_id: m.id for m in item.review.measures if m.status == "weak" for e in m.evidence
-        }
+        weak = {e.passage_id: m.id for m in item.review.measures if m.status == "weak" for e in m.evidence}
         passages = {p.passage_id: p for p in item.passages}
         for tag in item.tags:
             passage = passages[tag.passage_id]
@@ -80,28 +78,40 @@ def select_for_review(
                 continue
             closest = min(abs(p - thresholds[m]) for m, p in tag.scores.items())
             key = (0 if tag.passage_id in weak else 1, 0 if near and disagree else 1, closest)
-            ranked.append((key, QueueRow(
-                passage_id=passage.passage_id,
-                document_id=passage.document_id,
-                file=item.review.document.file,
-                pages=passage.pages,
-                heading=passage.heading,
-                text=passage.text,
-                predicted_measures=predicted,
-                predicted_criteria=[
-                    taxonomy.shown_as(c, level) if taxonomy else c for m in predicted for c in tag.criteria.get(m, [])
-                ],
-                scores=tag.scores,
-                zero_shot={m: round(float(p), 4) for m, p in second.items()},
-                reasons=reasons,
-            )))
+            ranked.append(
+                (
+                    key,
+                    QueueRow(
+                        passage_id=passage.passage_id,
+                        document_id=passage.document_id,
+                        file=item.review.document.file,
+                        pages=passage.pages,
+                        heading=passage.heading,
+                        text=passage.text,
+                        predicted_measures=predicted,
+                        predicted_criteria=[
+                            taxonomy.shown_as(c, level) if taxonomy else c
+                            for m in predicted
+                            for c in tag.criteria.get(m, [])
+                        ],
+                        scores=tag.scores,
+                        zero_shot={m: round(float(p), 4) for m, p in second.items()},
+                        reasons=reasons,
+                    ),
+                )
+            )
     ranked.sort(key=lambda pair: pair[0])
     weak_rows = [row for key, row in ranked if key[0] == 0]
     return weak_rows + [row for key, row in ranked if key[0] == 1][:limit]
 
 
-def zero_shot_scores(passage_ids: Sequence[str], probabilities: np.ndarray, measure_ids: Sequence[str]) -> dict[str, dict[str, float]]:
-    return {pid: dict(zip(measure_ids, map(float, row))) for pid, row in zip(passage_ids, probabilities)}
+def zero_shot_scores(
+    passage_ids: Sequence[str], probabilities: np.ndarray, measure_ids: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    return {
+        pid: dict(zip(measure_ids, map(float, row), strict=False))
+        for pid, row in zip(passage_ids, probabilities, strict=False)
+    }
 
 
 def _joined(values: Sequence[object]) -> str:
@@ -111,23 +121,39 @@ def _joined(values: Sequence[object]) -> str:
 def write_csv(rows: Sequence[QueueRow], path: Path, measure_ids: Sequence[str]) -> Path:
     """One row per passage; the verdict columns are left empty for the reviewer."""
     columns = [
-        "passage_id", "document_id", "file", "pages", "heading", "text", "reasons",
-        "predicted_measures", "predicted_criteria",
-        *(f"score_{m}" for m in measure_ids), *(f"zero_shot_{m}" for m in measure_ids), *VERDICT_COLUMNS,
+        "passage_id",
+        "document_id",
+        "file",
+        "pages",
+        "heading",
+        "text",
+        "reasons",
+        "predicted_measures",
+        "predicted_criteria",
+        *(f"score_{m}" for m in measure_ids),
+        *(f"zero_shot_{m}" for m in measure_ids),
+        *VERDICT_COLUMNS,
     ]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({
-                "passage_id": row.passage_id, "document_id": row.document_id, "file": row.file,
-                "pages": _joined(row.pages), "heading": row.heading or "", "text": row.text,
-                "reasons": _joined(row.reasons), "predicted_measures": _joined(row.predicted_measures),
-                "predicted_criteria": _joined(row.predicted_criteria),
-                **{f"score_{m}": f"{row.scores[m]:.4f}" for m in measure_ids},
-                **{f"zero_shot_{m}": f"{row.zero_shot[m]:.4f}" for m in measure_ids},
-                **dict.fromkeys(VERDICT_COLUMNS, ""),
-            })
+            writer.writerow(
+                {
+                    "passage_id": row.passage_id,
+                    "document_id": row.document_id,
+                    "file": row.file,
+                    "pages": _joined(row.pages),
+                    "heading": row.heading or "",
+                    "text": row.text,
+                    "reasons": _joined(row.reasons),
+                    "predicted_measures": _joined(row.predicted_measures),
+                    "predicted_criteria": _joined(row.predicted_criteria),
+                    **{f"score_{m}": f"{row.scores[m]:.4f}" for m in measure_ids},
+                    **{f"zero_shot_{m}": f"{row.zero_shot[m]:.4f}" for m in measure_ids},
+                    **dict.fromkeys(VERDICT_COLUMNS, ""),
+                }
+            )
     return path
 
 
@@ -146,21 +172,32 @@ def label_studio_tasks(rows: Sequence[QueueRow], model_version: str) -> list[dic
                 "reasons": "; ".join(row.reasons),
                 "predicted_criteria": ", ".join(row.predicted_criteria),
             },
-            "predictions": [{
-                "model_version": model_version,
-                "score": round(max(row.scores.values()), 4),
-                "result": [{
-                    "from_name": LABEL_STUDIO_CHOICES,
-                    "to_name": "text",
-                    "type": "choices",
-                    "value": {"choices": row.predicted_measures or [NO_MEASURE]},
-                }] + ([{
-                    "from_name": LABEL_STUDIO_CRITERIA,
-                    "to_name": "text",
-                    "type": "choices",
-                    "value": {"choices": row.predicted_criteria},
-                }] if row.predicted_criteria else []),
-            }],
+            "predictions": [
+                {
+                    "model_version": model_version,
+                    "score": round(max(row.scores.values()), 4),
+                    "result": [
+                        {
+                            "from_name": LABEL_STUDIO_CHOICES,
+                            "to_name": "text",
+                            "type": "choices",
+                            "value": {"choices": row.predicted_measures or [NO_MEASURE]},
+                        }
+                    ]
+                    + (
+                        [
+                            {
+                                "from_name": LABEL_STUDIO_CRITERIA,
+                                "to_name": "text",
+                                "type": "choices",
+                                "value": {"choices": row.predicted_criteria},
+                            }
+                        ]
+                        if row.predicted_criteria
+                        else []
+                    ),
+                }
+            ],
         }
         for row in rows
     ]
@@ -170,12 +207,8 @@ def label_studio_config(taxonomy: Taxonomy) -> str:
     """The labelling interface the tasks are meant for: choice values are the measure ids, and
     the criterion ids of each measure the passage evidences (the wording of the document's level
     for a twin; either is read as the pair)."""
-    choices = "\n".join(
-        f'    <Choice value="{m.id}" hint="{_attribute(m.name)}"/>' for m in taxonomy.measures
-    )
-    criteria = "\n".join(
-        f'    <Choice value="{c.id}" hint="{_attribute(c.title)}"/>' for c in taxonomy.criteria
-    )
+    choices = "\n".join(f'    <Choice value="{m.id}" hint="{_attribute(m.name)}"/>' for m in taxonomy.measures)
+    criteria = "\n".join(f'    <Choice value="{c.id}" hint="{_attribute(c.title)}"/>' for c in taxonomy.criteria)
     return (
         "<View>\n"
         '  <Header value="Which WGLL measures does this passage evidence?"/>\n'

@@ -67,7 +67,8 @@ class ScopeSigns:
 def scope_signs(passages: Sequence[Passage], tags: Sequence[Tag], thresholds: Mapping[str, float]) -> ScopeSigns:
     scores = {tag.passage_id: tag.scores for tag in tags}
     tagged = sum(
-        1 for p in passages
+        1
+        for p in passages
         if any(score >= thresholds[m] for m, score in scores.get(p.passage_id, {}).items() if m in thresholds)
     )
     return ScopeSigns(
@@ -110,7 +111,10 @@ def scope_reasons(signs: ScopeSigns, settings: Settings) -> list[str]:
 
 
 def scope_warnings(
-    document: Document, passages: Sequence[Passage], tags: Sequence[Tag], thresholds: Mapping[str, float],
+    document: Document,
+    passages: Sequence[Passage],
+    tags: Sequence[Tag],
+    thresholds: Mapping[str, float],
     settings: Settings,
 ) -> list[ReviewWarning]:
     """An ``out_of_scope`` warning naming why, or nothing."""

@@ -116,18 +116,20 @@ def sentence_spans(text: str, spans: Sequence[tuple[int, int]]) -> list[list[tup
         docs = nlp.pipe((text[start:end] for start, end in spans), batch_size=64)
         return [
             [(start + sent.start_char, start + sent.end_char) for sent in doc.sents if sent.text.strip()]
-            for (start, _), doc in zip(spans, docs)
+            for (start, _), doc in zip(spans, docs, strict=False)
         ]
 
 
 def _sections(document: Document) -> list[Section]:
     """Cut the document text at every heading; text before the first heading has none."""
     cuts: list[tuple[int, int, str | None]] = [(0, 0, None)]
-    for page, page_start in zip(document.pages, document.page_starts):
+    for page, page_start in zip(document.pages, document.page_starts, strict=False):
         for heading in page.headings:
             cuts.append((page_start + heading.start_char, page_start + heading.end_char, heading.text))
     sections = []
-    for (_, body_start, heading), (next_start, _, _) in zip(cuts, cuts[1:] + [(len(document.text), 0, None)]):
+    for (_, body_start, heading), (next_start, _, _) in zip(
+        cuts, cuts[1:] + [(len(document.text), 0, None)], strict=False
+    ):
         if next_start > body_start:
             sections.append(Section(heading=heading, start=body_start, end=next_start))
     return sections

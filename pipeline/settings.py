@@ -23,12 +23,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WGLL_", extra="ignore")
 
-    taxonomy_path: Path = Field(
-        PROJECT_ROOT / "labels" / "wgll.yaml", description="The WGLL taxonomy file."
-    )
-    labels_path: Path = Field(
-        PROJECT_ROOT / "labels" / "passages.jsonl", description="Labelled training passages."
-    )
+    taxonomy_path: Path = Field(PROJECT_ROOT / "labels" / "wgll.yaml", description="The WGLL taxonomy file.")
+    labels_path: Path = Field(PROJECT_ROOT / "labels" / "passages.jsonl", description="Labelled training passages.")
     tagger_path: Path = Field(
         PROJECT_ROOT / "pipeline" / "artifacts" / "tagger.joblib",
         description="The fitted tagger; its model card sits beside it as .json.",
@@ -62,7 +58,8 @@ class Settings(BaseSettings):
         None, description="Scheduler of a running Dask cluster, e.g. tcp://10.0.0.5:8786; implies task_runner=dask."
     )
     prefect_server: Literal["background", "ephemeral"] = Field(
-        "background", description="Without PREFECT_API_URL, where flow runs are recorded: a local Prefect "
+        "background",
+        description="Without PREFECT_API_URL, where flow runs are recorded: a local Prefect "
         "server started on first use and kept running (`wgll server stop`), or Prefect's temporary server "
         "started by every command (8-12 s each).",
     )
@@ -70,37 +67,49 @@ class Settings(BaseSettings):
         180.0, gt=0, description="How long the first command waits for the background server to answer."
     )
     write_packs: bool = Field(
-        True, description="Write each document's pre-briefing pack (HTML and PDF) in a batch; rendering "
+        True,
+        description="Write each document's pre-briefing pack (HTML and PDF) in a batch; rendering "
         "the PDF takes seconds per document, which large audits can skip.",
     )
     document_timeout_seconds: float = Field(
-        900.0, gt=0, description="A document still being read, embedded or tagged after this long fails with "
+        900.0,
+        gt=0,
+        description="A document still being read, embedded or tagged after this long fails with "
         "timeout (its parsing process is killed at the limit; the later stages are checked between them).",
     )
 
     pdf_reader: PdfReader = Field(
-        "pdfium", description="What reads the words of each page for layout: PDFium (about ten times "
+        "pdfium",
+        description="What reads the words of each page for layout: PDFium (about ten times "
         "faster) or pdfplumber; pages one cannot read are tried with the other.",
     )
     max_file_mb: float = Field(200.0, gt=0, description="Larger files are refused (too_large).")
     max_pages: int = Field(1000, ge=1, description="Documents with more pages are refused (too_many_pages).")
     parse_memory_mb: int = Field(
-        2048, ge=256, description="Address-space limit of the process that parses a PDF; a file "
+        2048,
+        ge=256,
+        description="Address-space limit of the process that parses a PDF; a file "
         "needing more is read by pypdfium2 alone, or refused (memory_limit).",
     )
     tesseract_command: str = Field(
-        "tesseract", description="Tesseract executable for scanned pages; when it is absent such "
-        "pages are listed as needing OCR.",
+        "tesseract",
+        description="Tesseract executable for scanned pages; when it is absent such pages are listed as needing OCR.",
     )
     ocr_language: str = Field("eng", description="Tesseract language data used for OCR.")
     ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution at which pages are rendered for OCR.")
     ocr_page_timeout_seconds: float = Field(120.0, gt=0, description="OCR of one page may take this long.")
     max_garbled_share: float = Field(
-        0.1, ge=0, le=1, description="A page whose text is more than this share of undecodable "
+        0.1,
+        ge=0,
+        le=1,
+        description="A page whose text is more than this share of undecodable "
         "glyphs ((cid:NN) codes, private-use characters) is not trusted and read another way.",
     )
     max_unread_page_share: float = Field(
-        0.1, ge=0, le=1, description="When more than this share of the pages with content could not "
+        0.1,
+        ge=0,
+        le=1,
+        description="When more than this share of the pages with content could not "
         "be read, measures without evidence are 'unreadable', not 'no_evidence'.",
     )
 
@@ -125,38 +134,57 @@ class Settings(BaseSettings):
     )
 
     measure_evidenced_passages: int = Field(
-        3, ge=1, description="Passages above threshold for a measure to count as evidenced; "
+        3,
+        ge=1,
+        description="Passages above threshold for a measure to count as evidenced; "
         "its score is the mean of this many best passage scores.",
     )
     measure_weak_passages: int = Field(
-        2, ge=1, description="Passages above threshold for a measure to count as weak; fewer is "
+        2,
+        ge=1,
+        description="Passages above threshold for a measure to count as weak; fewer is "
         "no_evidence, so one stray passage does not hide a gap.",
     )
     criterion_evidenced_passages: int = Field(2, ge=1)
     criterion_weak_passages: int = Field(1, ge=1)
     evidence_shown: int = Field(5, ge=1, description="Evidence passages listed per measure.")
     reviewed_weight: int = Field(
-        5, ge=1, description="In training, a reviewer's verdict counts as this many labelled passages: "
+        5,
+        ge=1,
+        description="In training, a reviewer's verdict counts as this many labelled passages: "
         "an expert's judgement of a real strategy outweighs a passage written to imitate one.",
     )
     scope_min_organisation_mentions: int = Field(
-        3, ge=0, description="A document naming health or care organisations (NHS, ICS, trust, hospital...) fewer "
+        3,
+        ge=0,
+        description="A document naming health or care organisations (NHS, ICS, trust, hospital...) fewer "
         "times than this is out of scope (benchmarks/scope_corpus.py measured the thresholds).",
     )
     scope_min_health_share: float = Field(
-        0.2, ge=0, le=1, description="A document whose share of passages using health and care words is below "
-        "this is out of scope.",
+        0.2,
+        ge=0,
+        le=1,
+        description="A document whose share of passages using health and care words is below this is out of scope.",
     )
     scope_min_digital_share: float = Field(
-        0.4, ge=0, le=1, description="A document whose share of passages using digital, data and technology "
+        0.4,
+        ge=0,
+        le=1,
+        description="A document whose share of passages using digital, data and technology "
         "words is below this is out of scope.",
     )
     scope_min_tagged_share: float = Field(
-        0.1, ge=0, le=1, description="A document whose share of passages evidencing any measure is below this "
+        0.1,
+        ge=0,
+        le=1,
+        description="A document whose share of passages evidencing any measure is below this "
         "is out of scope: little of the framework's substance.",
     )
     commitment_mention_similarity: float = Field(
-        0.5, ge=0, le=1, description="In the audit, an earlier strategy's commitment counts as mentioned again "
+        0.5,
+        ge=0,
+        le=1,
+        description="In the audit, an earlier strategy's commitment counts as mentioned again "
         "when a sentence of the later review is at least this close in meaning (cosine of embeddings).",
     )
     why_neighbours: int = Field(

@@ -108,9 +108,7 @@ passages_table = Table(
     Column("end_char", Integer, nullable=False),
     PrimaryKeyConstraint("document_id", "versions_key", "ordinal"),
     UniqueConstraint("passage_id", "versions_key"),
-    ForeignKeyConstraint(
-        ["document_id", "versions_key"], ["reviews.document_id", "reviews.versions_key"]
-    ),
+    ForeignKeyConstraint(["document_id", "versions_key"], ["reviews.document_id", "reviews.versions_key"]),
 )
 
 tags_table = Table(
@@ -121,9 +119,7 @@ tags_table = Table(
     Column("scores", JSONType, nullable=False),
     Column("criteria", JSONType, nullable=False),
     PrimaryKeyConstraint("passage_id", "versions_key"),
-    ForeignKeyConstraint(
-        ["passage_id", "versions_key"], ["passages.passage_id", "passages.versions_key"]
-    ),
+    ForeignKeyConstraint(["passage_id", "versions_key"], ["passages.passage_id", "passages.versions_key"]),
 )
 
 coverage_table = Table(
@@ -136,9 +132,7 @@ coverage_table = Table(
     Column("criterion_id", Text),  # NULL: the measure's own verdict
     Column("status", String(16), nullable=False),
     Column("score", Float, nullable=False),
-    ForeignKeyConstraint(
-        ["document_id", "versions_key"], ["reviews.document_id", "reviews.versions_key"]
-    ),
+    ForeignKeyConstraint(["document_id", "versions_key"], ["reviews.document_id", "reviews.versions_key"]),
 )
 # One row per verdict; COALESCE because NULLs never collide in a unique index.
 Index(
@@ -317,18 +311,32 @@ def stored_reviews(engine: Engine, run_id: int | None = None, document_ids: Sequ
             if document_id in seen:
                 continue
             seen.add(document_id)
-            rows = conn.execute(
-                select(passages_table, tags_table.c.scores, tags_table.c.criteria)
-                .join(tags_table, (tags_table.c.passage_id == passages_table.c.passage_id)
-                      & (tags_table.c.versions_key == passages_table.c.versions_key))
-                .where(passages_table.c.document_id == document_id, passages_table.c.versions_key == key)
-                .order_by(passages_table.c.ordinal)
-            ).mappings().all()
-            found.append(StoredReview(
-                review=DocumentReview.model_validate(stored),
-                passages=[Passage.model_validate({k: v for k, v in row.items() if k != "versions_key"}) for row in rows],
-                tags=[Tag(passage_id=row["passage_id"], scores=row["scores"], criteria=row["criteria"]) for row in rows],
-            ))
+            rows = (
+                conn.execute(
+                    select(passages_table, tags_table.c.scores, tags_table.c.criteria)
+                    .join(
+                        tags_table,
+                        (tags_table.c.passage_id == passages_table.c.passage_id)
+                        & (tags_table.c.versions_key == passages_table.c.versions_key),
+                    )
+                    .where(passages_table.c.document_id == document_id, passages_table.c.versions_key == key)
+                    .order_by(passages_table.c.ordinal)
+                )
+                .mappings()
+                .all()
+            )
+            found.append(
+                StoredReview(
+                    review=DocumentReview.model_validate(stored),
+                    passages=[
+                        Passage.model_validate({k: v for k, v in row.items() if k != "versions_key"}) for row in rows
+                    ],
+                    tags=[
+                        Tag(passage_id=row["passage_id"], scores=row["scores"], criteria=row["criteria"])
+                        for row in rows
+                    ],
+                )
+            )
     return found
 
 
@@ -340,8 +348,9 @@ def stored_passage_texts(engine: Engine, passage_ids: Sequence[str]) -> dict[str
     with engine.connect() as conn:
         for first in range(0, len(ids), 500):
             rows = conn.execute(
-                select(passages_table.c.passage_id, passages_table.c.text, passages_table.c.document_id)
-                .where(passages_table.c.passage_id.in_(ids[first:first + 500]))
+                select(passages_table.c.passage_id, passages_table.c.text, passages_table.c.document_id).where(
+                    passages_table.c.passage_id.in_(ids[first : first + 500])
+                )
             )
             for passage_id, text_, document_id in rows:
                 found.setdefault(passage_id, []).append((text_, document_id))
@@ -370,11 +379,7 @@ def _upsert_document(conn: Connection, review: DocumentReview) -> None:
     what an earlier read learned (a failed read knows no title or page count)."""
     row = _row(documents_table, review.document)
     stmt = _upsert(conn, documents_table).values(**row)
-    refreshed = {
-        name: func.coalesce(stmt.excluded[name], documents_table.c[name])
-        for name in row
-        if name != "id"
-    }
+    refreshed = {name: func.coalesce(stmt.excluded[name], documents_table.c[name]) for name in row if name != "id"}
     conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=refreshed))
 
 
@@ -416,11 +421,6 @@ def _coverage_rows(review: DocumentReview, key: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for measure in review.measures:
         base = {"document_id": review.document.id, "versions_key": key, "measure_id": measure.id}
-        rows.append(
-            {**base, "criterion_id": None, "status": measure.status, "score": measure.score}
-        )
-        rows.extend(
-            {**base, "criterion_id": c.id, "status": c.status, "score": c.score}
-            for c in measure.criteria
-        )
+        rows.append({**base, "criterion_id": None, "status": measure.status, "score": measure.score})
+        rows.extend({**base, "criterion_id": c.id, "status": c.status, "score": c.score} for c in measure.criteria)
     return rows

@@ -50,8 +50,7 @@ class Measure(BaseModel):
             match = CRITERION_ID.match(criterion.id)
             if not match or match.group(1) != self.id or match.group(2) != criterion.level:
                 raise ValueError(
-                    f"criterion id {criterion.id!r} does not fit measure {self.id} "
-                    f"at level {criterion.level}"
+                    f"criterion id {criterion.id!r} does not fit measure {self.id} at level {criterion.level}"
                 )
         return self
 
@@ -80,8 +79,11 @@ class Taxonomy(BaseModel):
             if criterion.twin is None:
                 continue
             other = by_id.get(criterion.twin)
-            if other is None or other.twin != criterion.id or other.level == criterion.level or (
-                self.measure_of(other.id) != self.measure_of(criterion.id)
+            if (
+                other is None
+                or other.twin != criterion.id
+                or other.level == criterion.level
+                or (self.measure_of(other.id) != self.measure_of(criterion.id))
             ):
                 raise ValueError(
                     f"criterion {criterion.id}: twin {criterion.twin!r} must be a criterion of the same measure "
@@ -148,7 +150,5 @@ def load_taxonomy(path: Path) -> Taxonomy:
     try:
         return Taxonomy.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise TaxonomyError(f"{path}: malformed taxonomy: {problems}") from exc

@@ -50,7 +50,9 @@ def cross_validate_tagger(
     for train, test in grouped_splits(groups, n_splits):
         train = train[allowed[train]]
         inner = grouped_splits([groups[i] for i in train], n_splits)
-        fold_tagger = clone(tagger).set_params(cv=inner).fit([texts[i] for i in train], Y[train], sample_weight=counts[train])
+        fold_tagger = (
+            clone(tagger).set_params(cv=inner).fit([texts[i] for i in train], Y[train], sample_weight=counts[train])
+        )
         predicted[test] = fold_tagger.predict([texts[i] for i in test])
     return score_predictions(Y, predicted, measure_ids)
 
@@ -70,7 +72,7 @@ MIN_POSITIVES = 20  # nested, calibrated cross-validation needs positives in eve
 
 
 def _require_enough(Y: np.ndarray, measure_ids: list[str]) -> None:
-    thin = {m: int(n) for m, n in zip(measure_ids, Y.sum(axis=0)) if n < MIN_POSITIVES}
+    thin = {m: int(n) for m, n in zip(measure_ids, Y.sum(axis=0), strict=False) if n < MIN_POSITIVES}
     if thin:
         raise ValueError(
             f"too few labelled passages to train: {thin} positive(s); each measure needs at least {MIN_POSITIVES}"
@@ -99,10 +101,8 @@ def _before_review(
     if mask.all():
         return None
     texts, Y, groups = training_arrays(labelled, measure_ids)
-    kept = [p for p, keep in zip(labelled, mask) if keep]
-    report = cross_validate_tagger(
-        tagger, texts, Y, groups, measure_ids, n_splits, trained_on=mask, weights=weights
-    )
+    kept = [p for p, keep in zip(labelled, mask, strict=False) if keep]
+    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids, n_splits, trained_on=mask, weights=weights)
     return BeforeReview(
         training_data_hash=data_hash(kept),
         n_training_passages=len(kept),
@@ -140,7 +140,7 @@ def fit_tagger(
         embedding_model=settings.embedding_model,
         training_data_hash=data_hash(labelled),
         n_training_passages=len(labelled),
-        thresholds={m: round(float(t), 4) for m, t in zip(measure_ids, tagger.thresholds_)},
+        thresholds={m: round(float(t), 4) for m, t in zip(measure_ids, tagger.thresholds_, strict=False)},
         cv_metrics=report.model_dump(),
         created=date.today().isoformat(),
         cv_folds=n_splits,

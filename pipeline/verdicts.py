@@ -62,7 +62,9 @@ def _verdict_problems(where: str, measures: list[str], criteria: list[str], taxo
     problems = []
     unknown = [m for m in measures if m not in taxonomy.measure_ids and m != NO_MEASURE]
     if unknown:
-        problems.append(f"{where}: unknown measure id(s) {unknown}; use {', '.join(taxonomy.measure_ids)} or '{NO_MEASURE}'")
+        problems.append(
+            f"{where}: unknown measure id(s) {unknown}; use {', '.join(taxonomy.measure_ids)} or '{NO_MEASURE}'"
+        )
     if NO_MEASURE in measures and len(measures) > 1:
         problems.append(f"{where}: '{NO_MEASURE}' given together with measures {measures}")
     known_criteria = {c.id for c in taxonomy.criteria}
@@ -70,7 +72,9 @@ def _verdict_problems(where: str, measures: list[str], criteria: list[str], taxo
         if criterion not in known_criteria:
             problems.append(f"{where}: unknown criterion id {criterion!r}")
         elif taxonomy.measure_of(criterion) not in measures:
-            problems.append(f"{where}: criterion {criterion} belongs to {taxonomy.measure_of(criterion)}, which the verdict does not name")
+            problems.append(
+                f"{where}: criterion {criterion} belongs to {taxonomy.measure_of(criterion)}, which the verdict does not name"
+            )
     return problems
 
 
@@ -94,10 +98,16 @@ def _csv_verdicts(path: Path, taxonomy: Taxonomy, reviewer: str) -> tuple[list[V
                 problems.append(f"{where}: no passage_id")
                 continue
             problems += _verdict_problems(where, measures, criteria, taxonomy)
-            verdicts.append(Verdict(
-                where=where, passage_id=row["passage_id"].strip(), text=row.get("text") or "",
-                measures=measures, criteria=criteria, reviewer=(row.get("reviewer") or "").strip() or reviewer,
-            ))
+            verdicts.append(
+                Verdict(
+                    where=where,
+                    passage_id=row["passage_id"].strip(),
+                    text=row.get("text") or "",
+                    measures=measures,
+                    criteria=criteria,
+                    reviewer=(row.get("reviewer") or "").strip() or reviewer,
+                )
+            )
     return verdicts, problems
 
 
@@ -110,11 +120,14 @@ def _annotator(annotation: Mapping[str, Any]) -> str:
 
 def _choices(annotation: Mapping[str, Any], control: str) -> list[str]:
     """The values chosen in one Choices control of a Label Studio annotation."""
-    return sorted({
-        choice for result in annotation.get("result") or []
-        if result.get("from_name") == control and result.get("type") == "choices"
-        for choice in (result.get("value") or {}).get("choices") or []
-    })
+    return sorted(
+        {
+            choice
+            for result in annotation.get("result") or []
+            if result.get("from_name") == control and result.get("type") == "choices"
+            for choice in (result.get("value") or {}).get("choices") or []
+        }
+    )
 
 
 def _label_studio_verdicts(path: Path, taxonomy: Taxonomy, reviewer: str) -> tuple[list[Verdict], list[str]]:
@@ -150,10 +163,16 @@ def _label_studio_verdicts(path: Path, taxonomy: Taxonomy, reviewer: str) -> tup
         measures, criteria = answers[0][0], answers[0][1]
         problems += _verdict_problems(where, measures, criteria, taxonomy)
         who = ",".join(sorted({w for _, _, w in answers if w})) or reviewer
-        verdicts.append(Verdict(
-            where=where, passage_id=str(data["passage_id"]).strip(), text=str(data.get("text") or ""),
-            measures=measures, criteria=criteria, reviewer=who,
-        ))
+        verdicts.append(
+            Verdict(
+                where=where,
+                passage_id=str(data["passage_id"]).strip(),
+                text=str(data.get("text") or ""),
+                measures=measures,
+                criteria=criteria,
+                reviewer=who,
+            )
+        )
     return verdicts, problems
 
 
@@ -162,7 +181,10 @@ def _conflicting_rows(verdicts: Sequence[Verdict]) -> list[str]:
     problems = []
     for verdict in verdicts:
         earlier = first.setdefault(verdict.passage_id, verdict)
-        if earlier is not verdict and (set(earlier.measures), set(earlier.criteria)) != (set(verdict.measures), set(verdict.criteria)):
+        if earlier is not verdict and (set(earlier.measures), set(earlier.criteria)) != (
+            set(verdict.measures),
+            set(verdict.criteria),
+        ):
             problems.append(
                 f"{verdict.where}: conflicting verdicts on passage {verdict.passage_id}: "
                 f"{earlier.where} says {earlier.measures}, this row {verdict.measures}"
@@ -174,7 +196,9 @@ def _normalised(text: str) -> str:
     return " ".join(text.split())
 
 
-def _check_passages(verdicts: Sequence[Verdict], stored: Mapping[str, list[tuple[str, str]]]) -> tuple[list[Verdict], list[str]]:
+def _check_passages(
+    verdicts: Sequence[Verdict], stored: Mapping[str, list[tuple[str, str]]]
+) -> tuple[list[Verdict], list[str]]:
     """Each verdict's passage must be one the store holds, with the text the reviewer read."""
     checked, problems = [], []
     for verdict in verdicts:
@@ -184,7 +208,9 @@ def _check_passages(verdicts: Sequence[Verdict], stored: Mapping[str, list[tuple
             continue
         match = [(text, doc) for text, doc in versions if _normalised(text) == _normalised(verdict.text)]
         if not match:
-            problems.append(f"{verdict.where}: the text given for passage {verdict.passage_id} is not the stored passage's text")
+            problems.append(
+                f"{verdict.where}: the text given for passage {verdict.passage_id} is not the stored passage's text"
+            )
             continue
         text, document_id = match[0]
         checked.append(verdict.model_copy(update={"text": text, "document_id": document_id}))
@@ -235,7 +261,9 @@ def _as_label(verdict: Verdict, today: date) -> LabelledPassage:
     )
 
 
-def merge_verdicts(verdicts: Sequence[Verdict], labels_path: Path, taxonomy: Taxonomy, today: date | None = None) -> MergeReport:
+def merge_verdicts(
+    verdicts: Sequence[Verdict], labels_path: Path, taxonomy: Taxonomy, today: date | None = None
+) -> MergeReport:
     """Append the verdicts to the labels file as ``reviewed`` passages. A verdict agreeing with
     an earlier label of the same passage (same id, or same text) adds nothing; one contradicting
     it is reported as a conflict and not written. The file is replaced in one step."""
@@ -249,13 +277,21 @@ def merge_verdicts(verdicts: Sequence[Verdict], labels_path: Path, taxonomy: Tax
         if earlier is None:
             added.append(label)
             by_id[label.id] = by_text[_normalised(label.text)] = label
-        elif set(earlier.measures) == set(label.measures) and (not label.criteria or set(earlier.criteria) == set(label.criteria)):
+        elif set(earlier.measures) == set(label.measures) and (
+            not label.criteria or set(earlier.criteria) == set(label.criteria)
+        ):
             unchanged += 1
         else:
-            conflicts.append(LabelConflict(
-                where=verdict.where, passage_id=label.id, verdict=label.measures,
-                earlier_id=earlier.id, earlier=earlier.measures, earlier_origin=earlier.origin,
-            ))
+            conflicts.append(
+                LabelConflict(
+                    where=verdict.where,
+                    passage_id=label.id,
+                    verdict=label.measures,
+                    earlier_id=earlier.id,
+                    earlier=earlier.measures,
+                    earlier_origin=earlier.origin,
+                )
+            )
     if added:
         _append_lines(labels_path, [json.dumps(json.loads(p.identity_json()), ensure_ascii=False) for p in added])
     return MergeReport(added=added, unchanged=unchanged, conflicts=conflicts)

@@ -37,7 +37,9 @@ def load_criteria_card(settings: Settings) -> CriteriaCard:
 @lru_cache(maxsize=4)
 def _criteria_card(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> CriteriaCard:
     settings = Settings.model_validate_json(settings_json)
-    return read_criteria_card(criteria_model_path(tagger_path), load_taxonomy(taxonomy_path).version, settings.embedding_model)
+    return read_criteria_card(
+        criteria_model_path(tagger_path), load_taxonomy(taxonomy_path).version, settings.embedding_model
+    )
 
 
 @lru_cache(maxsize=4)

@@ -22,8 +22,14 @@ ENSURE_SCRIPT = ROOT / "scripts" / "ensure-test-services.sh"
 CANDIDATES = ("chromium", "chromium-browser")
 # Quiet, isolated, offline: no sandbox (tests may run as root), no GPU, no network chatter.
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 )
 TIMEOUT_SECONDS = 90
 
@@ -49,8 +55,9 @@ def find_chromium() -> tuple[str | None, str]:
     if not ENSURE_SCRIPT.is_file():
         return None, f"chromium is not on PATH and {ENSURE_SCRIPT.relative_to(ROOT)} does not exist"
     try:
-        result = subprocess.run(["bash", str(ENSURE_SCRIPT)], cwd=ROOT, capture_output=True, text=True,
-                                timeout=600, check=False)
+        result = subprocess.run(
+            ["bash", str(ENSURE_SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"chromium is not on PATH and {ENSURE_SCRIPT.name} could not run ({exc})"
     found = _on_path()
@@ -84,8 +91,11 @@ def render(html_file: Path, out_dir: Path, window: tuple[int, int] = (1200, 2000
     screenshot = out_dir / f"{html_file.stem}.png"
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         dom = _run(executable, ["--dump-dom", url], Path(profile))
-        _run(executable, [f"--screenshot={screenshot}", f"--window-size={window[0]},{window[1]}",
-                          "--hide-scrollbars", url], Path(profile))
+        _run(
+            executable,
+            [f"--screenshot={screenshot}", f"--window-size={window[0]},{window[1]}", "--hide-scrollbars", url],
+            Path(profile),
+        )
     if not screenshot.is_file():
         raise RuntimeError(f"chromium wrote no screenshot to {screenshot}")
     return Rendered(dom=dom, screenshot=screenshot)

@@ -74,10 +74,7 @@ def _start(prefix: list[str], folder: Path, data: Path) -> int:
 def postgresql_server() -> Iterator[str]:
     """A fresh PostgreSQL cluster for the duration of the block; yields its SQLAlchemy URL."""
     if not (POSTGRES_BIN / "initdb").exists():
-        pytest.skip(
-            f"PostgreSQL server binaries not found in {POSTGRES_BIN} "
-            "(run scripts/ensure-test-services.sh)"
-        )
+        pytest.skip(f"PostgreSQL server binaries not found in {POSTGRES_BIN} (run scripts/ensure-test-services.sh)")
     folder = Path(tempfile.mkdtemp(prefix="wgll-pg-"))
     data = folder / "data"
     try:

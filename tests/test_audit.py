@@ -17,8 +17,8 @@ from pipeline.audit import (
     audit_markdown,
     coverage_table,
     current_audit,
-    plot_heatmap,
     measure_names,
+    plot_heatmap,
     ranked_gaps,
     write_audit,
     year_changes,
@@ -29,26 +29,55 @@ from pipeline.review_files import MalformedReview, read_reviews
 
 HOSTILE_ICS = "<script>alert('x')</script> Vale"
 HOSTILE_FILE = "<img src=x onerror=alert(1)>.pdf"
-NAMES = ["Well led", "Ensure smart foundations", "Safe practice", "Support people", "Empower citizens",
-         "Improve care", "Healthy populations"]
+NAMES = [
+    "Well led",
+    "Ensure smart foundations",
+    "Safe practice",
+    "Support people",
+    "Empower citizens",
+    "Improve care",
+    "Healthy populations",
+]
 CODES = {"e": "evidenced", "w": "weak", "n": "no_evidence"}
 BASE_SCORE = {"evidenced": 0.8, "weak": 0.5, "no_evidence": 0.1}
 
 
 def make_review(
-    key: str, ics: str, level: str, year: int, statuses: str | None = None, *, file: str | None = None, title: str | None = None
+    key: str,
+    ics: str,
+    level: str,
+    year: int,
+    statuses: str | None = None,
+    *,
+    file: str | None = None,
+    title: str | None = None,
 ) -> DocumentReview:
     """A review whose measures follow ``statuses`` (e/w/n per measure); None makes it unreadable."""
     measures = [
-        MeasureCoverage(id=f"M{n}", name=NAMES[n - 1], status=CODES[code], score=BASE_SCORE[CODES[code]] + n / 100,
-                        criteria=[], evidence=[])
+        MeasureCoverage(
+            id=f"M{n}",
+            name=NAMES[n - 1],
+            status=CODES[code],
+            score=BASE_SCORE[CODES[code]] + n / 100,
+            criteria=[],
+            evidence=[],
+        )
         for n, code in enumerate(statuses or "", start=1)
     ]
     errors = [] if statuses else [ReviewErrorRecord(code="encrypted", message=f"{file}: the PDF is encrypted")]
     return DocumentReview(
-        document=DocumentSummary(id=key * 64, file=file or f"{key}.pdf", ics=ics, title=title, pages=10 if statuses else None,
-                                 organisation_level=level, year=year),
-        model={"tagger": "MeasureTagger"}, measures=measures, errors=errors,
+        document=DocumentSummary(
+            id=key * 64,
+            file=file or f"{key}.pdf",
+            ics=ics,
+            title=title,
+            pages=10 if statuses else None,
+            organisation_level=level,
+            year=year,
+        ),
+        model={"tagger": "MeasureTagger"},
+        measures=measures,
+        errors=errors,
     )
 
 
@@ -73,12 +102,25 @@ def table() -> pd.DataFrame:
 def test_matrix_has_one_row_per_document_in_ics_level_year_order(table: pd.DataFrame) -> None:
     assert list(table["file"]) == [HOSTILE_FILE, "a.pdf", "f.pdf", "tamsey-encrypted.pdf", "b.pdf", "c.pdf"]
     assert list(table.columns[:8]) == [
-        "document_id", "file", "title", "ics", "organisation_level", "year", "error", "out_of_scope"
+        "document_id",
+        "file",
+        "title",
+        "ics",
+        "organisation_level",
+        "year",
+        "error",
+        "out_of_scope",
     ]
     assert [c for c in table.columns[8:]] == [f"M{n}_{part}" for n in range(1, 8) for part in ("status", "score")]
     marlshire = table.set_index("file").loc["a.pdf"]
     assert [marlshire[f"M{n}_status"] for n in range(1, 8)] == [
-        "evidenced", "evidenced", "no_evidence", "evidenced", "evidenced", "evidenced", "no_evidence"
+        "evidenced",
+        "evidenced",
+        "no_evidence",
+        "evidenced",
+        "evidenced",
+        "evidenced",
+        "no_evidence",
     ]
     assert marlshire["M3_score"] == pytest.approx(0.13) and marlshire["M1_score"] == pytest.approx(0.81)
     assert marlshire["ics"] == "Marlshire" and marlshire["organisation_level"] == "ICS" and marlshire["year"] == 2023
@@ -117,12 +159,17 @@ def test_icss_ranked_by_their_gaps(table: pd.DataFrame) -> None:
 
 def test_year_changes_compare_each_measure_across_years(table: pd.DataFrame) -> None:
     changes = year_changes(table)
-    assert set(zip(changes["ics"], changes["organisation_level"])) == {("Wyvern Vale", "ICS"), ("Severn Coast", "trust")}
+    assert set(zip(changes["ics"], changes["organisation_level"], strict=False)) == {
+        ("Wyvern Vale", "ICS"),
+        ("Severn Coast", "trust"),
+    }
     wyvern = changes[changes["ics"] == "Wyvern Vale"].set_index("measure")
     assert list(wyvern.index) == [f"M{n}" for n in range(1, 8)]
     assert set(wyvern["earlier_year"]) == {2021} and set(wyvern["later_year"]) == {2024}
     assert (wyvern.loc["M2", "change"], wyvern.loc["M2", "direction"]) == ("no_evidence -> evidenced", "improved")
-    assert wyvern.loc["M2", "earlier_score"] == pytest.approx(0.12) and wyvern.loc["M2", "later_score"] == pytest.approx(0.82)
+    assert wyvern.loc["M2", "earlier_score"] == pytest.approx(0.12) and wyvern.loc[
+        "M2", "later_score"
+    ] == pytest.approx(0.82)
     assert wyvern.loc["M2", "score_change"] == pytest.approx(0.7)
     assert (wyvern.loc["M1", "change"], wyvern.loc["M1", "direction"]) == ("evidenced -> weak", "worsened")
     assert (wyvern.loc["M7", "change"], wyvern.loc["M7", "direction"]) == ("unchanged", "unchanged")
@@ -134,8 +181,15 @@ def test_year_changes_compare_each_measure_across_years(table: pd.DataFrame) -> 
 def test_write_audit_writes_every_file(tmp_path: Path, table: pd.DataFrame) -> None:
     files = write_audit(sample_reviews(), tmp_path / "audit")
     assert {p.name for p in (tmp_path / "audit").iterdir()} == {
-        "audit.csv", "audit.parquet", "audit-gaps.csv", "audit-changes.csv", "audit-heatmap.png", "audit.html",
-        "audit-inputs.sha256", "audit-commitments.csv", "audit-commitments-revisited.csv",
+        "audit.csv",
+        "audit.parquet",
+        "audit-gaps.csv",
+        "audit-changes.csv",
+        "audit-heatmap.png",
+        "audit.html",
+        "audit-inputs.sha256",
+        "audit-commitments.csv",
+        "audit-commitments-revisited.csv",
     }
     pd.testing.assert_frame_equal(pd.read_parquet(files.parquet), table)
     csv = pd.read_csv(files.csv)
@@ -160,7 +214,10 @@ def test_html_is_self_contained_and_escapes_hostile_text(tmp_path: Path) -> None
     files = write_audit(sample_reviews(), tmp_path)
     page = files.html.read_text()
     assert "<script" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Vale" in page and "&lt;img src=x onerror=alert(1)&gt;.pdf" in page
+    assert (
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Vale" in page
+        and "&lt;img src=x onerror=alert(1)&gt;.pdf" in page
+    )
     embedded = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert embedded and base64.b64decode(embedded.group(1)) == files.heatmap_png.read_bytes()
     assert 'class="cell status-no_evidence"' in page and 'class="cell status-unreadable"' in page
@@ -217,7 +274,9 @@ def test_out_of_scope_documents_are_marked_in_the_matrix_and_the_page(tmp_path: 
     reviews = sample_reviews()
     marlshire = reviews[0]
     warning = ReviewWarning(code="out_of_scope", message="a.pdf does not read like a health and care digital strategy")
-    reviews[0] = marlshire.model_copy(update={"document": marlshire.document.model_copy(update={"warnings": [warning]})})
+    reviews[0] = marlshire.model_copy(
+        update={"document": marlshire.document.model_copy(update={"warnings": [warning]})}
+    )
     table = coverage_table(reviews)
     assert table.loc[table["file"] == "a.pdf", "out_of_scope"].tolist() == [True]
     assert int(table["out_of_scope"].sum()) == 1

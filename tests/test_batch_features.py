@@ -23,8 +23,9 @@ def texts() -> list[str]:
 def _pipeline_by_pipeline(tagger, texts: list[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
     """What ``predict_proba`` computed before: every model on its own, outside any shared batch."""
     features = tagger._features(tagger._texts(texts))
-    return np.column_stack([model.predict_proba(tagger._measure_features(features, j))[:, 1]
-                            for j, model in enumerate(tagger.estimators_)])
+    return np.column_stack(
+        [model.predict_proba(tagger._measure_features(features, j))[:, 1] for j, model in enumerate(tagger.estimators_)]
+    )
 
 
 def test_shared_features_give_the_same_probabilities_as_each_pipeline_alone(texts: list[str]) -> None:

@@ -61,7 +61,8 @@ def test_unreadable_pack_renders_its_error(taxonomy: Taxonomy, tmp_path: Path) -
     require_chromium()
     review = DocumentReview(
         document=DocumentSummary(id="ab" * 32, file="minutes.pdf", ics=None, title=None, pages=None),
-        model=MODEL, measures=[],
+        model=MODEL,
+        measures=[],
         errors=[ReviewErrorRecord(code="not_pdf", message="minutes.pdf: not a PDF file (starts with 'These are')")],
     )
     html_path, _ = write_pack(review, taxonomy, tmp_path, generated=GENERATED)

@@ -112,5 +112,5 @@ def test_trained_tagger_separates_neighbouring_measures() -> None:
         "pressure readings reviewed daily by the community hub clinicians.": "M6",
     }
     proba = fitted.predict_proba(list(cases))
-    for row, expected in zip(proba, cases.values()):
+    for row, expected in zip(proba, cases.values(), strict=False):
         assert TAXONOMY.measure_ids[int(np.argmax(row))] == expected

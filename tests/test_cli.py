@@ -89,8 +89,14 @@ def test_every_unusable_path_is_named_and_skip_missing_needs_something_left(tmp_
 
 
 def test_a_tagger_built_for_another_model_is_a_usage_error(tmp_path: Path) -> None:
-    result = _invoke("review", str(SAMPLE_DIR / "marlshire-ics-2023.pdf"), "--out", str(tmp_path / "out"),
-                     "--embedding-model", "sentence-transformers/another-model")
+    result = _invoke(
+        "review",
+        str(SAMPLE_DIR / "marlshire-ics-2023.pdf"),
+        "--out",
+        str(tmp_path / "out"),
+        "--embedding-model",
+        "sentence-transformers/another-model",
+    )
     assert result.exit_code == 2, result.output
     assert "built on embedding model" in result.output and "--tagger" in result.output
     assert not (tmp_path / "out").exists()
@@ -116,7 +122,9 @@ def test_the_other_commands_report_missing_inputs_as_usage_errors(tmp_path: Path
         assert named in result.output, f"{args}: {result.output}"
 
     configured = CliRunner().invoke(app, ["train"], env={**WIDE, "WGLL_LABELS_PATH": str(missing / "labels.jsonl")})
-    assert configured.exit_code == 2 and f"{missing / 'labels.jsonl'}: no such file" in configured.output, configured.output
+    assert configured.exit_code == 2 and f"{missing / 'labels.jsonl'}: no such file" in configured.output, (
+        configured.output
+    )
 
 
 def test_version_names_what_a_review_depends_on_without_loading_models() -> None:
@@ -128,7 +136,9 @@ def test_version_names_what_a_review_depends_on_without_loading_models() -> None
         "    heavy = [m for m in ('torch', 'sklearn', 'prefect', 'sentence_transformers') if m in sys.modules]\n"
         "    print('heavy modules:', heavy, 'status:', done.code)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env={**os.environ, **WIDE})
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env={**os.environ, **WIDE}
+    )
     assert "heavy modules: [] status: 0" in result.stdout, result.stdout + result.stderr
     from pipeline import __version__
 

@@ -70,8 +70,14 @@ def written_document(year: int = 2024) -> Document:
         text = heading + "\n\n" + "\n\n".join(lines)
         headings = [Heading(text=heading, level=1, start_char=0, end_char=len(heading))]
         pages.append(Page(number=number, text=text, headings=headings))
-    return Document(id="d" * 64, file="written.pdf", title="Written strategy", page_count=len(pages), pages=pages,
-                    source=SourceInfo(ics="Test ICS", organisation_level="ICS", year=year))
+    return Document(
+        id="d" * 64,
+        file="written.pdf",
+        title="Written strategy",
+        page_count=len(pages),
+        pages=pages,
+        source=SourceInfo(ics="Test ICS", organisation_level="ICS", year=year),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +108,15 @@ def test_sentences_that_commit_are_found_with_due_date_and_owner(register: dict[
 
 def test_past_events_predictions_pointers_and_others_plans_are_not_commitments(register: dict[str, Commitment]) -> None:
     texts = " ".join(register)
-    for sentence in ("In April 2024 we launched", "Parliament is considering", "We expect demand", "The table below",
-                     "went live in 2021", "tracks each milestone", "18 December"):
+    for sentence in (
+        "In April 2024 we launched",
+        "Parliament is considering",
+        "We expect demand",
+        "The table below",
+        "went live in 2021",
+        "tracks each milestone",
+        "18 December",
+    ):
         assert sentence not in texts
 
 
@@ -134,8 +147,14 @@ def test_relative_dates_follow_the_documents_year() -> None:
 def test_measures_and_criteria_come_from_the_passage_tags() -> None:
     document = written_document()
     passages = split_passages(document, Settings())
-    tags = [Tag(passage_id=p.passage_id, scores={"M1": 0.9, "M2": 0.2, "M3": 0.6},
-                criteria={"M1": ["M1.ICS.1"], "M2": ["M2.ICS.3"], "M3": ["M3.ICS.2", "M3.ORG.1"]}) for p in passages]
+    tags = [
+        Tag(
+            passage_id=p.passage_id,
+            scores={"M1": 0.9, "M2": 0.2, "M3": 0.6},
+            criteria={"M1": ["M1.ICS.1"], "M2": ["M2.ICS.3"], "M3": ["M3.ICS.2", "M3.ORG.1"]},
+        )
+        for p in passages
+    ]
     found = find_commitments(document, passages, tags, {"M1": 0.5, "M2": 0.5, "M3": 0.55})
     assert found and all(c.measures == ["M1", "M3"] for c in found)
     assert all(c.criteria == ["M1.ICS.1", "M3.ICS.2", "M3.ORG.1"] for c in found)
@@ -146,20 +165,29 @@ HOSTILE = "<script>alert('x')</script> We will =HYPERLINK(\"http://evil\") deliv
 
 
 def register_review() -> DocumentReview:
-    measures = [MeasureCoverage(id=m, name=n, status="evidenced", score=0.8, criteria=[], evidence=[])
-                for m, n in (("M1", "Well led"), ("M2", "Ensure smart foundations"))]
+    measures = [
+        MeasureCoverage(id=m, name=n, status="evidenced", score=0.8, criteria=[], evidence=[])
+        for m, n in (("M1", "Well led"), ("M2", "Ensure smart foundations"))
+    ]
     commitments = [
         Commitment(text="Undated M1 commitment.", measures=["M1"], pages=[2], passage_id="p-1"),
         Commitment(text="Second M1 commitment.", due="2026/27", measures=["M1"], pages=[3], passage_id="p-2"),
-        Commitment(text="First M1 and M2 commitment.", due="2025-03-31", owner="ICB Digital Board",
-                   measures=["M1", "M2"],
-                   pages=[4, 5], passage_id="p-3"),
+        Commitment(
+            text="First M1 and M2 commitment.",
+            due="2025-03-31",
+            owner="ICB Digital Board",
+            measures=["M1", "M2"],
+            pages=[4, 5],
+            passage_id="p-3",
+        ),
         Commitment(text=HOSTILE, due="2024", pages=[6], passage_id="p-4"),
         Commitment(text="=SUM(A1:A9) is a formula", due="2025", measures=["M2"], pages=[7], passage_id="p-5"),
     ]
     return DocumentReview(
         document=DocumentSummary(id="c" * 64, file="register.pdf", ics="Test ICS", title="Register", pages=7),
-        model={"tagger": "MeasureTagger"}, measures=measures, commitments=commitments,
+        model={"tagger": "MeasureTagger"},
+        measures=measures,
+        commitments=commitments,
     )
 
 
@@ -173,10 +201,16 @@ def test_groups_follow_the_measures_and_the_dates() -> None:
     assert groups[-1].name == "Not tagged to a measure"
 
 
-@pytest.mark.parametrize(("value", "label"), [
-    ("2025-03-31", "Mar 2025"), ("2025-07-01", "1 Jul 2025"), ("2024", "2024"), ("2025/26", "2025/26"),
-    (None, "no date"),
-])
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        ("2025-03-31", "Mar 2025"),
+        ("2025-07-01", "1 Jul 2025"),
+        ("2024", "2024"),
+        ("2025/26", "2025/26"),
+        (None, "no date"),
+    ],
+)
 def test_due_labels(value: str | None, label: str) -> None:
     assert due_label(value) == label
 
@@ -184,7 +218,7 @@ def test_due_labels(value: str | None, label: str) -> None:
 def test_the_pack_page_lists_the_register_escaped() -> None:
     taxonomy = load_taxonomy(Settings().taxonomy_path)
     html = render_pack_html(register_review(), taxonomy, date(2026, 12, 6))
-    section = html[html.index('<section id="commitments">'):html.index('<section id="run">')]
+    section = html[html.index('<section id="commitments">') : html.index('<section id="run">')]
     assert "<script>alert" not in html and "<b>sign</b>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in section and "&amp; &lt;b&gt;sign&lt;/b&gt;" in section
     assert section.index("First M1 and M2") < section.index("Second M1") < section.index("Undated M1")

@@ -12,8 +12,15 @@ from pipeline.audit import write_audit
 from pipeline.commitments_audit import commitment_counts, revisited
 from pipeline.models import Commitment, DocumentReview, DocumentSummary, Evidence, MeasureCoverage
 
-NAMES = ["Well led", "Ensure smart foundations", "Safe practice", "Support people", "Empower citizens",
-         "Improve care", "Healthy populations"]
+NAMES = [
+    "Well led",
+    "Ensure smart foundations",
+    "Safe practice",
+    "Support people",
+    "Empower citizens",
+    "Improve care",
+    "Healthy populations",
+]
 HOSTILE = "<script>alert('x')</script> We will retire every fax machine by the end of 2022."
 
 
@@ -21,12 +28,25 @@ def review(
     key: str, year: int, commitments: list[Commitment], level: str = "ICS", evidence: str | None = None
 ) -> DocumentReview:
     items = [Evidence(passage_id=f"{key}-e", pages=[9], heading=None, text=evidence, score=0.9)] if evidence else []
-    measures = [MeasureCoverage(id=f"M{n}", name=NAMES[n - 1], status="evidenced", score=0.8, criteria=[],
-                                evidence=items if n == 2 else []) for n in range(1, 8)]
+    measures = [
+        MeasureCoverage(
+            id=f"M{n}", name=NAMES[n - 1], status="evidenced", score=0.8, criteria=[], evidence=items if n == 2 else []
+        )
+        for n in range(1, 8)
+    ]
     return DocumentReview(
-        document=DocumentSummary(id=key * 64, file=f"vale-{level.lower()}-{year}.pdf", ics="Vale", title=None, pages=20,
-                                 organisation_level=level, year=year),
-        model={}, measures=measures, commitments=commitments,
+        document=DocumentSummary(
+            id=key * 64,
+            file=f"vale-{level.lower()}-{year}.pdf",
+            ics="Vale",
+            title=None,
+            pages=20,
+            organisation_level=level,
+            year=year,
+        ),
+        model={},
+        measures=measures,
+        commitments=commitments,
     )
 
 
@@ -36,19 +56,34 @@ def c(text: str, due: str | None, measures: list[str], key: str = "x") -> Commit
 
 @pytest.fixture(scope="module")
 def reviews() -> list[DocumentReview]:
-    earlier = review("a", 2021, [
-        c("Every GP referral to our hospitals will be made through the e-Referral Service by March 2022.", "2022-03-31",
-          ["M6"]),
-        c(HOSTILE, "2022-12-31", ["M2", "M3"]),
-        c("We will plant wildflower meadows in the grounds of every community hospital by 2024.", "2024", []),
-        c("We will publish an annual progress report in plain English.", None, ["M1"]),
-        c("We will replace the mental health record system by 2026/27.", "2026/27", ["M2"]),
-    ])
-    later = review("b", 2024, [
-        c("Every GP referral to a hospital will be made electronically, with advice and guidance before referral.",
-          "2025", ["M6"]),
-        c("We will establish a cyber security operations centre by April 2025.", "2025-04-30", ["M3"]),
-    ], evidence="Fax machines are still used for discharge referrals to social care, and we will remove them by 2025.")
+    earlier = review(
+        "a",
+        2021,
+        [
+            c(
+                "Every GP referral to our hospitals will be made through the e-Referral Service by March 2022.",
+                "2022-03-31",
+                ["M6"],
+            ),
+            c(HOSTILE, "2022-12-31", ["M2", "M3"]),
+            c("We will plant wildflower meadows in the grounds of every community hospital by 2024.", "2024", []),
+            c("We will publish an annual progress report in plain English.", None, ["M1"]),
+            c("We will replace the mental health record system by 2026/27.", "2026/27", ["M2"]),
+        ],
+    )
+    later = review(
+        "b",
+        2024,
+        [
+            c(
+                "Every GP referral to a hospital will be made electronically, with advice and guidance before referral.",
+                "2025",
+                ["M6"],
+            ),
+            c("We will establish a cyber security operations centre by April 2025.", "2025-04-30", ["M3"]),
+        ],
+        evidence="Fax machines are still used for discharge referrals to social care, and we will remove them by 2025.",
+    )
     appoint = c("The trust will appoint a chief nursing information officer in 2024.", "2024", ["M1", "M4"])
     trust = review("t", 2024, [appoint], level="trust")
     return [earlier, later, trust]
@@ -79,7 +114,7 @@ def test_audit_writes_the_tables_and_escapes_them(reviews: list[DocumentReview],
     assert len(pd.read_csv(files.commitments_csv)) == 3 and len(pd.read_csv(files.revisited_csv)) == 3
     page = files.html.read_text(encoding="utf-8")
     assert "<script>alert" not in page and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; We will retire" in page
-    section = page[page.index('id="commitments"'):page.index('id="heatmap"')]
+    section = page[page.index('id="commitments"') : page.index('id="heatmap"')]
     assert "What became of earlier commitments" in section and "vale-ics-2021.pdf → vale-ics-2024.pdf" in section
     assert section.count("past due") >= 2
 

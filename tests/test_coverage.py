@@ -15,15 +15,26 @@ def test_status_counts_passages_above_threshold() -> None:
 def test_evidence_cites_passage_pages_heading_and_criteria() -> None:
     taxonomy = load_taxonomy(Settings().taxonomy_path)
     passages = [
-        Passage(passage_id=f"d-{i}", document_id="d", ordinal=i, text=f"text {i}", heading="3 Foundations",
-                pages=[i + 1, i + 2], start_char=i * 10, end_char=i * 10 + 6)
+        Passage(
+            passage_id=f"d-{i}",
+            document_id="d",
+            ordinal=i,
+            text=f"text {i}",
+            heading="3 Foundations",
+            pages=[i + 1, i + 2],
+            start_char=i * 10,
+            end_char=i * 10 + 6,
+        )
         for i in range(4)
     ]
     scores = [0.95, 0.9, 0.85, 0.2]
     tags = [
-        Tag(passage_id=p.passage_id, scores={m: (s if m == "M2" else 0.01) for m in taxonomy.measure_ids},
-            criteria={"M2": ["M2.ICS.6"]})
-        for p, s in zip(passages, scores)
+        Tag(
+            passage_id=p.passage_id,
+            scores={m: (s if m == "M2" else 0.01) for m in taxonomy.measure_ids},
+            criteria={"M2": ["M2.ICS.6"]},
+        )
+        for p, s in zip(passages, scores, strict=False)
     ]
     thresholds = {m: 0.5 for m in taxonomy.measure_ids}
     measures = {m.id: m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings())}
@@ -37,15 +48,27 @@ def test_evidence_cites_passage_pages_heading_and_criteria() -> None:
 
 def _passages(n: int) -> list[Passage]:
     return [
-        Passage(passage_id=f"d-{i}", document_id="d", ordinal=i, text=f"passage {i}", heading="2 Our plans",
-                pages=[i + 1], start_char=i * 20, end_char=i * 20 + 9)
+        Passage(
+            passage_id=f"d-{i}",
+            document_id="d",
+            ordinal=i,
+            text=f"passage {i}",
+            heading="2 Our plans",
+            pages=[i + 1],
+            start_char=i * 20,
+            end_char=i * 20 + 9,
+        )
         for i in range(n)
     ]
 
 
 def _tag(passage: Passage, taxonomy, m2: float, credited: list[str], criterion_scores: dict[str, float]) -> Tag:
-    return Tag(passage_id=passage.passage_id, scores={m: (m2 if m == "M2" else 0.01) for m in taxonomy.measure_ids},
-               criteria={"M2": credited} if credited else {}, criterion_scores=criterion_scores)
+    return Tag(
+        passage_id=passage.passage_id,
+        scores={m: (m2 if m == "M2" else 0.01) for m in taxonomy.measure_ids},
+        criteria={"M2": credited} if credited else {},
+        criterion_scores=criterion_scores,
+    )
 
 
 def test_no_criterion_has_evidence_under_a_measure_without() -> None:
@@ -56,8 +79,11 @@ def test_no_criterion_has_evidence_under_a_measure_without() -> None:
     tags = [_tag(passages[0], taxonomy, 0.9, ["M2.ICS.2"], {"M2.ICS.2": 0.8})] + [
         _tag(p, taxonomy, 0.1, [], {"M2.ICS.2": 0.05}) for p in passages[1:]
     ]
-    m2 = next(m for m in assess_coverage(passages, tags, taxonomy, {m: 0.5 for m in taxonomy.measure_ids}, Settings())
-              if m.id == "M2")
+    m2 = next(
+        m
+        for m in assess_coverage(passages, tags, taxonomy, {m: 0.5 for m in taxonomy.measure_ids}, Settings())
+        if m.id == "M2"
+    )
     assert m2.status == "no_evidence"
     assert all(c.status == "no_evidence" for c in m2.criteria)
     net_zero = next(c for c in m2.criteria if c.id == "M2.ICS.2")
@@ -70,7 +96,9 @@ def test_twins_share_a_verdict_and_evidence_names_the_document_level() -> None:
     tags = [_tag(p, taxonomy, 0.9, ["M2.ICS.2"], {"M2.ICS.2": 0.7, "M2.ORG.7": 0.2}) for p in passages]
     thresholds = {m: 0.5 for m in taxonomy.measure_ids}
     for level, shown in (("ORG", ["M2.ORG.2"]), ("ICS", ["M2.ICS.2"]), (None, ["M2.ICS.2", "M2.ORG.2"])):
-        m2 = next(m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings(), level=level) if m.id == "M2")
+        m2 = next(
+            m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings(), level=level) if m.id == "M2"
+        )
         verdicts = {c.id: c for c in m2.criteria}
         assert verdicts["M2.ICS.2"].status == verdicts["M2.ORG.2"].status == "evidenced"
         assert verdicts["M2.ORG.2"].twin == "M2.ICS.2"

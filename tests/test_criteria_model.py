@@ -70,11 +70,21 @@ def test_estimator_contract(fitted, space, data) -> None:  # type: ignore[no-unt
 
 
 def test_one_passage_may_credit_several_criteria_only_under_tagged_measures(fitted) -> None:  # type: ignore[no-untyped-def]
-    text = ("Cyber: a security operations centre now monitors every partner around the clock; every partner met the "
-            "Data Security and Protection Toolkit standards this year; high-severity cyber alerts are acted on within "
-            "48 hours; and each SIRO and Data Protection Officer is backed by the system cyber team.")
-    passage = Passage(passage_id="d-0", document_id="d", ordinal=0, text=text, heading=None, pages=[1], start_char=0,
-                      end_char=len(text))
+    text = (
+        "Cyber: a security operations centre now monitors every partner around the clock; every partner met the "
+        "Data Security and Protection Toolkit standards this year; high-severity cyber alerts are acted on within "
+        "48 hours; and each SIRO and Data Protection Officer is backed by the system cyber team."
+    )
+    passage = Passage(
+        passage_id="d-0",
+        document_id="d",
+        ordinal=0,
+        text=text,
+        heading=None,
+        pages=[1],
+        start_char=0,
+        end_char=len(text),
+    )
     thresholds = {m: 0.5 for m in TAXONOMY.measure_ids}
     tagged = Tag(passage_id="d-0", scores={m: (0.9 if m == "M3" else 0.1) for m in TAXONOMY.measure_ids})
     untagged = tagged.model_copy(update={"scores": {m: 0.1 for m in TAXONOMY.measure_ids}})
@@ -86,9 +96,12 @@ def test_one_passage_may_credit_several_criteria_only_under_tagged_measures(fitt
 
 
 def test_passages_of_a_measure_without_its_criteria_are_not_trained_on() -> None:
-    kept = criterion_training_set([
-        LabelledPassage(text="a", measures=["M2"], criteria=["M2.ICS.4"]),
-        LabelledPassage(text="b", measures=["M2", "M3"], criteria=["M2.ICS.4"]),
-        LabelledPassage(text="c", measures=[], criteria=[]),
-    ], TAXONOMY)
+    kept = criterion_training_set(
+        [
+            LabelledPassage(text="a", measures=["M2"], criteria=["M2.ICS.4"]),
+            LabelledPassage(text="b", measures=["M2", "M3"], criteria=["M2.ICS.4"]),
+            LabelledPassage(text="c", measures=[], criteria=[]),
+        ],
+        TAXONOMY,
+    )
     assert [p.text for p in kept] == ["a", "c"]

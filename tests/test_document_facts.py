@@ -15,8 +15,14 @@ SAMPLES = Path(__file__).resolve().parent.parent / "corpora" / "sample"
 
 
 def _document(*pages: str, title: str = "", source: SourceInfo = SourceInfo()) -> Document:
-    return Document(id="x", file="x.pdf", title=title, page_count=len(pages),
-                    pages=[Page(number=i + 1, text=t) for i, t in enumerate(pages)], source=source)
+    return Document(
+        id="x",
+        file="x.pdf",
+        title=title,
+        page_count=len(pages),
+        pages=[Page(number=i + 1, text=t) for i, t in enumerate(pages)],
+        source=source,
+    )
 
 
 def test_every_sample_strategy_is_read_right_without_its_manifest() -> None:
@@ -25,23 +31,55 @@ def test_every_sample_strategy_is_read_right_without_its_manifest() -> None:
     for row in manifest:
         document = read_document(SAMPLES / row["file"], Settings())
         facts = document_facts(document)  # read_document without a source: nothing from the manifest
-        assert (facts.ics, facts.organisation_level, facts.year) == (row["ics"], row["organisation_level"], int(row["year"])), row["file"]
+        assert (facts.ics, facts.organisation_level, facts.year) == (
+            row["ics"],
+            row["organisation_level"],
+            int(row["year"]),
+        ), row["file"]
         assert facts.ics_source == facts.level_source == facts.year_source == "text"
 
 
-@pytest.mark.parametrize(("cover", "title", "level", "ics", "year"), [
-    ("Digital and Data Strategy 2022-25\n\nNHS Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board",
-     "", "ICS", "Bath and North East Somerset, Swindon and Wiltshire", 2022),
-    ("Part of the Lancashire and South Cumbria ICS\n\nBlackwater Teaching Hospitals NHS Foundation Trust\n\n"
-     "Our Digital Strategy 2023/24 to 2025/26", "", "trust", "Lancashire and South Cumbria", 2023),
-    ("Harrowdene Community Health Partnership NHS Trust\n\nDigital Plan, published April 2024", "Digital Plan",
-     "trust", None, 2024),
-    ("Connecting Care\n\nOur first digital strategy, 2021 to 2024\n\nNHS Fenmoor CCG on behalf of the Fenmoor "
-     "Health and Care Partnership", "Connecting Care", "ICS", "Fenmoor", 2021),
-])
+@pytest.mark.parametrize(
+    ("cover", "title", "level", "ics", "year"),
+    [
+        (
+            "Digital and Data Strategy 2022-25\n\nNHS Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board",
+            "",
+            "ICS",
+            "Bath and North East Somerset, Swindon and Wiltshire",
+            2022,
+        ),
+        (
+            "Part of the Lancashire and South Cumbria ICS\n\nBlackwater Teaching Hospitals NHS Foundation Trust\n\n"
+            "Our Digital Strategy 2023/24 to 2025/26",
+            "",
+            "trust",
+            "Lancashire and South Cumbria",
+            2023,
+        ),
+        (
+            "Harrowdene Community Health Partnership NHS Trust\n\nDigital Plan, published April 2024",
+            "Digital Plan",
+            "trust",
+            None,
+            2024,
+        ),
+        (
+            "Connecting Care\n\nOur first digital strategy, 2021 to 2024\n\nNHS Fenmoor CCG on behalf of the Fenmoor "
+            "Health and Care Partnership",
+            "Connecting Care",
+            "ICS",
+            "Fenmoor",
+            2021,
+        ),
+    ],
+)
 def test_level_ics_and_year_come_from_the_cover(cover: str, title: str, level: str, ics: str | None, year: int) -> None:
-    body = ("This strategy supports the ambitions of the Lancashire and South Cumbria Integrated Care Board. "
-            if level == "trust" and ics else "We will work with every partner. ")
+    body = (
+        "This strategy supports the ambitions of the Lancashire and South Cumbria Integrated Care Board. "
+        if level == "trust" and ics
+        else "We will work with every partner. "
+    )
     document = _document(cover, body * 3, title=title)
     assert read_level(document) == level
     assert read_ics(document, level) == ics
@@ -49,8 +87,10 @@ def test_level_ics_and_year_come_from_the_cover(cover: str, title: str, level: s
 
 
 def test_a_manifest_wins_and_says_so() -> None:
-    document = _document("Tamworth Vale Integrated Care Board\n\nDigital Strategy 2023 to 2026",
-                         source=SourceInfo(ics="Tamworth Vale", organisation_level="ICS", year=2024))
+    document = _document(
+        "Tamworth Vale Integrated Care Board\n\nDigital Strategy 2023 to 2026",
+        source=SourceInfo(ics="Tamworth Vale", organisation_level="ICS", year=2024),
+    )
     facts = document_facts(document)
     assert (facts.year, facts.year_source, facts.level_source) == (2024, "manifest", "manifest")
 
@@ -61,4 +101,11 @@ def test_nothing_to_read_is_none_not_a_guess() -> None:
 
 
 def test_criteria_level_reads_manifest_and_text_words() -> None:
-    assert [criteria_level(w) for w in ("ICS", "trust", "Organisation", "ICB", None, "other")] == ["ICS", "ORG", "ORG", "ICS", None, None]
+    assert [criteria_level(w) for w in ("ICS", "trust", "Organisation", "ICB", None, "other")] == [
+        "ICS",
+        "ORG",
+        "ORG",
+        "ICS",
+        None,
+        None,
+    ]

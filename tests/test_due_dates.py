@@ -79,8 +79,9 @@ PHRASES = [
 
 
 @pytest.mark.parametrize(("text", "year", "strategy_end", "due"), PHRASES, ids=[p[0][:40] for p in PHRASES])
-def test_due_dates_follow_the_conventions(text: str, year: int | None, strategy_end: int | None,
-                                          due: str | None) -> None:
+def test_due_dates_follow_the_conventions(
+    text: str, year: int | None, strategy_end: int | None, due: str | None
+) -> None:
     found = earliest_due(text, year, strategy_end)
     assert (found.value if found else None) == due
 
@@ -107,12 +108,15 @@ def test_a_year_unknown_keeps_absolute_dates_only() -> None:
     assert [d.value for d in found] == ["2019", "2026-03-31"]
 
 
-@pytest.mark.parametrize(("opening", "period"), [
-    ("Connecting Care in the Vale: our first system digital strategy, 2021 to 2024", (2021, 2024)),
-    ("Wyvern Vale ICS - Digital and Data Strategy 2024-27", (2024, 2027)),
-    ("Marlshire ICS Digital Strategy 2023-2026", (2023, 2026)),
-    ("Digital plan 2024 until 2029", (2024, 2029)),
-    ("Annual report 2023", None),
-])
+@pytest.mark.parametrize(
+    ("opening", "period"),
+    [
+        ("Connecting Care in the Vale: our first system digital strategy, 2021 to 2024", (2021, 2024)),
+        ("Wyvern Vale ICS - Digital and Data Strategy 2024-27", (2024, 2027)),
+        ("Marlshire ICS Digital Strategy 2023-2026", (2023, 2026)),
+        ("Digital plan 2024 until 2029", (2024, 2029)),
+        ("Annual report 2023", None),
+    ],
+)
 def test_strategy_period_from_the_opening(opening: str, period: tuple[int, int] | None) -> None:
     assert strategy_period(opening) == period

@@ -55,9 +55,9 @@ def test_cli_evaluate_json_matches_a_count_by_hand(tmp_path: Path) -> None:
     predicted = tagger.predict([row["text"] for row in SMALL])
     assert printed["n"] == len(SMALL)
     for j, measure in enumerate(taxonomy.measure_ids):
-        tp = sum(1 for row, p in zip(SMALL, predicted) if measure in row["measures"] and p[j])
-        fp = sum(1 for row, p in zip(SMALL, predicted) if measure not in row["measures"] and p[j])
-        fn = sum(1 for row, p in zip(SMALL, predicted) if measure in row["measures"] and not p[j])
+        tp = sum(1 for row, p in zip(SMALL, predicted, strict=False) if measure in row["measures"] and p[j])
+        fp = sum(1 for row, p in zip(SMALL, predicted, strict=False) if measure not in row["measures"] and p[j])
+        fn = sum(1 for row, p in zip(SMALL, predicted, strict=False) if measure in row["measures"] and not p[j])
         expected_f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         assert printed["per_measure"][measure]["f1"] == round(expected_f1, 4), measure
         assert printed["per_measure"][measure]["support"] == tp + fn

@@ -22,11 +22,25 @@ from pipeline.settings import get_settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 LABELLED = [
-    LabelledPassage(id="a-1", text="Every hospital ward now records observations on handheld devices at the bedside.", measures=["M2"]),
-    LabelledPassage(id="a-2", text="Our board approved the digital strategy and named a senior responsible owner.", measures=["M1"]),
-    LabelledPassage(id="a-3", text="Nurses chart vital signs electronically, so early warning scores are calculated automatically.", measures=["M2", "M4"]),
-    LabelledPassage(id="a-4", text="Residents can book appointments and see test results in the NHS App.", measures=["M5"]),
-    LabelledPassage(id="a-5", text="Paper observation charts were withdrawn from all wards last spring.", measures=["M2"]),
+    LabelledPassage(
+        id="a-1",
+        text="Every hospital ward now records observations on handheld devices at the bedside.",
+        measures=["M2"],
+    ),
+    LabelledPassage(
+        id="a-2", text="Our board approved the digital strategy and named a senior responsible owner.", measures=["M1"]
+    ),
+    LabelledPassage(
+        id="a-3",
+        text="Nurses chart vital signs electronically, so early warning scores are calculated automatically.",
+        measures=["M2", "M4"],
+    ),
+    LabelledPassage(
+        id="a-4", text="Residents can book appointments and see test results in the NHS App.", measures=["M5"]
+    ),
+    LabelledPassage(
+        id="a-5", text="Paper observation charts were withdrawn from all wards last spring.", measures=["M2"]
+    ),
 ]
 
 
@@ -48,12 +62,21 @@ def test_nearest_labelled_passages_are_of_the_tagged_measure_closest_first(taxon
     settings = get_settings()
     index = build_labelled_index(LABELLED, settings)
     text = "Ward staff record patients' observations electronically at the bedside."
-    passage = Passage(passage_id="d-0", document_id="d", ordinal=0, text=text, heading="Wards",
-                      pages=[2], start_char=0, end_char=len(text))
+    passage = Passage(
+        passage_id="d-0",
+        document_id="d",
+        ordinal=0,
+        text=text,
+        heading="Wards",
+        pages=[2],
+        start_char=0,
+        end_char=len(text),
+    )
     embeddings = embed_passages([passage], settings)
     evidence = Evidence(passage_id="d-0", pages=[2], heading="Wards", text=text, score=0.9)
-    coverage = MeasureCoverage(id="M2", name="Ensure smart foundations", status="weak", score=0.5,
-                               criteria=[], evidence=[evidence])
+    coverage = MeasureCoverage(
+        id="M2", name="Ensure smart foundations", status="weak", score=0.5, criteria=[], evidence=[evidence]
+    )
 
     (explained,) = explain_coverage([coverage], embeddings, index, taxonomy, neighbours=2)
 

@@ -29,7 +29,9 @@ class Links(HTMLParser):
 
 
 def _out_of_scope(review: DocumentReview) -> DocumentReview:
-    document = review.document.model_copy(update={"warnings": [ReviewWarning(code="out_of_scope", message=SCOPE_MESSAGE)]})
+    document = review.document.model_copy(
+        update={"warnings": [ReviewWarning(code="out_of_scope", message=SCOPE_MESSAGE)]}
+    )
     return review.model_copy(update={"document": document})
 
 
@@ -50,7 +52,7 @@ def _folder(tmp_path: Path, with_audit: bool) -> tuple[Path, list[DocumentReview
 def test_every_review_has_a_row_with_its_verdicts_and_links_to_its_files(tmp_path: Path) -> None:
     folder, reviews = _folder(tmp_path, with_audit=True)
     html = write_index(folder).read_text(encoding="utf-8")
-    body = html[html.index("<tbody>"):]
+    body = html[html.index("<tbody>") :]
     assert body.count("<tr") == len(reviews)
     links = Links()
     links.feed(html)
@@ -64,7 +66,7 @@ def test_every_review_has_a_row_with_its_verdicts_and_links_to_its_files(tmp_pat
     assert sum(1 for href in links.hrefs if href.endswith("-pack.html")) == 1, "only packs that exist are linked"
     assert "audit/audit.html" in links.hrefs
     # Marlshire's statuses, eeneeen, as coloured cells in measure order.
-    marlshire = body[body.index("Marlshire digital strategy"):]
+    marlshire = body[body.index("Marlshire digital strategy") :]
     cells = re.findall(r'class="cell status-(\w+)"', marlshire[: marlshire.index("</tr>")])
     assert cells == ["evidenced", "evidenced", "no_evidence", "evidenced", "evidenced", "evidenced", "no_evidence"]
 

@@ -134,8 +134,10 @@ def test_parsing_process_memory_is_bounded() -> None:
 
 def test_review_errors_survive_the_trip_from_the_parsing_process(bad_pdfs: dict[str, Path]) -> None:
     error = call_isolated(
-        "pipeline.errors:as_review_error", {"file": bad_pdfs["corrupt"], "exc": TimeoutError()},
-        timeout=60, memory_mb=1024,
+        "pipeline.errors:as_review_error",
+        {"file": bad_pdfs["corrupt"], "exc": TimeoutError()},
+        timeout=60,
+        memory_mb=1024,
     )
     assert isinstance(error, ReviewError)
     assert error.code == "timeout" and error.file == str(bad_pdfs["corrupt"]) and "time limit" in error.reason

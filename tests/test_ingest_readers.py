@@ -42,26 +42,32 @@ BT /F1 9 Tf 0 1 -1 0 500 300 Tm (Rotated chart label) Tj ET"""
 
 
 def _drawn_pdf(path: Path, rotate: int = 0) -> Path:
-    return write_raw_pdf(path, [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate %d /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R >> >> >>" % rotate,
-        stream(DRAWN),
-        *FONTS,
-    ])
+    return write_raw_pdf(
+        path,
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate %d /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R >> >> >>" % rotate,
+            stream(DRAWN),
+            *FONTS,
+        ],
+    )
 
 
 def _broken_pdf(path: Path, pages_object: bytes, catalog: bytes = b"<< /Type /Catalog /Pages 2 0 R >>") -> Path:
     """One page of text under a damaged page tree."""
-    return write_raw_pdf(path, [
-        catalog,
-        pages_object,
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        stream(b"BT /F1 12 Tf 72 720 Td (Our shared care record connects every partner in the system.) Tj ET"),
-        FONTS[0],
-    ])
+    return write_raw_pdf(
+        path,
+        [
+            catalog,
+            pages_object,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            stream(b"BT /F1 12 Tf 72 720 Td (Our shared care record connects every partner in the system.) Tj ET"),
+            FONTS[0],
+        ],
+    )
 
 
 def _pdfium_words(path: Path) -> list[Word]:

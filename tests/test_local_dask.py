@@ -39,7 +39,17 @@ def test_local_workers_review_with_the_flow_prefect_server(tmp_path: Path) -> No
         shutil.copy(SAMPLE_DIR / name, folder)
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_API")}
     environment["PREFECT_HOME"] = str(tmp_path / "prefect")
-    command = [str(WGLL), "review", str(folder), "--out", str(tmp_path / "out"), "--task-runner", "dask", "--workers", "2"]
+    command = [
+        str(WGLL),
+        "review",
+        str(folder),
+        "--out",
+        str(tmp_path / "out"),
+        "--task-runner",
+        "dask",
+        "--workers",
+        "2",
+    ]
     child = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     most, finished = 0, threading.Event()
 

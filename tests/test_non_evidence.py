@@ -8,52 +8,96 @@ from pipeline.non_evidence import non_evidence, non_evidence_reason
 
 
 def _passage(text: str, heading: str | None = None, ordinal: int = 0) -> Passage:
-    return Passage(passage_id=f"d-{ordinal}", document_id="d", ordinal=ordinal, text=text, heading=heading,
-                   pages=[ordinal + 1], start_char=0, end_char=len(text))
+    return Passage(
+        passage_id=f"d-{ordinal}",
+        document_id="d",
+        ordinal=ordinal,
+        text=text,
+        heading=heading,
+        pages=[ordinal + 1],
+        start_char=0,
+        end_char=len(text),
+    )
 
 
-@pytest.mark.parametrize(("text", "heading", "reason"), [
-    ("Healthy populations: not covered in this strategy. Population health analytics will be addressed once the "
-     "ICB's intelligence function is established.", "Appendix 3 Mapping to What Good Looks Like", "not covered"),
-    ("Cyber security. Our approach to cyber resilience is set out in a separate Cyber Security Plan approved by the "
-     "Audit Committee and is not repeated here.", None, "not covered"),
-    ("Research and innovation are outside the scope of this document and will be described in the Trust's research "
-     "strategy, due in 2025.", "1.3 Scope", "not covered"),
-    ("Well led | Sections 2, 7 | Partially met. Ensure smart foundations | Section 3 | Met. Safe practice | "
-     "Section 4 | Met.", "Appendix B: What Good Looks Like compliance", "WGLL"),
-    ("Each of our eleven commitments has been mapped to the What Good Looks Like success measure it contributes to, "
-     "as the table in Annex A shows.", None, "WGLL"),
-    ("Contents 1 Foreword 3 2 Where we are now 5 3 Our priorities 9 4 Delivery 21", None, "contents"),
-    ("When I qualified as a district nurse in Harbury, records lived in a car boot. I am proud of how far our teams "
-     "have come, and of the single electronic record every community team now shares.", "Foreword from our Chair",
-     "foreword"),
-    ("A message from our Chief Executive. Technology only matters when it gives our people time back with patients.",
-     None, "foreword"),
-])
-def test_statements_that_are_never_evidence_are_named_with_a_reason(text: str, heading: str | None, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "heading", "reason"),
+    [
+        (
+            "Healthy populations: not covered in this strategy. Population health analytics will be addressed once the "
+            "ICB's intelligence function is established.",
+            "Appendix 3 Mapping to What Good Looks Like",
+            "not covered",
+        ),
+        (
+            "Cyber security. Our approach to cyber resilience is set out in a separate Cyber Security Plan approved by the "
+            "Audit Committee and is not repeated here.",
+            None,
+            "not covered",
+        ),
+        (
+            "Research and innovation are outside the scope of this document and will be described in the Trust's research "
+            "strategy, due in 2025.",
+            "1.3 Scope",
+            "not covered",
+        ),
+        (
+            "Well led | Sections 2, 7 | Partially met. Ensure smart foundations | Section 3 | Met. Safe practice | "
+            "Section 4 | Met.",
+            "Appendix B: What Good Looks Like compliance",
+            "WGLL",
+        ),
+        (
+            "Each of our eleven commitments has been mapped to the What Good Looks Like success measure it contributes to, "
+            "as the table in Annex A shows.",
+            None,
+            "WGLL",
+        ),
+        ("Contents 1 Foreword 3 2 Where we are now 5 3 Our priorities 9 4 Delivery 21", None, "contents"),
+        (
+            "When I qualified as a district nurse in Harbury, records lived in a car boot. I am proud of how far our teams "
+            "have come, and of the single electronic record every community team now shares.",
+            "Foreword from our Chair",
+            "foreword",
+        ),
+        (
+            "A message from our Chief Executive. Technology only matters when it gives our people time back with patients.",
+            None,
+            "foreword",
+        ),
+    ],
+)
+def test_statements_that_are_never_evidence_are_named_with_a_reason(
+    text: str, heading: str | None, reason: str
+) -> None:
     found = non_evidence_reason(_passage(text, heading))
     assert found is not None and (reason.lower() in found.lower() or reason == "not covered" and "scope" in found)
 
 
-@pytest.mark.parametrize("text", [
-    # evidence that mentions a separate plan at its end
-    "Every laptop now runs endpoint detection and response, and local administrator rights have been removed. "
-    "Medical devices that cannot be patched are isolated and replaced under a separate plan agreed with clinical "
-    "engineering.",
-    # evidence that names the framework without mapping anything to it
-    "The Board approved the refreshed digital strategy in May, built around What Good Looks Like, and the Chief "
-    "Digital Officer became a voting member of the Board in September.",
-    # a plan whose words resemble a signpost
-    "We will publish the carbon footprint of our data centres each year and retire the last on-site servers by 2026.",
-    "Community nurses will see hospital discharge summaries in their mobile record from spring 2025.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # evidence that mentions a separate plan at its end
+        "Every laptop now runs endpoint detection and response, and local administrator rights have been removed. "
+        "Medical devices that cannot be patched are isolated and replaced under a separate plan agreed with clinical "
+        "engineering.",
+        # evidence that names the framework without mapping anything to it
+        "The Board approved the refreshed digital strategy in May, built around What Good Looks Like, and the Chief "
+        "Digital Officer became a voting member of the Board in September.",
+        # a plan whose words resemble a signpost
+        "We will publish the carbon footprint of our data centres each year and retire the last on-site servers by 2026.",
+        "Community nurses will see hospital discharge summaries in their mobile record from spring 2025.",
+    ],
+)
 def test_evidence_that_only_resembles_a_signpost_stands(text: str) -> None:
     assert non_evidence_reason(_passage(text, "4 Our priorities")) is None
 
 
 def test_non_evidence_lists_a_document_s_set_aside_passages_by_id() -> None:
     passages = [
-        _passage("Foreword. We are delighted to share our first digital strategy with residents and partners.", None, 0),
+        _passage(
+            "Foreword. We are delighted to share our first digital strategy with residents and partners.", None, 0
+        ),
         _passage("A shared care record will be live in every practice by March 2025.", "3 One record", 1),
     ]
     assert list(non_evidence(passages)) == ["d-0"]

@@ -12,8 +12,15 @@ import pytest
 from markupsafe import escape
 
 from pipeline.models import (
-    CriterionCoverage, DocumentReview, DocumentSummary, Evidence, LabelledNeighbour, MeasureCoverage,
-    ReviewErrorRecord, Status, Why,
+    CriterionCoverage,
+    DocumentReview,
+    DocumentSummary,
+    Evidence,
+    LabelledNeighbour,
+    MeasureCoverage,
+    ReviewErrorRecord,
+    Status,
+    Why,
 )
 from pipeline.pack import render_pack_html, write_pack
 from pipeline.settings import get_settings
@@ -25,8 +32,13 @@ GENERATED = date(2026, 11, 23)
 # A system strategy strong on leadership and foundations, weak on safe practice and staff,
 # silent on citizens and population health.
 MEASURE_STATUS: dict[str, Status] = {
-    "M1": "evidenced", "M2": "evidenced", "M3": "weak", "M4": "weak",
-    "M5": "no_evidence", "M6": "evidenced", "M7": "no_evidence",
+    "M1": "evidenced",
+    "M2": "evidenced",
+    "M3": "weak",
+    "M4": "weak",
+    "M5": "no_evidence",
+    "M6": "evidenced",
+    "M7": "no_evidence",
 }
 MODEL = {
     "pipeline_version": "0.1.0",
@@ -77,23 +89,35 @@ def _review(taxonomy: Taxonomy) -> DocumentReview:
             )
             for i in range(n_evidence)
         ]
-        measures.append(MeasureCoverage(
-            id=measure.id, name=measure.name, status=status,
-            score={"evidenced": 0.81, "weak": 0.47, "no_evidence": 0.18}[status],
-            criteria=criteria, evidence=evidence,
-        ))
+        measures.append(
+            MeasureCoverage(
+                id=measure.id,
+                name=measure.name,
+                status=status,
+                score={"evidenced": 0.81, "weak": 0.47, "no_evidence": 0.18}[status],
+                criteria=criteria,
+                evidence=evidence,
+            )
+        )
     hostile = Evidence(
-        passage_id="doc-M1-hostile", pages=[12], heading=f"Governance {IMG}",
-        text=f"Our digital board meets monthly and reports to the ICB. {SCRIPT}", score=0.95,
+        passage_id="doc-M1-hostile",
+        pages=[12],
+        heading=f"Governance {IMG}",
+        text=f"Our digital board meets monthly and reports to the ICB. {SCRIPT}",
+        score=0.95,
         criteria=["M1.ICS.2"],
     )
     m1 = measures[0]
     measures[0] = m1.model_copy(update={"evidence": [hostile, *m1.evidence]})
     return DocumentReview(
         document=DocumentSummary(
-            id="7f3a" * 16, file="marlshire-ics-2023.pdf", ics="Marlshire",
-            title="Marlshire ICS Digital and Data Strategy 2023 to 2028", pages=48,
-            organisation_level="ICS", year=2023,
+            id="7f3a" * 16,
+            file="marlshire-ics-2023.pdf",
+            ics="Marlshire",
+            title="Marlshire ICS Digital and Data Strategy 2023 to 2028",
+            pages=48,
+            organisation_level="ICS",
+            year=2023,
         ),
         model=MODEL,
         measures=measures,
@@ -120,8 +144,16 @@ def test_pack_shows_summary_criteria_evidence_and_metadata(taxonomy: Taxonomy) -
     assert "Pages 3, 4" in html and "Page 12 · under" in html
     assert "matches M1.ICS.2" in html
     run = _section(html, "How this review was produced")
-    for value in ("MeasureTagger", MODEL["tagger_hash"], MODEL["training_data_hash"], "all-MiniLM-L6-v2",
-                  "0.1.0", "0.402", "23 November 2026", "Taxonomy version"):
+    for value in (
+        "MeasureTagger",
+        MODEL["tagger_hash"],
+        MODEL["training_data_hash"],
+        "all-MiniLM-L6-v2",
+        "0.1.0",
+        "0.402",
+        "23 November 2026",
+        "Taxonomy version",
+    ):
         assert value in run
 
 
@@ -203,8 +235,15 @@ def test_write_pack_makes_a_real_pdf(taxonomy: Taxonomy, tmp_path: Path) -> None
 
 def test_unreadable_document_gets_a_plain_pack(taxonomy: Taxonomy, tmp_path: Path) -> None:
     review = DocumentReview(
-        document=DocumentSummary(id="9c" * 32, file="severn-coast-ics-2022.pdf", ics="Severn Coast", title=None,
-                                 pages=None, organisation_level="ICS", year=2022),
+        document=DocumentSummary(
+            id="9c" * 32,
+            file="severn-coast-ics-2022.pdf",
+            ics="Severn Coast",
+            title=None,
+            pages=None,
+            organisation_level="ICS",
+            year=2022,
+        ),
         model=MODEL,
         measures=[],
         errors=[ReviewErrorRecord(code="encrypted", message=f"severn-coast-ics-2022.pdf: password required {SCRIPT}")],
@@ -229,10 +268,12 @@ def test_review_from_another_taxonomy_version_is_flagged(taxonomy: Taxonomy) -> 
     review = _review(taxonomy)
     m7 = review.measures[6]
     stray = CriterionCoverage(id="M7.ICS.9", status="no_evidence", score=0.1)
-    old = review.model_copy(update={
-        "model": {**MODEL, "taxonomy_version": "0.9"},
-        "measures": [*review.measures[:6], m7.model_copy(update={"criteria": [*m7.criteria, stray]})],
-    })
+    old = review.model_copy(
+        update={
+            "model": {**MODEL, "taxonomy_version": "0.9"},
+            "measures": [*review.measures[:6], m7.model_copy(update={"criteria": [*m7.criteria, stray]})],
+        }
+    )
     html = render_pack_html(old, taxonomy, GENERATED)
     assert "produced with taxonomy version 0.9" in html
     assert "M7.ICS.9" in html and "Not in this taxonomy version" in html
@@ -240,12 +281,19 @@ def test_review_from_another_taxonomy_version_is_flagged(taxonomy: Taxonomy) -> 
 
 def test_pack_says_why_each_quote_was_tagged_and_escapes_it(taxonomy: Taxonomy) -> None:
     review = _review(taxonomy)
-    neighbour = LabelledNeighbour(id="r-0042", text=f"Our board signs off the digital plan. {SCRIPT}",
-                                  measures=["M1"], origin="reviewed", similarity=0.8123)
+    neighbour = LabelledNeighbour(
+        id="r-0042",
+        text=f"Our board signs off the digital plan. {SCRIPT}",
+        measures=["M1"],
+        origin="reviewed",
+        similarity=0.8123,
+    )
     why = Why(terms={"M1.ICS.2": ["digital board", IMG]}, nearest=[neighbour])
     m1 = review.measures[0]
     explained = [m1.evidence[0].model_copy(update={"why": why}), *m1.evidence[1:]]
-    review = review.model_copy(update={"measures": [m1.model_copy(update={"evidence": explained}), *review.measures[1:]]})
+    review = review.model_copy(
+        update={"measures": [m1.model_copy(update={"evidence": explained}), *review.measures[1:]]}
+    )
 
     html = render_pack_html(review, taxonomy, GENERATED)
     measure = _section(html, '<span class="id">M1</span> Well led')

@@ -22,10 +22,15 @@ NEEDS_OCR = "a scanned image without a text layer; it needs OCR, but Tesseract i
 def _document(missing: list[int], blank: tuple[int, ...] = (), pages: int = 10) -> Document:
     read = [
         Page(number=n, text="" if n in blank else TEXT, extractor="pypdfium2" if n == 1 else "pdfplumber")
-        for n in range(1, pages + 1) if n not in missing
+        for n in range(1, pages + 1)
+        if n not in missing
     ]
     return Document(
-        id="d" * 64, file="partly-scanned.pdf", title="A strategy", page_count=pages, pages=read,
+        id="d" * 64,
+        file="partly-scanned.pdf",
+        title="A strategy",
+        page_count=pages,
+        pages=read,
         missing_pages=[MissingPage(page=n, reason=NEEDS_OCR, needs_ocr=True) for n in missing],
     )
 
@@ -35,7 +40,11 @@ def _measures() -> list[MeasureCoverage]:
     statuses = {"M1": "evidenced", "M2": "weak"}
     return [
         MeasureCoverage(
-            id=m.id, name=m.name, status=statuses.get(m.id, "no_evidence"), score=0.2, evidence=[],  # type: ignore[arg-type]
+            id=m.id,
+            name=m.name,
+            status=statuses.get(m.id, "no_evidence"),
+            score=0.2,
+            evidence=[],  # type: ignore[arg-type]
             criteria=[CriterionCoverage(id=c.id, status="no_evidence", score=0.1) for c in m.criteria],
         )
         for m in taxonomy.measures

@@ -2,7 +2,10 @@ import json
 from pathlib import Path
 
 from pipeline.models import (
-    DocumentReview, DocumentSummary, Evidence, MeasureCoverage,
+    DocumentReview,
+    DocumentSummary,
+    Evidence,
+    MeasureCoverage,
 )
 from pipeline.report import write_outputs
 

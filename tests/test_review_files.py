@@ -20,14 +20,17 @@ MARLSHIRE = make_review("c", "Marlshire", "ICS", 2023, "eeneeen", file="marlshir
 MARLSHIRE_DRAFT = make_review("d", "Marlshire", "ICS", 2022, "ennewen", file="marlshire-ics-2023.pdf")
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("marlshire-ics-2023", "marlshire-ics-2023"),
-    ("Digital Strategy 2024 (FINAL v3)", "digital-strategy-2024-final-v3"),
-    ("Stratégie numérique – Île", "strategie-numerique-ile"),
-    ("<img src=x onerror=alert(1)>", "img-src-x-onerror-alert-1"),
-    ("££££", "document"),
-    ("a" * 100, "a" * 60),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("marlshire-ics-2023", "marlshire-ics-2023"),
+        ("Digital Strategy 2024 (FINAL v3)", "digital-strategy-2024-final-v3"),
+        ("Stratégie numérique – Île", "strategie-numerique-ile"),
+        ("<img src=x onerror=alert(1)>", "img-src-x-onerror-alert-1"),
+        ("££££", "document"),
+        ("a" * 100, "a" * 60),
+    ],
+)
 def test_slug_keeps_letters_and_digits_joined_by_hyphens(name: str, expected: str) -> None:
     assert slug(name) == expected
 
@@ -37,26 +40,40 @@ def test_files_start_with_the_file_name_then_the_short_id(tmp_path: Path) -> Non
     json_path, html_path = write_outputs(MARLSHIRE, tmp_path)
     assert (json_path.name, html_path.name) == ("marlshire-ics-2023.cccccccc.json", "marlshire-ics-2023.cccccccc.html")
     files = review_files(MARLSHIRE, tmp_path)
-    assert (files.pack_html.name, files.pack_pdf.name) == ("marlshire-ics-2023.cccccccc-pack.html",
-                                                           "marlshire-ics-2023.cccccccc-pack.pdf")
+    assert (files.pack_html.name, files.pack_pdf.name) == (
+        "marlshire-ics-2023.cccccccc-pack.html",
+        "marlshire-ics-2023.cccccccc-pack.pdf",
+    )
     assert '"id": "' + "c" * 64 + '"' in json_path.read_text(), "the full id stays inside"
 
 
 def test_two_strategies_with_one_file_name_stay_apart(tmp_path: Path) -> None:
     write_outputs(MARLSHIRE, tmp_path)
     write_outputs(MARLSHIRE_DRAFT, tmp_path)
-    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["marlshire-ics-2023.cccccccc.json",
-                                                               "marlshire-ics-2023.dddddddd.json"]
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == [
+        "marlshire-ics-2023.cccccccc.json",
+        "marlshire-ics-2023.dddddddd.json",
+    ]
     assert sorted(r.document.id[0] for r in read_reviews(tmp_path)) == ["c", "d"]
-    with pytest.raises(LookupError, match=r"2 reviews .* matches 'marlshire-ics-2023.pdf'[\s\S]*cccccccc[\s\S]*dddddddd"):
+    with pytest.raises(
+        LookupError, match=r"2 reviews .* matches 'marlshire-ics-2023.pdf'[\s\S]*cccccccc[\s\S]*dddddddd"
+    ):
         locate_review(tmp_path, "marlshire-ics-2023.pdf")
 
 
-@pytest.mark.parametrize("key", [
-    "c" * 64, "cccccccc", "marlshire-ics-2023.cccccccc", "marlshire-ics-2023.cccccccc.json",
-    "marlshire-ics-2023.cccccccc-pack.pdf", "marlshire-ics-2023.pdf", "some/folder/marlshire-ics-2023.pdf",
-    "marlshire-ics-2023",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "c" * 64,
+        "cccccccc",
+        "marlshire-ics-2023.cccccccc",
+        "marlshire-ics-2023.cccccccc.json",
+        "marlshire-ics-2023.cccccccc-pack.pdf",
+        "marlshire-ics-2023.pdf",
+        "some/folder/marlshire-ics-2023.pdf",
+        "marlshire-ics-2023",
+    ],
+)
 def test_a_review_is_found_by_any_of_its_names(tmp_path: Path, key: str) -> None:
     write_outputs(MARLSHIRE, tmp_path)
     write_outputs(make_review("a", "Elsewhere", "ICS", 2024, "eeeeeee", file="elsewhere.pdf"), tmp_path)

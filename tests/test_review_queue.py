@@ -28,7 +28,9 @@ def stored(tmp_path: Path) -> StoredReview:
     run_id = start_run(engine, MODEL, tmp_path)
     save_review(engine, run_id, review, passages, tags)
     (item,) = stored_reviews(engine, run_id=run_id)
-    assert [p.passage_id for p in item.passages] == [t.passage_id for t in item.tags] == [p.passage_id for p in passages]
+    assert (
+        [p.passage_id for p in item.passages] == [t.passage_id for t in item.tags] == [p.passage_id for p in passages]
+    )
     return item
 
 
@@ -58,8 +60,15 @@ def test_queue_files_carry_every_column_and_empty_verdicts(stored: StoredReview,
     taxonomy = load_taxonomy(get_settings().taxonomy_path)
     rows = select_for_review([stored], _zero_shot(stored, {"M1": 0.6, "M2": 0.1}), ZERO_SHOT_THRESHOLDS, 0.1, 10)
     # the review's measures are M1 and M2 only; the queue writes every taxonomy measure's score
-    rows = [r.model_copy(update={"scores": {m: r.scores.get(m, 0.0) for m in taxonomy.measure_ids},
-                                 "zero_shot": {m: r.zero_shot.get(m, 0.0) for m in taxonomy.measure_ids}}) for r in rows]
+    rows = [
+        r.model_copy(
+            update={
+                "scores": {m: r.scores.get(m, 0.0) for m in taxonomy.measure_ids},
+                "zero_shot": {m: r.zero_shot.get(m, 0.0) for m in taxonomy.measure_ids},
+            }
+        )
+        for r in rows
+    ]
     csv_path, tasks_path, config_path = write_queue(rows, tmp_path / "queue.csv", taxonomy, "062d86d8b43f")
 
     with csv_path.open(newline="", encoding="utf-8") as handle:

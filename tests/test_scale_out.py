@@ -93,14 +93,29 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             for index in (1, 2):
                 processes.start(
                     f"worker-{index}",
-                    [str(BIN / "dask"), "worker", scheduler, "--nworkers", "1", "--nthreads", "1",
-                     "--host", "127.0.0.1", *loopback_only],
+                    [
+                        str(BIN / "dask"),
+                        "worker",
+                        scheduler,
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "1",
+                        "--host",
+                        "127.0.0.1",
+                        *loopback_only,
+                    ],
                     env,
                 )
-            wait_for(lambda: _healthy(f"{env['PREFECT_API_URL']}/health"), "Prefect server", 180,
-                     lambda: processes.log("prefect-server"))
-            wait_for(lambda: len(_worker_pids(scheduler)) == 2, "two Dask workers", 120,
-                     lambda: processes.log("scheduler"))
+            wait_for(
+                lambda: _healthy(f"{env['PREFECT_API_URL']}/health"),
+                "Prefect server",
+                180,
+                lambda: processes.log("prefect-server"),
+            )
+            wait_for(
+                lambda: len(_worker_pids(scheduler)) == 2, "two Dask workers", 120, lambda: processes.log("scheduler")
+            )
             yield Cluster(scheduler, env["PREFECT_API_URL"], env["WGLL_DATABASE_URL"], env, processes)
         finally:
             processes.stop_all()
@@ -145,9 +160,7 @@ def six_strategies(sample_pdfs: list[Path], tmp_path_factory: pytest.TempPathFac
 
 
 def _wgll(args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [str(BIN / "wgll"), *args], env=env, capture_output=True, text=True, timeout=1200
-    )
+    result = subprocess.run([str(BIN / "wgll"), *args], env=env, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
@@ -197,6 +210,9 @@ def test_everything_started_is_stopped_by_pid(cluster: Cluster) -> None:
 
     cluster.processes.stop_all()
     assert cluster.processes.stopped_pids, "the services ran"
-    survivors = [pid for pid in cluster.processes.stopped_pids if psutil.pid_exists(pid)
-                 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    survivors = [
+        pid
+        for pid in cluster.processes.stopped_pids
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
     assert survivors == []

@@ -26,12 +26,20 @@ TEXTS = [
 
 def _passages() -> tuple[list[Passage], list[Tag]]:
     passages = [
-        Passage(passage_id=f"d-{i}", document_id="d", ordinal=i, text=text, heading=None, pages=[1],
-                start_char=0, end_char=len(text))
+        Passage(
+            passage_id=f"d-{i}",
+            document_id="d",
+            ordinal=i,
+            text=text,
+            heading=None,
+            pages=[1],
+            start_char=0,
+            end_char=len(text),
+        )
         for i, text in enumerate(TEXTS)
     ]
     scores = [{"M1": 0.9, "M2": 0.1}, {"M1": 0.1, "M2": 0.4}, {"M1": 0.49, "M2": 0.39}, {"M1": 0.0, "M2": 0.0}]
-    return passages, [Tag(passage_id=p.passage_id, scores=s) for p, s in zip(passages, scores)]
+    return passages, [Tag(passage_id=p.passage_id, scores=s) for p, s in zip(passages, scores, strict=False)]
 
 
 def test_signs_count_organisations_tagged_passages_and_health_words() -> None:
@@ -49,9 +57,15 @@ def test_a_strategy_like_document_has_no_reason() -> None:
 
 
 def test_each_missed_sign_is_named_with_its_figures() -> None:
-    settings = Settings(scope_min_organisation_mentions=3, scope_min_health_share=0.2, scope_min_digital_share=0.4,
-                        scope_min_tagged_share=0.1)
-    reasons = scope_reasons(ScopeSigns(passages=200, organisation_mentions=1, tagged=10, health=20, digital=60), settings)
+    settings = Settings(
+        scope_min_organisation_mentions=3,
+        scope_min_health_share=0.2,
+        scope_min_digital_share=0.4,
+        scope_min_tagged_share=0.1,
+    )
+    reasons = scope_reasons(
+        ScopeSigns(passages=200, organisation_mentions=1, tagged=10, health=20, digital=60), settings
+    )
     assert reasons == [
         "it names no health or care organisation (NHS, integrated care system, trust, hospital, social care and the "
         "like: 1 mention)",

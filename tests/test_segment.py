@@ -44,7 +44,9 @@ def test_passages_fit_the_embedding_window(segmented: tuple[Path, Document, list
 def test_passages_stay_inside_their_section(segmented: tuple[Path, Document, list[Passage]]) -> None:
     _, document, passages = segmented
     heading_starts = sorted(
-        start + h.start_char for page, start in zip(document.pages, document.page_starts) for h in page.headings
+        start + h.start_char
+        for page, start in zip(document.pages, document.page_starts, strict=False)
+        for h in page.headings
     )
     for passage in passages:
         assert not any(passage.start_char < h < passage.end_char for h in heading_starts), passage.text[:80]
@@ -77,8 +79,10 @@ def test_building_the_segmenter_does_not_import_pytorch() -> None:
     import subprocess
     import sys
 
-    probe = ("import sys; from pipeline.segment import build_segmenter, split_passages; build_segmenter(); "
-             "print(sorted(m for m in ('torch', 'spacy') if m in sys.modules))")
+    probe = (
+        "import sys; from pipeline.segment import build_segmenter, split_passages; build_segmenter(); "
+        "print(sorted(m for m in ('torch', 'spacy') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[-2] == "['spacy']"

@@ -67,8 +67,9 @@ def home(tmp_path: Path) -> Iterator[Path]:
 
 
 def _flow_runs(api_url: str) -> list[dict[str, object]]:
-    request = urllib.request.Request(f"{api_url}/flow_runs/filter", data=b"{}", method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{api_url}/flow_runs/filter", data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -84,8 +85,10 @@ def _gone(pid: int) -> bool:
 def test_server_start_status_reuse_and_stop(home: Path, tmp_path: Path) -> None:
     environment = {**os.environ, "PREFECT_HOME": str(home)}
     environment.pop("PREFECT_API_URL", None)
-    starts = [subprocess.Popen([str(WGLL), "server", "start"], env=environment, stdout=subprocess.PIPE, text=True)
-              for _ in range(2)]
+    starts = [
+        subprocess.Popen([str(WGLL), "server", "start"], env=environment, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outputs = [start.communicate(timeout=600)[0] for start in starts]
     assert [start.returncode for start in starts] == [0, 0], outputs
     state = read_state(home)

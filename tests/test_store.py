@@ -52,12 +52,24 @@ MODEL: dict[str, object] = {
 RETRAINED = {**MODEL, "tagger_hash": "03be77d2c9"}
 
 TEXTS = [
-    ("Shared care record", [3], "All partners will view one shared care record by March 2025, "
-     "with GP, acute and social care data joined for direct care."),
-    ("Shared care record", [3, 4], "Clinicians in the emergency department will see medicines and "
-     "allergies recorded by primary care without a phone call."),
-    ("Cyber security", [7], "Every trust will meet the Data Security and Protection Toolkit "
-     "standard and run a joint cyber incident exercise each year."),
+    (
+        "Shared care record",
+        [3],
+        "All partners will view one shared care record by March 2025, "
+        "with GP, acute and social care data joined for direct care.",
+    ),
+    (
+        "Shared care record",
+        [3, 4],
+        "Clinicians in the emergency department will see medicines and "
+        "allergies recorded by primary care without a phone call.",
+    ),
+    (
+        "Cyber security",
+        [7],
+        "Every trust will meet the Data Security and Protection Toolkit "
+        "standard and run a joint cyber incident exercise each year.",
+    ),
 ]
 
 Records = tuple[DocumentReview, list[Passage], list[Tag]]
@@ -68,41 +80,72 @@ def reviewed(name: str, model: dict[str, object] = MODEL) -> Records:
     doc_id = document_id(name.encode())
     passages, offset = [], 0
     for ordinal, (heading, pages, text) in enumerate(TEXTS):
-        passages.append(Passage(
-            passage_id=f"{doc_id}-{ordinal}", document_id=doc_id, ordinal=ordinal, text=text,
-            heading=heading, pages=pages, start_char=offset, end_char=offset + len(text),
-        ))
+        passages.append(
+            Passage(
+                passage_id=f"{doc_id}-{ordinal}",
+                document_id=doc_id,
+                ordinal=ordinal,
+                text=text,
+                heading=heading,
+                pages=pages,
+                start_char=offset,
+                end_char=offset + len(text),
+            )
+        )
         offset += len(text) + 2
     tags = [
-        Tag(passage_id=passages[0].passage_id, scores={"M1": 0.91, "M2": 0.12},
-            criteria={"M1": ["M1.ICS.1", "M1.ICS.2"]}),
-        Tag(passage_id=passages[1].passage_id, scores={"M1": 0.77, "M2": 0.05},
-            criteria={"M1": ["M1.ICS.2"]}),
+        Tag(
+            passage_id=passages[0].passage_id,
+            scores={"M1": 0.91, "M2": 0.12},
+            criteria={"M1": ["M1.ICS.1", "M1.ICS.2"]},
+        ),
+        Tag(passage_id=passages[1].passage_id, scores={"M1": 0.77, "M2": 0.05}, criteria={"M1": ["M1.ICS.2"]}),
         Tag(passage_id=passages[2].passage_id, scores={"M1": 0.08, "M2": 0.31}),
     ]
     evidence = [
-        Evidence(passage_id=p.passage_id, pages=p.pages, heading=p.heading, text=p.text,
-                 score=t.scores["M1"], criteria=t.criteria.get("M1", []))
-        for p, t in zip(passages[:2], tags[:2])
+        Evidence(
+            passage_id=p.passage_id,
+            pages=p.pages,
+            heading=p.heading,
+            text=p.text,
+            score=t.scores["M1"],
+            criteria=t.criteria.get("M1", []),
+        )
+        for p, t in zip(passages[:2], tags[:2], strict=False)
     ]
-    m1_criteria = [CriterionCoverage(id="M1.ICS.1", status="weak", score=0.91),
-                   CriterionCoverage(id="M1.ICS.2", status="evidenced", score=0.84)]
+    m1_criteria = [
+        CriterionCoverage(id="M1.ICS.1", status="weak", score=0.91),
+        CriterionCoverage(id="M1.ICS.2", status="evidenced", score=0.84),
+    ]
     m2_criteria = [CriterionCoverage(id="M2.ICS.1", status="no_evidence", score=0.31)]
     measures = [
-        MeasureCoverage(id="M1", name="Well led", status="weak", score=0.84,
-                        criteria=m1_criteria, evidence=evidence),
-        MeasureCoverage(id="M2", name="Ensure smart foundations", status="no_evidence",
-                        score=0.31, criteria=m2_criteria, evidence=[]),
+        MeasureCoverage(id="M1", name="Well led", status="weak", score=0.84, criteria=m1_criteria, evidence=evidence),
+        MeasureCoverage(
+            id="M2",
+            name="Ensure smart foundations",
+            status="no_evidence",
+            score=0.31,
+            criteria=m2_criteria,
+            evidence=[],
+        ),
     ]
-    summary = DocumentSummary(id=doc_id, file=f"{name}.pdf", ics="Anyshire ICS", pages=12,
-                              title=f"{name} digital strategy", organisation_level="ics", year=2024)
+    summary = DocumentSummary(
+        id=doc_id,
+        file=f"{name}.pdf",
+        ics="Anyshire ICS",
+        pages=12,
+        title=f"{name} digital strategy",
+        organisation_level="ics",
+        year=2024,
+    )
     return DocumentReview(document=summary, model=model, measures=measures), passages, tags
 
 
 def failed(name: str, model: dict[str, object] = MODEL) -> DocumentReview:
     """The review of a file that could not be read: no measures, one error."""
-    summary = DocumentSummary(id=document_id(name.encode()), file=f"{name}.pdf", ics="Anyshire ICS",
-                              title=None, pages=None)
+    summary = DocumentSummary(
+        id=document_id(name.encode()), file=f"{name}.pdf", ics="Anyshire ICS", title=None, pages=None
+    )
     error = ReviewErrorRecord(code="encrypted", message=f"{name}.pdf: password-protected")
     return DocumentReview(document=summary, model=model, measures=[], errors=[error])
 
@@ -229,9 +272,7 @@ def test_a_failing_save_leaves_nothing_behind(engine: Engine, tmp_path: Path) ->
     assert set(row_counts(engine).values()) == {0}
 
 
-def test_latest_reviews_gives_the_newest_review_per_document(
-    engine: Engine, tmp_path: Path
-) -> None:
+def test_latest_reviews_gives_the_newest_review_per_document(engine: Engine, tmp_path: Path) -> None:
     old_north, south = reviewed("north"), reviewed("south")
     new_north = reviewed("north", RETRAINED)
     first_run = start_run(engine, MODEL, tmp_path)
@@ -272,20 +313,19 @@ def _save_from_a_process(url: str | None, out_dir: str, names: list[str], start:
     engine.dispose()
 
 
-def test_concurrent_processes_write_no_duplicates_and_lose_nothing(
-    store_url: str | None, tmp_path: Path
-) -> None:
+def test_concurrent_processes_write_no_duplicates_and_lose_nothing(store_url: str | None, tmp_path: Path) -> None:
     """Two processes open a fresh store together and each saves 6 documents of its own and 6 in
     common, interleaved, in step, so they keep colliding on the common ones."""
     common = [f"common-{i}" for i in range(6)]
-    shares = [[name for pair in zip(common, [f"{who}-{i}" for i in range(6)]) for name in pair]
-              for who in ("east", "west")]
+    shares = [
+        [name for pair in zip(common, [f"{who}-{i}" for i in range(6)], strict=False) for name in pair]
+        for who in ("east", "west")
+    ]
     spawn = multiprocessing.get_context("spawn")
     # A timeout breaks the barrier, so a writer that dies cannot leave the other waiting forever.
     start = spawn.Barrier(len(shares), timeout=30)
     writers = [
-        spawn.Process(target=_save_from_a_process, args=(store_url, str(tmp_path), share, start),
-                      daemon=True)
+        spawn.Process(target=_save_from_a_process, args=(store_url, str(tmp_path), share, start), daemon=True)
         for share in shares
     ]
     for writer in writers:

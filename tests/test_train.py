@@ -21,11 +21,21 @@ LABELLED = [
 def _card(macro_f1: float, before: float | None, reviewed_ids: list[str] = []) -> ModelCard:
     metrics = {"macro_f1": macro_f1, "micro_f1": macro_f1, "n": 3, "per_measure": {}}
     return ModelCard(
-        tagger="MeasureTagger", taxonomy_version="1.0", embedding_model="m", training_data_hash="h",
-        n_training_passages=3, thresholds={}, cv_metrics=metrics, created="2026-11-23", cv_folds=3,
+        tagger="MeasureTagger",
+        taxonomy_version="1.0",
+        embedding_model="m",
+        training_data_hash="h",
+        n_training_passages=3,
+        thresholds={},
+        cv_metrics=metrics,
+        created="2026-11-23",
+        cv_folds=3,
         reviewed_ids=reviewed_ids,
-        before=None if before is None else BeforeReview(
-            training_data_hash="g", n_training_passages=2, cv_metrics={**metrics, "macro_f1": before}, exact=True),
+        before=None
+        if before is None
+        else BeforeReview(
+            training_data_hash="g", n_training_passages=2, cv_metrics={**metrics, "macro_f1": before}, exact=True
+        ),
     )
 
 

@@ -57,9 +57,16 @@ def _lookup(reviews_dir: Path) -> Callable[..., dict[str, list[tuple[str, str]]]
 
 
 def _row(passage: object, measures: str, criteria: str = "", reviewer: str = "") -> dict[str, str]:
-    return {"passage_id": passage.passage_id, "document_id": passage.document_id, "file": "anyshire.pdf",  # type: ignore[attr-defined]
-            "text": passage.text, "reasons": "weak M1", "verdict_measures": measures,  # type: ignore[attr-defined]
-            "verdict_criteria": criteria, "reviewer": reviewer}
+    return {
+        "passage_id": passage.passage_id,
+        "document_id": passage.document_id,
+        "file": "anyshire.pdf",  # type: ignore[attr-defined]
+        "text": passage.text,
+        "reasons": "weak M1",
+        "verdict_measures": measures,  # type: ignore[attr-defined]
+        "verdict_criteria": criteria,
+        "reviewer": reviewer,
+    }
 
 
 def _csv(path: Path, rows: list[dict[str, str]], columns: list[str] = COLUMNS) -> Path:
@@ -75,18 +82,31 @@ def _task(passage: object, *annotations: list[str], task_id: int = 41, **data: s
         "id": task_id,
         "data": {"text": passage.text, "passage_id": passage.passage_id, **data},  # type: ignore[attr-defined]
         "annotations": [
-            {"id": 900 + i, "completed_by": {"id": 3, "email": "reviewer@example.org"}, "was_cancelled": False,
-             "result": [{"from_name": "measures", "to_name": "text", "type": "choices", "value": {"choices": choices}}]}
+            {
+                "id": 900 + i,
+                "completed_by": {"id": 3, "email": "reviewer@example.org"},
+                "was_cancelled": False,
+                "result": [
+                    {"from_name": "measures", "to_name": "text", "type": "choices", "value": {"choices": choices}}
+                ],
+            }
             for i, choices in enumerate(annotations)
         ],
     }
 
 
-def test_csv_verdicts_are_appended_with_provenance(tmp_path: Path, reviews_dir: Path, labels: Path, taxonomy: Taxonomy) -> None:
+def test_csv_verdicts_are_appended_with_provenance(
+    tmp_path: Path, reviews_dir: Path, labels: Path, taxonomy: Taxonomy
+) -> None:
     before = labels.read_text(encoding="utf-8")
-    filled = _csv(tmp_path / "review.csv", [
-        _row(P0, "M1;M3", "M1.ICS.2", "peer-7"), _row(P1, ""), _row(P2, "none"),
-    ])
+    filled = _csv(
+        tmp_path / "review.csv",
+        [
+            _row(P0, "M1;M3", "M1.ICS.2", "peer-7"),
+            _row(P1, ""),
+            _row(P2, "none"),
+        ],
+    )
     verdicts = read_verdicts(filled, taxonomy, _lookup(reviews_dir), reviewer="fallback")
     report = merge_verdicts(verdicts, labels, taxonomy, today=date(2026, 11, 23))
 
@@ -94,10 +114,16 @@ def test_csv_verdicts_are_appended_with_provenance(tmp_path: Path, reviews_dir: 
     assert report.conflicts == [] and report.unchanged == 0
     after = labels.read_text(encoding="utf-8")
     assert after.startswith(before)  # earlier labels untouched, byte for byte
-    added = [json.loads(line) for line in after[len(before):].splitlines()]
+    added = [json.loads(line) for line in after[len(before) :].splitlines()]
     assert added[0] == {
-        "id": P0.passage_id, "text": P0.text, "measures": ["M1", "M3"], "criteria": ["M1.ICS.2"],
-        "origin": REVIEWED, "source": REVIEW.document.id, "reviewer": "peer-7", "reviewed_on": "2026-11-23",
+        "id": P0.passage_id,
+        "text": P0.text,
+        "measures": ["M1", "M3"],
+        "criteria": ["M1.ICS.2"],
+        "origin": REVIEWED,
+        "source": REVIEW.document.id,
+        "reviewer": "peer-7",
+        "reviewed_on": "2026-11-23",
     }
     assert added[1]["measures"] == [] and added[1]["reviewer"] == "fallback"
     assert len(read_labelled(labels)) == 32
@@ -113,7 +139,9 @@ def test_label_studio_export_is_read(tmp_path: Path, reviews_dir: Path, labels: 
     assert verdict.reviewer == "reviewer@example.org" and verdict.document_id == REVIEW.document.id
 
 
-def test_label_studio_criterion_verdicts_are_read_and_checked(tmp_path: Path, reviews_dir: Path, taxonomy: Taxonomy) -> None:
+def test_label_studio_criterion_verdicts_are_read_and_checked(
+    tmp_path: Path, reviews_dir: Path, taxonomy: Taxonomy
+) -> None:
     task = _task(P0, ["M2"])
     task["annotations"][0]["result"].append(  # type: ignore[index]
         {"from_name": "criteria", "to_name": "text", "type": "choices", "value": {"choices": ["M2.ORG.2", "M2.ICS.6"]}}
@@ -134,7 +162,9 @@ def test_a_verdict_contradicting_an_earlier_label_is_listed_not_written(
 ) -> None:
     earlier = {"id": "x-0001", "text": P0.text, "measures": ["M2"], "criteria": [], "origin": "written", "source": "x"}
     labels.write_text(labels.read_text() + json.dumps(earlier) + "\n")
-    first = merge_verdicts(read_verdicts(_csv(tmp_path / "a.csv", [_row(P1, "M1")]), taxonomy, _lookup(reviews_dir)), labels, taxonomy)
+    first = merge_verdicts(
+        read_verdicts(_csv(tmp_path / "a.csv", [_row(P1, "M1")]), taxonomy, _lookup(reviews_dir)), labels, taxonomy
+    )
     assert len(first.added) == 1
     before = labels.read_bytes()
 
@@ -156,13 +186,19 @@ MALFORMED_CSV = {
     "unknown criterion": ([_row(P0, "M1", "M1.ICS.99")], "row 2: unknown criterion id 'M1.ICS.99'"),
     "criterion of another measure": ([_row(P0, "M1", "M4.ICS.1")], "row 2: criterion M4.ICS.1 belongs to M4"),
     "none with measures": ([_row(P0, "none;M2")], "row 2: 'none' given together with measures"),
-    "missing passage": ([_row(P0, "M1"), {**_row(P1, "M2"), "passage_id": "f00d-3"}],
-                        "row 3: passage f00d-3 is not in the results store"),
+    "missing passage": (
+        [_row(P0, "M1"), {**_row(P1, "M2"), "passage_id": "f00d-3"}],
+        "row 3: passage f00d-3 is not in the results store",
+    ),
     "no passage id": ([{**_row(P0, "M1"), "passage_id": " "}], "row 2: no passage_id"),
-    "edited text": ([{**_row(P0, "M1"), "text": "Something the strategy never said."}],
-                    f"row 2: the text given for passage {P0.passage_id} is not the stored passage's text"),
-    "conflicting verdicts": ([_row(P0, "M1"), _row(P1, "M2"), _row(P0, "M2")],
-                             f"row 4: conflicting verdicts on passage {P0.passage_id}: row 2 says ['M1']"),
+    "edited text": (
+        [{**_row(P0, "M1"), "text": "Something the strategy never said."}],
+        f"row 2: the text given for passage {P0.passage_id} is not the stored passage's text",
+    ),
+    "conflicting verdicts": (
+        [_row(P0, "M1"), _row(P1, "M2"), _row(P0, "M2")],
+        f"row 4: conflicting verdicts on passage {P0.passage_id}: row 2 says ['M1']",
+    ),
 }
 
 
@@ -186,9 +222,18 @@ def test_csv_without_verdict_column_is_refused(tmp_path: Path, reviews_dir: Path
 
 
 MALFORMED_EXPORTS = {
-    "annotators disagree": (json.dumps([_task(P0, ["M1"], ["M2"])]), "task 1 (id 41): conflicting verdicts from its annotations"),
-    "unknown choice": (json.dumps([_task(P0, ["M1"]), _task(P1, ["M8"], task_id=42)]), "task 2 (id 42): unknown measure id(s) ['M8']"),
-    "missing passage": (json.dumps([_task(P0, ["M1"], passage_id="nowhere-1")]), "task 1 (id 41): passage nowhere-1 is not in the results store"),
+    "annotators disagree": (
+        json.dumps([_task(P0, ["M1"], ["M2"])]),
+        "task 1 (id 41): conflicting verdicts from its annotations",
+    ),
+    "unknown choice": (
+        json.dumps([_task(P0, ["M1"]), _task(P1, ["M8"], task_id=42)]),
+        "task 2 (id 42): unknown measure id(s) ['M8']",
+    ),
+    "missing passage": (
+        json.dumps([_task(P0, ["M1"], passage_id="nowhere-1")]),
+        "task 1 (id 41): passage nowhere-1 is not in the results store",
+    ),
     "no data": (json.dumps([{"id": 5, "annotations": []}]), "task 1 (id 5): no 'data' object"),
     "not a list": (json.dumps({"data": {}}), "expected a list of Label Studio tasks"),
     "not JSON": ('[{"data": ', "not valid JSON"),
@@ -209,21 +254,30 @@ def test_malformed_label_studio_export_is_refused_naming_the_task(
     assert labels.read_bytes() == before
 
 
-def test_import_review_command_refuses_a_bad_file_and_leaves_labels_alone(tmp_path: Path, reviews_dir: Path, labels: Path) -> None:
+def test_import_review_command_refuses_a_bad_file_and_leaves_labels_alone(
+    tmp_path: Path, reviews_dir: Path, labels: Path
+) -> None:
     before, listing = labels.read_bytes(), sorted(labels.parent.iterdir())
     filled = _csv(tmp_path / "review.csv", [_row(P0, "M1"), _row(P1, "M0")])
-    result = CliRunner().invoke(app, ["import-review", str(filled), "--reviews", str(reviews_dir), "--labels", str(labels)])
+    result = CliRunner().invoke(
+        app, ["import-review", str(filled), "--reviews", str(reviews_dir), "--labels", str(labels)]
+    )
     assert result.exit_code == 1
     assert "row 3: unknown measure id(s) ['M0']" in result.output and "nothing imported" in result.output
     assert labels.read_bytes() == before and sorted(labels.parent.iterdir()) == listing
 
     good = _csv(tmp_path / "good.csv", [_row(P0, "M1")])
-    result = CliRunner().invoke(app, ["import-review", str(good), "--reviews", str(reviews_dir), "--labels", str(labels), "--reviewer", "peer-2"])
+    result = CliRunner().invoke(
+        app,
+        ["import-review", str(good), "--reviews", str(reviews_dir), "--labels", str(labels), "--reviewer", "peer-2"],
+    )
     assert result.exit_code == 0, result.output
     assert "1 verdict(s) added" in result.output
     assert read_labelled(labels)[-1].reviewer == "peer-2"
 
     contradicting = _csv(tmp_path / "second-opinion.csv", [_row(P0, "M2"), _row(P2, "M4")])
-    result = CliRunner().invoke(app, ["import-review", str(contradicting), "--reviews", str(reviews_dir), "--labels", str(labels)])
+    result = CliRunner().invoke(
+        app, ["import-review", str(contradicting), "--reviews", str(reviews_dir), "--labels", str(labels)]
+    )
     assert result.exit_code == 1, result.output  # one verdict was not written
     assert "1 verdict(s) added" in result.output and "1 verdict(s) contradict an earlier label" in result.output

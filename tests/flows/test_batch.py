@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import FlowRunSort
@@ -56,7 +55,11 @@ def test_second_run_of_unchanged_documents_recomputes_nothing(tmp_path: Path, ba
         reviewed = next(r for r in first.result() if not r.errors)
         stem = f"marlshire-ics-2023.{reviewed.document.id[:8]}"
         assert {path.name for path in folder.glob(f"{stem}*")} == {
-            f"{stem}.json", f"{stem}.html", f"{stem}-pack.html", f"{stem}-pack.pdf", f"{stem}-commitments.csv",
+            f"{stem}.json",
+            f"{stem}.html",
+            f"{stem}-pack.html",
+            f"{stem}-pack.pdf",
+            f"{stem}-commitments.csv",
         }
 
 

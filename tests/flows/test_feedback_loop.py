@@ -52,7 +52,9 @@ def _correct(rows: list[dict[str, str]], measure_ids: list[str]) -> dict[str, se
     return answers
 
 
-def test_verdicts_are_learnt_after_export_import_and_retraining(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verdicts_are_learnt_after_export_import_and_retraining(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     labels = tmp_path / "labels" / "passages.jsonl"
     labels.parent.mkdir()
     shutil.copy(SHIPPED.labels_path, labels)
@@ -60,7 +62,10 @@ def test_verdicts_are_learnt_after_export_import_and_retraining(tmp_path: Path, 
     model.parent.mkdir()
     shutil.copy(SHIPPED.tagger_path, model)
     shutil.copy(card_path(SHIPPED.tagger_path), card_path(model))
-    for shipped in (criteria_model_path(SHIPPED.tagger_path), criteria_card_path(criteria_model_path(SHIPPED.tagger_path))):
+    for shipped in (
+        criteria_model_path(SHIPPED.tagger_path),
+        criteria_card_path(criteria_model_path(SHIPPED.tagger_path)),
+    ):
         shutil.copy(shipped, model.parent / shipped.name)  # the criterion model lives beside the tagger
     shipped_hash = _digest(SHIPPED.tagger_path)
     monkeypatch.setenv("WGLL_LABELS_PATH", str(labels))
@@ -97,6 +102,6 @@ def test_verdicts_are_learnt_after_export_import_and_retraining(tmp_path: Path, 
     assert card.before is not None and card.before.exact
     assert card.before.n_training_passages + VERDICTS == card.n_training_passages
     predicted = tagger.predict([reviewed[pid].text for pid in answers])
-    for (pid, wanted), row in zip(answers.items(), predicted):
-        assert {m for m, on in zip(measure_ids, row) if on} == wanted, pid
+    for (pid, wanted), row in zip(answers.items(), predicted, strict=False):
+        assert {m for m, on in zip(measure_ids, row, strict=False) if on} == wanted, pid
     assert _digest(SHIPPED.tagger_path) == shipped_hash

@@ -49,8 +49,13 @@ class Run:
 
 def _wgll(prefect_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The installed command as a user runs it, with Prefect's temporary server (its own home)."""
-    return subprocess.run([str(WGLL), *args], capture_output=True, text=True, timeout=1500,
-                          env={**os.environ, "COLUMNS": "200", "PREFECT_HOME": str(prefect_home)})
+    return subprocess.run(
+        [str(WGLL), *args],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env={**os.environ, "COLUMNS": "200", "PREFECT_HOME": str(prefect_home)},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +106,9 @@ def test_the_plan_is_out_of_scope_and_the_samples_are_not(run: Run) -> None:
     for page in (files.page, files.pack_html):
         assert 'id="out-of-scope"' in page.read_text(encoding="utf-8"), page
     assert "out of scope" in (run.out / "index.html").read_text(encoding="utf-8")
-    assert '<strong class="scope">out of scope</strong>' in (run.out / "audit" / "audit.html").read_text(encoding="utf-8")
+    assert '<strong class="scope">out of scope</strong>' in (run.out / "audit" / "audit.html").read_text(
+        encoding="utf-8"
+    )
     assert "OUT OF SCOPE" in run.review.stdout
 
 

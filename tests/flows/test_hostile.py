@@ -25,14 +25,17 @@ HOSTILE_SENTENCE = (
 def _pdf_with_javascript(path: Path, text: str) -> Path:
     """A one-page PDF whose catalogue asks the viewer to run JavaScript on opening."""
     escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-    return write_raw_pdf(path, [
-        b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\('opened'\\)) >> >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 900 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        stream(f"BT /F1 10 Tf 40 800 Td ({escaped}) Tj ET".encode("latin-1")),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ])
+    return write_raw_pdf(
+        path,
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\('opened'\\)) >> >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 900 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            stream(f"BT /F1 10 Tf 40 800 Td ({escaped}) Tj ET".encode("latin-1")),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ],
+    )
 
 
 def test_hostile_files_get_clear_errors_and_the_batch_completes(tmp_path: Path) -> None:
@@ -55,8 +58,13 @@ def test_hostile_files_get_clear_errors_and_the_batch_completes(tmp_path: Path) 
     by_file = {review.document.file: review for review in reviews}
     codes = {file: [e.code for e in review.errors] for file, review in by_file.items()}
     assert codes == {
-        "good.pdf": [], "private-notes.pdf": ["refused"], "minutes.pdf": ["not_pdf"], "zero.pdf": ["not_pdf"],
-        "x.pdf": ["not_pdf"], "blank.pdf": ["no_text"], "scripted.pdf": [],
+        "good.pdf": [],
+        "private-notes.pdf": ["refused"],
+        "minutes.pdf": ["not_pdf"],
+        "zero.pdf": ["not_pdf"],
+        "x.pdf": ["not_pdf"],
+        "blank.pdf": ["no_text"],
+        "scripted.pdf": [],
     }
     for file, review in by_file.items():
         for error in review.errors:

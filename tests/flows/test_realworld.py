@@ -32,7 +32,10 @@ UNEXPECTED = "failed unexpectedly"  # as_review_error's wording for an exception
 
 pytestmark = [
     pytest.mark.realworld,
-    pytest.mark.skipif(not (CORPUS / "MANIFEST.csv").is_file(), reason=f"real-world corpus not found at {CORPUS} (set WGLL_REALWORLD_PDFS)"),
+    pytest.mark.skipif(
+        not (CORPUS / "MANIFEST.csv").is_file(),
+        reason=f"real-world corpus not found at {CORPUS} (set WGLL_REALWORLD_PDFS)",
+    ),
 ]
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="Tesseract is not installed (make services installs tesseract-ocr)"

@@ -52,7 +52,9 @@ def _environment(prefect_home: Path) -> dict[str, str]:
 def _review(folder: Path, out: Path, prefect_home: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [str(WGLL), "review", str(folder), "--out", str(out), "--workers", "1"],
-        env=_environment(prefect_home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=_environment(prefect_home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group: the kill takes the Prefect server and parsers too
     )
 

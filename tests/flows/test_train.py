@@ -55,10 +55,20 @@ def _careless_verdicts(lines: list[str], count: int) -> list[str]:
     for number, line in enumerate(lines[:count]):
         record = json.loads(line)
         wrong = [m for m in MEASURES if m not in record["measures"]]
-        verdicts.append(json.dumps({
-            "id": f"careless-{number}", "text": record["text"], "measures": [rng.choice(wrong)], "criteria": [],
-            "origin": REVIEWED, "source": f"careless-doc-{number % 10}", "reviewer": "careless", "reviewed_on": "2026-11-23",
-        }))
+        verdicts.append(
+            json.dumps(
+                {
+                    "id": f"careless-{number}",
+                    "text": record["text"],
+                    "measures": [rng.choice(wrong)],
+                    "criteria": [],
+                    "origin": REVIEWED,
+                    "source": f"careless-doc-{number % 10}",
+                    "reviewer": "careless",
+                    "reviewed_on": "2026-11-23",
+                }
+            )
+        )
     return verdicts
 
 
