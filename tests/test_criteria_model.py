@@ -60,7 +60,7 @@ def test_fit_predicts_a_probability_per_criterion(fitted, data) -> None:  # type
 def test_estimator_contract(fitted, space, data) -> None:  # type: ignore[no-untyped-def]
     X, Y, _ = data
     twin = clone(fitted)
-    assert twin.get_params().keys() == fitted.get_params().keys() and twin.get_params()["space"] is space
+    assert twin.get_params().keys() == fitted.get_params().keys() and twin.get_params()["space"].ids == space.ids
     with pytest.raises(NotFittedError):
         twin.predict_proba(X[:2])
     with pytest.raises(ValueError, match="Y must have shape"):

@@ -77,3 +77,44 @@ def test_training_on_too_few_passages_says_so(tmp_path: Path) -> None:
     labelled = read_labelled(settings.labels_path)[:40]
     with pytest.raises(ValueError, match="too few labelled passages"):
         fit_tagger(labelled, load_taxonomy(settings.taxonomy_path), settings)
+
+
+WITH_CRITERIA = [
+    {"text": "Every partner met the Data Security and Protection Toolkit standards this year, and a shared security "
+             "operations centre now watches all of our networks around the clock.", "measures": ["M3"],
+     "criteria": ["M3.ICS.3", "M3.ICS.1"]},
+    {"text": "The trust will report the carbon footprint of its servers and devices each year as part of its Green "
+             "Plan, and recycle every retired laptop.", "measures": ["M2"], "criteria": ["M2.ORG.2"]},
+    {"text": "A 90-bed virtual ward will monitor patients with heart failure at home.", "measures": ["M6"],
+     "criteria": ["M6.ORG.4"]},
+    {"text": "Thank you to everyone who gave their time to help us write this document.", "measures": [], "criteria": []},
+]
+
+
+def test_cli_evaluate_scores_criteria_when_lines_carry_them(tmp_path: Path) -> None:
+    """Contract 2's added block: per criterion (twins as one, named by the ICS wording), credited
+    as in a review: the tagger tags the measure and the criterion clears its threshold."""
+    from pipeline.criteria import load_criterion_model
+
+    path = tmp_path / "criteria.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in WITH_CRITERIA))
+    result = CliRunner().invoke(app, ["evaluate", "--passages", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+
+    settings = Settings()
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    tagger, _ = load_tagger(settings.tagger_path, taxonomy, settings)
+    model, _ = load_criterion_model(settings.tagger_path, taxonomy, settings)
+    texts = [row["text"] for row in WITH_CRITERIA]
+    tagged = tagger.predict(texts)
+    proba = model.predict_proba(texts)
+    net_zero = list(model.classes_).index("M2.ICS.2")  # M2.ORG.2's twin names the pair
+    m2 = list(tagger.classes_).index("M2")
+    credited = [bool(t[m2]) and p[net_zero] >= model.thresholds_[net_zero] for t, p in zip(tagged, proba)]
+    tp = int(credited[1])
+    fp = sum(credited) - tp
+    assert printed["per_criterion"]["M2.ICS.2"]["support"] == 1 and "M2.ORG.2" not in printed["per_criterion"]
+    assert printed["per_criterion"]["M2.ICS.2"]["recall"] == float(tp)
+    assert printed["per_criterion"]["M2.ICS.2"]["precision"] == (round(tp / (tp + fp), 4) if tp + fp else 0.0)
+    assert printed["criteria"]["criteria_with_support"] == 4
