@@ -112,9 +112,13 @@ def _pdfplumber_page_count(path: Path, password: str | None, settings: ReadOptio
         raise CorruptPDF(path, f"pdfplumber cannot open it either ({exc!r})") from None
     if count == 0:
         raise CorruptPDF(path, "pdfplumber finds no pages in it either")
-    if count > settings.max_pages:
-        raise TooManyPages(path, f"{count} pages, more than the limit of {settings.max_pages} (setting WGLL_MAX_PAGES)")
+    check_page_limit(path, count, settings.max_pages)
     return count
+
+
+def check_page_limit(path: Path, count: int, max_pages: int) -> None:
+    if count > max_pages:
+        raise TooManyPages(path, f"{count} pages, more than the limit of {max_pages} (setting WGLL_MAX_PAGES)")
 
 
 def _title(path: Path, password: str | None, pdf: pdfium.PdfDocument | None) -> str | None:

@@ -20,9 +20,8 @@ from pipeline.errors import (
     NoTextLayer,
     ReviewTimeout,
     TooLarge,
-    TooManyPages,
 )
-from pipeline.extract import READER_NAMES, PageRead, ReadOptions
+from pipeline.extract import READER_NAMES, PageRead, ReadOptions, check_page_limit
 from pipeline.isolated import ChildCrashed, ChildTimeout, call_isolated
 from pipeline.models import Document, Page, SourceInfo, document_id
 from pipeline.settings import PdfReader, Settings, get_settings
@@ -48,10 +47,8 @@ def read_document(
     path = Path(path)
     data = _read_pdf_bytes(path, settings)
     page_count, refusal = _count_pages(path, data, password)
-    if page_count is not None and page_count > settings.max_pages:
-        raise TooManyPages(
-            path, f"{page_count} pages, more than the limit of {settings.max_pages} (setting WGLL_MAX_PAGES)"
-        )
+    if page_count is not None:
+        check_page_limit(path, page_count, settings.max_pages)
     if deadline is None:
         deadline = time.monotonic() + settings.document_timeout_seconds
     try:
