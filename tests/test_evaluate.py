@@ -80,14 +80,28 @@ def test_training_on_too_few_passages_says_so(tmp_path: Path) -> None:
 
 
 WITH_CRITERIA = [
-    {"text": "Every partner met the Data Security and Protection Toolkit standards this year, and a shared security "
-             "operations centre now watches all of our networks around the clock.", "measures": ["M3"],
-     "criteria": ["M3.ICS.3", "M3.ICS.1"]},
-    {"text": "The trust will report the carbon footprint of its servers and devices each year as part of its Green "
-             "Plan, and recycle every retired laptop.", "measures": ["M2"], "criteria": ["M2.ORG.2"]},
-    {"text": "A 90-bed virtual ward will monitor patients with heart failure at home.", "measures": ["M6"],
-     "criteria": ["M6.ORG.4"]},
-    {"text": "Thank you to everyone who gave their time to help us write this document.", "measures": [], "criteria": []},
+    {
+        "text": "Every partner met the Data Security and Protection Toolkit standards this year, and a shared security "
+        "operations centre now watches all of our networks around the clock.",
+        "measures": ["M3"],
+        "criteria": ["M3.ICS.3", "M3.ICS.1"],
+    },
+    {
+        "text": "The trust will report the carbon footprint of its servers and devices each year as part of its Green "
+        "Plan, and recycle every retired laptop.",
+        "measures": ["M2"],
+        "criteria": ["M2.ORG.2"],
+    },
+    {
+        "text": "A 90-bed virtual ward will monitor patients with heart failure at home.",
+        "measures": ["M6"],
+        "criteria": ["M6.ORG.4"],
+    },
+    {
+        "text": "Thank you to everyone who gave their time to help us write this document.",
+        "measures": [],
+        "criteria": [],
+    },
 ]
 
 
@@ -111,7 +125,7 @@ def test_cli_evaluate_scores_criteria_when_lines_carry_them(tmp_path: Path) -> N
     proba = model.predict_proba(texts)
     net_zero = list(model.classes_).index("M2.ICS.2")  # M2.ORG.2's twin names the pair
     m2 = list(tagger.classes_).index("M2")
-    credited = [bool(t[m2]) and p[net_zero] >= model.thresholds_[net_zero] for t, p in zip(tagged, proba)]
+    credited = [bool(t[m2]) and p[net_zero] >= model.thresholds_[net_zero] for t, p in zip(tagged, proba, strict=False)]
     tp = int(credited[1])
     fp = sum(credited) - tp
     assert printed["per_criterion"]["M2.ICS.2"]["support"] == 1 and "M2.ORG.2" not in printed["per_criterion"]
