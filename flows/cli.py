@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from flows.cli_checks import check_model, checked_items, checked_reviews, existing
-from flows.cli_output import console, print_before_after, print_gaps, print_outcomes, print_reports, print_versions
+from flows.cli_output import console, print_before_after, print_cv, print_gaps, print_outcomes, print_reports, print_versions
 
 if TYPE_CHECKING:
     from pipeline.manifest import BatchItem
@@ -253,29 +253,21 @@ def evaluate(
             print_reports({str(passages): report})
     if labels_path is not None:
         from flows.review import review_batch
-        from pipeline.evaluate import score_gaps
-        from pipeline.labels import read_labelled
+        from pipeline.evaluate import cross_validated_comparison, read_gold, score_review_gaps
         from pipeline.manifest import collect_items
         from pipeline.model_card import read_previous_card
         from pipeline.taxonomy import load_taxonomy
-        from pipeline.train import compare_taggers
 
         taxonomy = load_taxonomy(settings.taxonomy_path)
-        labelled = read_labelled(labels_path, taxonomy.measure_ids)
-        reports = compare_taggers(labelled, taxonomy, settings, previous=read_previous_card(settings.tagger_path))
-        gold = {
-            g["file"]: g for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))
-            if (gold_dir / g["file"]).is_file()
-        }
-        items = [i for i in collect_items([gold_dir]) if i.path.name in gold]
+        count, reports = cross_validated_comparison(labels_path, taxonomy, settings, read_previous_card(settings.tagger_path))
+        absent = read_gold(gold_dir)
         with tempfile.TemporaryDirectory() as out:
-            reviews = review_batch(items, Path(out), settings)
-        flags = {r.document.file: {m.id for m in r.measures if m.status == "no_evidence"} for r in reviews}
-        gaps = score_gaps(flags, {f: set(g["absent"]) for f, g in gold.items()}, taxonomy.measure_ids)
+            reviews = review_batch([i for i in collect_items([gold_dir]) if i.path.name in absent], Path(out), settings)
+        gaps = score_review_gaps(reviews, absent, taxonomy.measure_ids)
         results.update({"cv": {k: v.model_dump() for k, v in reports.items()}, "gaps": gaps.model_dump()})
         if not as_json:
-            console.print(f"Cross-validated on {len(labelled)} passages, 5 folds grouped by source document:")
-            print_reports(reports)
+            console.print(f"Cross-validated on {count} passages, 5 folds grouped by source document:")
+            print_cv(reports)
             print_gaps(gaps)
     if as_json:
         print(json.dumps(results, indent=2))

@@ -1,15 +1,15 @@
 """Taggers: scikit-learn estimators over passage texts that score each passage against each
-WGLL measure, plus ``tag_passages`` which turns their scores into Tag records."""
+WGLL measure (the baselines here, the shipped one in ``pipeline/measure_tagger.py``), the
+prompts they compare with, and ``tag_passages`` which turns their scores into Tag records."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
@@ -78,21 +78,6 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         return embed_texts(list(X), settings)
 
 
-class PrototypeSimilarity(TransformerMixin, BaseEstimator):
-    """Appends to each vector its cosine to every measure and criterion prompt, so the model can
-    lean on the taxonomy's wording where its training passages are thin."""
-
-    def __init__(self, prototypes: Prototypes | None = None) -> None:
-        self.prototypes = prototypes
-
-    def fit(self, X: np.ndarray, y: object = None) -> PrototypeSimilarity:
-        return self
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        assert self.prototypes is not None
-        return np.hstack([X, self.prototypes.similarity(X)])
-
-
 class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     """What every tagger shares: X is a sequence of passage texts, Y an indicator matrix with one
     column per measure; one binary model per measure; per-measure thresholds chosen on
@@ -116,17 +101,10 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     def _new_model(self) -> BaseEstimator:
         raise NotImplementedError
 
-    @staticmethod
-    def _texts(X: Sequence[str]) -> np.ndarray:
-        texts = np.asarray(X, dtype=object)
-        if texts.ndim != 1 or not all(isinstance(t, str) for t in texts):
-            raise ValueError("X must be a sequence of passage texts")
-        return texts
-
     def fit(self, X: Sequence[str], Y: np.ndarray, sample_weight: Sequence[int] | None = None) -> _ThresholdedTagger:
         """``sample_weight``: whole numbers; a passage of weight k is learnt from as k copies of
         itself (thresholds are still chosen on each passage once)."""
-        texts = self._texts(X)
+        texts = passage_texts(X)
         Y = np.asarray(Y, dtype=int)
         self.classes_ = self._measure_ids()
         if Y.shape != (len(texts), len(self.classes_)):
@@ -154,13 +132,21 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """(n_passages, n_measures) probabilities in ``classes_`` order."""
         check_is_fitted(self)
-        F = self._features(self._texts(X))
+        F = self._features(passage_texts(X))
         return np.column_stack(
             [model.predict_proba(self._measure_features(F, j))[:, 1] for j, model in enumerate(self.estimators_)]
         )
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
+def passage_texts(X: Sequence[str]) -> np.ndarray:
+    """X as a 1-d object array, refusing anything but a sequence of strings."""
+    texts = np.asarray(X, dtype=object)
+    if texts.ndim != 1 or not all(isinstance(t, str) for t in texts):
+        raise ValueError("X must be a sequence of passage texts")
+    return texts
 
 
 def _copies(sample_weight: Sequence[int] | None, n: int) -> np.ndarray:
@@ -172,7 +158,7 @@ def _copies(sample_weight: Sequence[int] | None, n: int) -> np.ndarray:
     return counts.astype(int)
 
 
-def _measures_of(prototypes: Prototypes | None, name: str) -> np.ndarray:
+def measures_of(prototypes: Prototypes | None, name: str) -> np.ndarray:
     if prototypes is None:
         raise ValueError(f"{name} needs prototypes (see build_prototypes)")
     return np.array(list(dict.fromkeys(prototypes.measures)))
@@ -197,7 +183,7 @@ class ZeroShotTagger(_ThresholdedTagger):
         self.random_state = random_state
 
     def _measure_ids(self) -> np.ndarray:
-        return _measures_of(self.prototypes, "ZeroShotTagger")
+        return measures_of(self.prototypes, "ZeroShotTagger")
 
     def _features(self, texts: np.ndarray) -> np.ndarray:
         assert self.prototypes is not None
@@ -236,50 +222,16 @@ def _lexical_model(C: float) -> Pipeline:
     )
 
 
-class MeasureTagger(_ThresholdedTagger):
-    """The shipped tagger. Per measure, the average of two calibrated logistic regressions: a
-    semantic one over the passage embedding and its similarity to every measure and criterion
-    prompt (catches paraphrase the training passages never used), and a lexical one over TF-IDF
-    of words and word pairs (catches the domain's terms and acronyms)."""
+class Tagger(Protocol):
+    """What a review asks of a fitted tagger (ZeroShotTagger, MeasureTagger)."""
 
-    def __init__(
-        self,
-        *,
-        prototypes: Prototypes | None = None,
-        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
-        C: float = 4.0,
-        lexical_C: float = 16.0,
-        calibration: str = "sigmoid",
-        cv: object = 5,
-        random_state: int | None = None,
-    ) -> None:
-        self.prototypes = prototypes
-        self.embedding_model = embedding_model
-        self.C = C
-        self.lexical_C = lexical_C
-        self.calibration = calibration
-        self.cv = cv
-        self.random_state = random_state
+    prototypes: Prototypes | None
+    classes_: np.ndarray
+    thresholds_: np.ndarray
 
-    def _measure_ids(self) -> np.ndarray:
-        return _measures_of(self.prototypes, "MeasureTagger")
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray: ...
 
-    def _new_model(self) -> BaseEstimator:
-        semantic = make_pipeline(
-            SentenceEmbedder(self.embedding_model),
-            PrototypeSimilarity(self.prototypes),
-            LogisticRegression(C=self.C, max_iter=3000),
-        )
-        return VotingClassifier(
-            [
-                ("semantic", CalibratedClassifierCV(semantic, method=self.calibration, cv=3)),
-                ("lexical", CalibratedClassifierCV(_lexical_model(self.lexical_C), method=self.calibration, cv=3)),
-            ],
-            voting="soft",
-        )
-
-
-Tagger = ZeroShotTagger | MeasureTagger
+    def predict(self, X: Sequence[str]) -> np.ndarray: ...
 
 
 def rank_criteria(

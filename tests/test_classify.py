@@ -9,8 +9,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from pipeline.classify import MeasureTagger, TfidfTagger, ZeroShotTagger, build_prototypes
+from pipeline.classify import TfidfTagger, ZeroShotTagger, build_prototypes
 from pipeline.labels import indicator_matrix, read_labelled
+from pipeline.measure_tagger import MeasureTagger
 from pipeline.settings import Settings
 from pipeline.taxonomy import load_taxonomy
 

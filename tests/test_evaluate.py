@@ -77,3 +77,35 @@ def test_training_on_too_few_passages_says_so(tmp_path: Path) -> None:
     labelled = read_labelled(settings.labels_path)[:40]
     with pytest.raises(ValueError, match="too few labelled passages"):
         fit_tagger(labelled, load_taxonomy(settings.taxonomy_path), settings)
+
+
+def test_calibration_by_hand() -> None:
+    from pipeline.evaluate import calibration
+
+    Y = np.array([[1, 0], [0, 0], [1, 1]])
+    P = np.array([[0.95, 0.05], [0.15, 0.02], [0.85, 0.45]])
+    found = calibration(Y, P)
+    # bins: [0.0,0.1) holds 0.05, 0.02 (observed 0); [0.1,0.2) 0.15 (0); [0.4,0.5) 0.45 (1); [0.8,0.9) 0.85 (1); [0.9,1] 0.95 (1)
+    assert [(b.lower, b.n, b.observed) for b in found.reliability] == [(0.0, 2, 0.0), (0.1, 1, 0.0), (0.4, 1, 1.0), (0.8, 1, 1.0), (0.9, 1, 1.0)]
+    expected = (2 * 0.035 + 0.15 + 0.55 + 0.15 + 0.05) / 6
+    assert found.ece == round(expected, 4)
+
+
+def test_cv_report_splits_by_set_writer_and_count() -> None:
+    from pipeline.evaluate import NEW_SET, OLD_SET, cv_report
+    from pipeline.labels import LabelledPassage
+
+    labelled = [
+        LabelledPassage(text="a", measures=["A"]),
+        LabelledPassage(text="b", measures=[]),
+        LabelledPassage(text="c", measures=["A", "B"], writer="press"),
+        LabelledPassage(text="d", measures=[], writer="board"),
+    ]
+    Y = np.array([[1, 0], [0, 0], [1, 1], [0, 0]])
+    predicted = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
+    report = cv_report(Y, predicted, predicted * 0.9, labelled, ["A", "B"])
+    assert report.by_set[OLD_SET].n == 2 and report.by_set[NEW_SET].n == 2
+    assert set(report.by_writer) == {"press", "board"} and report.by_writer["press"].per_measure["B"].recall == 0.0
+    assert report.recall_by_count["1"].recall == 1.0 and report.recall_by_count["2"].recall == 0.5
+    assert (report.negatives, report.negatives_tagged) == (2, 1)
+    assert report.macro_f1 == score_predictions(Y, predicted, ["A", "B"]).macro_f1
