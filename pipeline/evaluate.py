@@ -113,8 +113,8 @@ def evaluate_passages(path: Path, tagger: Tagger) -> EvaluationReport:
     return score_predictions(indicator_matrix(labelled, measure_ids), predicted, measure_ids)
 
 
-OLD_SET = "written earlier"  # passages without a writer: the first, short, one-voice set
-NEW_SET = "real register"  # passages written in the register of real documents (issue 15)
+OLD_SET = "old set"  # passages without a writer: the first 1,721, short, in one voice
+NEW_SET = "new set"  # passages with a writer: written in the register of real documents (issue 15)
 
 
 class ReliabilityBin(BaseModel):

@@ -109,3 +109,28 @@ def test_cv_report_splits_by_set_writer_and_count() -> None:
     assert report.recall_by_count["1"].recall == 1.0 and report.recall_by_count["2"].recall == 0.5
     assert (report.negatives, report.negatives_tagged) == (2, 1)
     assert report.macro_f1 == score_predictions(Y, predicted, ["A", "B"]).macro_f1
+
+
+def test_cv_tables_show_both_sets_each_writer_and_recall_by_count(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.cli_output import console, print_cv
+    from pipeline.evaluate import NEW_SET, OLD_SET, cv_report
+    from pipeline.labels import LabelledPassage
+
+    labelled = [
+        LabelledPassage(text="a", measures=["A"]),
+        LabelledPassage(text="b", measures=["A", "B"], writer="trade-press"),
+        LabelledPassage(text="c", measures=[], writer="board-papers"),
+    ]
+    Y = np.array([[1, 0], [1, 1], [0, 0]])
+    reports = {
+        "baseline": cv_report(Y, np.array([[1, 0], [1, 0], [0, 0]]), np.full((3, 2), 0.5), labelled, ["A", "B"]),
+        "trained": cv_report(Y, Y, Y * 0.9, labelled, ["A", "B"]),
+    }
+    monkeypatch.setattr(console, "width", 250)
+    print_cv(reports)
+    shown = capsys.readouterr().out
+    for heading in (OLD_SET, NEW_SET, "trade-press", "board-papers", "2 measure(s) per passage", "calibration error"):
+        assert heading in shown, heading
+    assert "0.500" in shown and "1.000" in shown  # baseline's recall on the 2-measure passage, and the trained one's
