@@ -16,6 +16,7 @@ from flows.cli_checks import check_model, checked_items, checked_reviews, existi
 from flows.cli_output import (
     console,
     print_before_after,
+    print_cv,
     print_gaps,
     print_outcomes,
     print_reports,
@@ -348,7 +349,7 @@ def evaluate(
                 print_criteria_passages(console, criteria.model_dump())
     if labels_path is not None:
         from flows.review import review_batch
-        from pipeline.evaluate import score_gaps
+        from pipeline.evaluate import score_review_gaps
         from pipeline.labels import read_labelled
         from pipeline.manifest import collect_items
         from pipeline.model_card import read_previous_card
@@ -367,15 +368,14 @@ def evaluate(
         before_flow(settings)
         with tempfile.TemporaryDirectory() as out:
             reviews = review_batch(items, Path(out), settings)
-        flags = {r.document.file: {m.id for m in r.measures if m.status == "no_evidence"} for r in reviews}
-        gaps = score_gaps(flags, {f: set(g["absent"]) for f, g in gold.items()}, taxonomy.measure_ids)
+        gaps = score_review_gaps(reviews, {f: set(g["absent"]) for f, g in gold.items()}, taxonomy.measure_ids)
         results.update({"cv": {k: v.model_dump() for k, v in reports.items()}, "gaps": gaps.model_dump()})
         from flows.criteria_tables import criteria_results, print_criteria_results
 
         results.update(criteria_results(labelled, taxonomy, settings, reviews, gold))
         if not as_json:
             console.print(f"Cross-validated on {len(labelled)} passages, 5 folds grouped by source document:")
-            print_reports(reports)
+            print_cv(reports)
             print_gaps(gaps)
             print_criteria_results(console, results)
     if as_json:

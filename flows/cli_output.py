@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from pipeline.evaluate import EvaluationReport, GapReport
+    from pipeline.evaluate import CVReport, EvaluationReport, GapReport
     from pipeline.model_card import ModelCard
     from pipeline.models import DocumentReview
     from pipeline.settings import Settings
@@ -105,6 +105,36 @@ def print_reports(reports: dict[str, EvaluationReport]) -> None:
         table.add_row(measure, str(metrics.support), *cells)
     for label, attribute in (("macro-F1", "macro_f1"), ("micro-F1", "micro_f1")):
         table.add_row(label, "", *[f"{getattr(reports[n], attribute):.3f}" for n in names])
+    console.print(table)
+
+
+def print_cv(reports: dict[str, CVReport]) -> None:
+    """The cross-validated comparison: every tagger overall; the last (the trained one) by
+    training set and writing style; every tagger's recall by measures per passage, negatives
+    tagged and calibration error."""
+    print_reports(dict(reports))
+    name, last = list(reports.items())[-1]
+    columns = {"all": last, **last.by_set, **last.by_writer}
+    table = Table("measure", *[f"{column}\n(n={report.n})" for column, report in columns.items()])
+    for measure in last.per_measure:
+        table.add_row(measure, *[f"{report.per_measure[measure].f1:.3f}" for report in columns.values()])
+    table.add_row("macro-F1", *[f"{report.macro_f1:.3f}" for report in columns.values()])
+    console.print(f"{name}: F1 by training set and by writing style (out of fold)")
+    console.print(table)
+    counts = list(dict.fromkeys(count for report in reports.values() for count in report.recall_by_count))
+    table = Table("", *reports)
+    for count in counts:
+        table.add_row(
+            f"recall, {count} measure(s) per passage (n={last.recall_by_count[count].passages})",
+            *[f"{r.recall_by_count[count].recall:.3f}" if count in r.recall_by_count else "" for r in reports.values()],
+        )
+    table.add_row(
+        f"passages with no measure tagged anyway (of {last.negatives})",
+        *[str(r.negatives_tagged) for r in reports.values()],
+    )
+    table.add_row(
+        "expected calibration error", *[f"{r.calibration.ece:.4f}" if r.calibration else "" for r in reports.values()]
+    )
     console.print(table)
 
 

@@ -1,24 +1,21 @@
 """Taggers: scikit-learn estimators over passage texts that score each passage against each
-WGLL measure, plus ``tag_passages`` which turns their scores into Tag records."""
+WGLL measure (the baselines here, the shipped one in ``pipeline/measure_tagger.py``), the
+prompts they compare with, and ``tag_passages`` which turns their scores into Tag records."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from pipeline.batch_features import computed_once, shared_features
 from pipeline.embed import Embeddings, embed_texts
 from pipeline.models import Passage, Tag
 from pipeline.settings import DEFAULT_EMBEDDING_MODEL, Settings, get_settings
@@ -32,11 +29,6 @@ class Prototypes:
     ids: list[str]
     measures: list[str]
     vectors: np.ndarray
-
-    @cached_property
-    def key(self) -> str:
-        """A digest of the prompts' ids and vectors: each fitted model holds its own copy of them."""
-        return hashlib.sha256(repr(self.ids).encode() + self.vectors.tobytes()).hexdigest()
 
     def similarity(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=np.float32) @ self.vectors.T
@@ -81,23 +73,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
         settings = get_settings().model_copy(update={"embedding_model": self.model_name})
-        return computed_once("embeddings", X, self.model_name, lambda: embed_texts(list(X), settings))
-
-
-class PrototypeSimilarity(TransformerMixin, BaseEstimator):
-    """Appends to each vector its cosine to every measure and criterion prompt, so the model can
-    lean on the taxonomy's wording where its training passages are thin."""
-
-    def __init__(self, prototypes: Prototypes | None = None) -> None:
-        self.prototypes = prototypes
-
-    def fit(self, X: np.ndarray, y: object = None) -> PrototypeSimilarity:
-        return self
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        prototypes = self.prototypes
-        assert prototypes is not None
-        return computed_once("with-similarity", X, prototypes.key, lambda: np.hstack([X, prototypes.similarity(X)]))
+        return embed_texts(list(X), settings)
 
 
 class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
@@ -123,17 +99,10 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     def _new_model(self) -> BaseEstimator:
         raise NotImplementedError
 
-    @staticmethod
-    def _texts(X: Sequence[str]) -> np.ndarray:
-        texts = np.asarray(X, dtype=object)
-        if texts.ndim != 1 or not all(isinstance(t, str) for t in texts):
-            raise ValueError("X must be a sequence of passage texts")
-        return texts
-
     def fit(self, X: Sequence[str], Y: np.ndarray, sample_weight: Sequence[int] | None = None) -> _ThresholdedTagger:
         """``sample_weight``: whole numbers; a passage of weight k is learnt from as k copies of
         itself (thresholds are still chosen on each passage once)."""
-        texts = self._texts(X)
+        texts = passage_texts(X)
         Y = np.asarray(Y, dtype=int)
         self.classes_ = self._measure_ids()
         if Y.shape != (len(texts), len(self.classes_)):
@@ -161,15 +130,21 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """(n_passages, n_measures) probabilities in ``classes_`` order."""
         check_is_fitted(self)
-        texts = self._texts(X)
-        with shared_features(texts, self.estimators_):  # the same numbers, each feature computed once
-            F = self._features(texts)
-            return np.column_stack(
-                [model.predict_proba(self._measure_features(F, j))[:, 1] for j, model in enumerate(self.estimators_)]
-            )
+        F = self._features(passage_texts(X))
+        return np.column_stack(
+            [model.predict_proba(self._measure_features(F, j))[:, 1] for j, model in enumerate(self.estimators_)]
+        )
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
+def passage_texts(X: Sequence[str]) -> np.ndarray:
+    """X as a 1-d object array, refusing anything but a sequence of strings."""
+    texts = np.asarray(X, dtype=object)
+    if texts.ndim != 1 or not all(isinstance(t, str) for t in texts):
+        raise ValueError("X must be a sequence of passage texts")
+    return texts
 
 
 def _copies(sample_weight: Sequence[int] | None, n: int) -> np.ndarray:
@@ -181,7 +156,7 @@ def _copies(sample_weight: Sequence[int] | None, n: int) -> np.ndarray:
     return counts.astype(int)
 
 
-def _measures_of(prototypes: Prototypes | None, name: str) -> np.ndarray:
+def measures_of(prototypes: Prototypes | None, name: str) -> np.ndarray:
     if prototypes is None:
         raise ValueError(f"{name} needs prototypes (see build_prototypes)")
     return np.array(list(dict.fromkeys(prototypes.measures)))
@@ -206,7 +181,7 @@ class ZeroShotTagger(_ThresholdedTagger):
         self.random_state = random_state
 
     def _measure_ids(self) -> np.ndarray:
-        return _measures_of(self.prototypes, "ZeroShotTagger")
+        return measures_of(self.prototypes, "ZeroShotTagger")
 
     def _features(self, texts: np.ndarray) -> np.ndarray:
         assert self.prototypes is not None
@@ -247,50 +222,16 @@ def _lexical_model(C: float) -> Pipeline:
     )
 
 
-class MeasureTagger(_ThresholdedTagger):
-    """The shipped tagger. Per measure, the average of two calibrated logistic regressions: a
-    semantic one over the passage embedding and its similarity to every measure and criterion
-    prompt (catches paraphrase the training passages never used), and a lexical one over TF-IDF
-    of words and word pairs (catches the domain's terms and acronyms)."""
+class Tagger(Protocol):
+    """What a review asks of a fitted tagger (ZeroShotTagger, MeasureTagger)."""
 
-    def __init__(
-        self,
-        *,
-        prototypes: Prototypes | None = None,
-        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
-        C: float = 4.0,
-        lexical_C: float = 16.0,
-        calibration: str = "sigmoid",
-        cv: object = 5,
-        random_state: int | None = None,
-    ) -> None:
-        self.prototypes = prototypes
-        self.embedding_model = embedding_model
-        self.C = C
-        self.lexical_C = lexical_C
-        self.calibration = calibration
-        self.cv = cv
-        self.random_state = random_state
+    prototypes: Prototypes | None
+    classes_: np.ndarray
+    thresholds_: np.ndarray
 
-    def _measure_ids(self) -> np.ndarray:
-        return _measures_of(self.prototypes, "MeasureTagger")
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray: ...
 
-    def _new_model(self) -> BaseEstimator:
-        semantic = make_pipeline(
-            SentenceEmbedder(self.embedding_model),
-            PrototypeSimilarity(self.prototypes),
-            LogisticRegression(C=self.C, max_iter=3000),
-        )
-        return VotingClassifier(
-            [
-                ("semantic", CalibratedClassifierCV(semantic, method=self.calibration, cv=3)),
-                ("lexical", CalibratedClassifierCV(_lexical_model(self.lexical_C), method=self.calibration, cv=3)),
-            ],
-            voting="soft",
-        )
-
-
-Tagger = ZeroShotTagger | MeasureTagger
+    def predict(self, X: Sequence[str]) -> np.ndarray: ...
 
 
 def tag_passages(passages: Sequence[Passage], embeddings: Embeddings, tagger: Tagger) -> list[Tag]:

@@ -1,4 +1,6 @@
-"""Measure-level precision, recall and F1 of a tagger, in the shape of DESIGN.md contract 2."""
+"""Measure-level precision, recall and F1 of a tagger, in the shape of DESIGN.md contract 2; how
+they split by training set, writing style and number of measures per passage; calibration; and
+the cross-validated comparison behind ``wgll evaluate --cv``."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel
 
-from pipeline.labels import indicator_matrix, read_labelled
+from pipeline.labels import LabelledPassage, indicator_matrix, read_labelled
 
 if TYPE_CHECKING:
     from pipeline.classify import Tagger
+    from pipeline.models import DocumentReview
 
 
 class MeasureMetrics(BaseModel):
@@ -105,3 +108,108 @@ def evaluate_passages(path: Path, tagger: Tagger) -> EvaluationReport:
     measure_ids = list(tagger.classes_)
     predicted = tagger.predict([p.text for p in labelled])
     return score_predictions(indicator_matrix(labelled, measure_ids), predicted, measure_ids)
+
+
+OLD_SET = "old set"  # passages without a writer: the first 1,721, short, in one voice
+NEW_SET = "new set"  # passages with a writer: written in the register of real documents (issue 15)
+
+
+class ReliabilityBin(BaseModel):
+    """Passage-measure pairs whose probability fell in [lower, upper): how many, their mean
+    probability, and how often the measure was really evidenced."""
+
+    lower: float
+    upper: float
+    n: int
+    mean_probability: float
+    observed: float
+
+
+class Calibration(BaseModel):
+    ece: float  # expected calibration error over every passage-measure pair, 10 equal bins
+    reliability: list[ReliabilityBin]
+
+
+class RecallByCount(BaseModel):
+    passages: int
+    labels: int
+    recall: float
+
+
+class CVReport(EvaluationReport):
+    """An EvaluationReport of out-of-fold predictions, with the same scores split by training set
+    and by writer, recall by how many measures a passage evidences, the share of passages that
+    evidence none yet got a tag, and calibration."""
+
+    by_set: dict[str, EvaluationReport] = {}
+    by_writer: dict[str, EvaluationReport] = {}
+    recall_by_count: dict[str, RecallByCount] = {}
+    negatives: int = 0
+    negatives_tagged: int = 0
+    calibration: Calibration | None = None
+
+
+def calibration(Y: np.ndarray, P: np.ndarray, bins: int = 10) -> Calibration:
+    y, p = np.asarray(Y, dtype=float).ravel(), np.asarray(P, dtype=float).ravel()
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    table, error = [], 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            mean, observed = float(p[inside].mean()), float(y[inside].mean())
+            error += inside.mean() * abs(mean - observed)
+            table.append(
+                ReliabilityBin(
+                    lower=b / bins,
+                    upper=(b + 1) / bins,
+                    n=int(inside.sum()),
+                    mean_probability=round(mean, 4),
+                    observed=round(observed, 4),
+                )
+            )
+    return Calibration(ece=round(error, 4), reliability=table)
+
+
+def cv_report(
+    Y: np.ndarray,
+    predicted: np.ndarray,
+    probabilities: np.ndarray,
+    labelled: list[LabelledPassage],
+    measure_ids: Sequence[str],
+) -> CVReport:
+    """Out-of-fold predictions scored overall and split by set, writer and number of measures."""
+    Y, predicted = np.asarray(Y, dtype=bool), np.asarray(predicted, dtype=bool)
+    writers = np.array([p.writer for p in labelled])
+    sets = {OLD_SET: writers == "", NEW_SET: writers != ""}
+    counts = Y.sum(axis=1)
+    by_count = {}
+    for label, rows in (("1", counts == 1), ("2", counts == 2), ("3", counts == 3), ("4+", counts >= 4)):
+        if rows.any():
+            labels = int(Y[rows].sum())
+            by_count[label] = RecallByCount(
+                passages=int(rows.sum()),
+                labels=labels,
+                recall=round(float((Y[rows] & predicted[rows]).sum()) / labels, 4),
+            )
+    return CVReport(
+        **score_predictions(Y, predicted, measure_ids).model_dump(),
+        by_set={
+            name: score_predictions(Y[rows], predicted[rows], measure_ids) for name, rows in sets.items() if rows.any()
+        },
+        by_writer={
+            writer: score_predictions(Y[writers == writer], predicted[writers == writer], measure_ids)
+            for writer in sorted(set(writers) - {""})
+        },
+        recall_by_count=by_count,
+        negatives=int((counts == 0).sum()),
+        negatives_tagged=int((predicted[counts == 0].sum(axis=1) > 0).sum()),
+        calibration=calibration(Y, probabilities),
+    )
+
+
+def score_review_gaps(
+    reviews: Sequence[DocumentReview], absent: dict[str, set[str]], measure_ids: Sequence[str]
+) -> GapReport:
+    """The reviews' ``no_evidence`` flags against the measures truly absent."""
+    flags = {r.document.file: {m.id for m in r.measures if m.status == "no_evidence"} for r in reviews}
+    return score_gaps(flags, absent, measure_ids)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from pipeline.taxonomy import MEASURE_IDS
 
 REVIEWED = "reviewed"  # origin of a verdict a peer reviewer gave on a passage of a real strategy
-PROVENANCE_FIELDS = ("reviewer", "reviewed_on")
+PROVENANCE_FIELDS = ("reviewer", "reviewed_on", "writer")
 
 
 class LabelledPassage(BaseModel):
@@ -29,11 +29,17 @@ class LabelledPassage(BaseModel):
     source: str = ""
     reviewer: str = ""
     reviewed_on: str = ""  # ISO date of the verdict
+    writer: str = ""  # the writing style of a passage written in the register of real documents
+    level: str = ""  # ICS or ORG: the kind of organisation whose document the passage imitates
 
     def identity_json(self) -> str:
         """The record as JSON, with provenance fields only where given, so adding them to the
-        schema did not change the hash of labels written before reviews existed."""
+        schema did not change the hash of labels written before they existed. ``level`` counts
+        only beside a ``writer``: the first 1,721 passages carried a level that their hash never
+        covered, and still hash as they did."""
         empty = {name for name in PROVENANCE_FIELDS if not getattr(self, name)}
+        if not (self.writer and self.level):
+            empty.add("level")
         return self.model_dump_json(exclude=empty)
 
 

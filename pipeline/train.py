@@ -10,9 +10,10 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
-from pipeline.classify import MeasureTagger, Tagger, TfidfTagger, ZeroShotTagger, build_prototypes
-from pipeline.evaluate import EvaluationReport, score_predictions
+from pipeline.classify import Tagger, TfidfTagger, ZeroShotTagger, build_prototypes
+from pipeline.evaluate import CVReport, cv_report
 from pipeline.labels import REVIEWED, LabelledPassage, indicator_matrix
+from pipeline.measure_tagger import MeasureTagger
 from pipeline.model_card import BeforeReview, ModelCard
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy
@@ -32,19 +33,19 @@ def grouped_splits(groups: list[str], n_splits: int = 5) -> list[tuple[np.ndarra
 
 def cross_validate_tagger(
     tagger: Tagger | TfidfTagger,
-    texts: list[str],
-    Y: np.ndarray,
-    groups: list[str],
+    labelled: list[LabelledPassage],
     measure_ids: list[str],
     n_splits: int = 5,
     trained_on: np.ndarray | None = None,
     weights: np.ndarray | None = None,
-) -> EvaluationReport:
-    """Out-of-fold predictions; each fold's tagger, thresholds included, never sees that fold.
-    ``trained_on`` (a boolean mask) limits what every fold may learn from while the test folds
-    stay the same, so two training sets can be compared on identical passages. ``weights``:
-    how many times each passage counts in training (see ``training_weights``)."""
+) -> CVReport:
+    """Out-of-fold predictions; each fold's tagger, thresholds and calibration included, never
+    sees that fold. ``trained_on`` (a boolean mask) limits what every fold may learn from while
+    the test folds stay the same, so two training sets can be compared on identical passages.
+    ``weights``: how much each passage counts in training (see ``training_weights``)."""
+    texts, Y, groups = training_arrays(labelled, measure_ids)
     predicted = np.zeros_like(Y)
+    probabilities = np.zeros(Y.shape)
     counts = np.ones(len(texts), dtype=int) if weights is None else np.asarray(weights)
     allowed = np.ones(len(texts), dtype=bool) if trained_on is None else np.asarray(trained_on, dtype=bool)
     for train, test in grouped_splits(groups, n_splits):
@@ -53,8 +54,9 @@ def cross_validate_tagger(
         fold_tagger = (
             clone(tagger).set_params(cv=inner).fit([texts[i] for i in train], Y[train], sample_weight=counts[train])
         )
-        predicted[test] = fold_tagger.predict([texts[i] for i in test])
-    return score_predictions(Y, predicted, measure_ids)
+        probabilities[test] = fold_tagger.predict_proba([texts[i] for i in test])
+        predicted[test] = probabilities[test] >= fold_tagger.thresholds_
+    return cv_report(Y, predicted, probabilities, labelled, measure_ids)
 
 
 def training_arrays(labelled: list[LabelledPassage], measure_ids: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
@@ -100,9 +102,8 @@ def _before_review(
     mask = previous_training_set(labelled, previous)
     if mask.all():
         return None
-    texts, Y, groups = training_arrays(labelled, measure_ids)
     kept = [p for p, keep in zip(labelled, mask, strict=False) if keep]
-    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids, n_splits, trained_on=mask, weights=weights)
+    report = cross_validate_tagger(tagger, labelled, measure_ids, n_splits, trained_on=mask, weights=weights)
     return BeforeReview(
         training_data_hash=data_hash(kept),
         n_training_passages=len(kept),
@@ -131,7 +132,7 @@ def fit_tagger(
         random_state=random_state,
     )
     weights = training_weights(labelled, settings.reviewed_weight)
-    report = cross_validate_tagger(tagger, texts, Y, groups, measure_ids, n_splits, weights=weights)
+    report = cross_validate_tagger(tagger, labelled, measure_ids, n_splits, weights=weights)
     before = _before_review(tagger, labelled, previous, measure_ids, n_splits, weights)
     tagger.set_params(cv=grouped_splits(groups, n_splits)).fit(texts, Y, sample_weight=weights)
     card = ModelCard(
@@ -187,12 +188,11 @@ def compare_taggers(
     settings: Settings,
     random_state: int = 0,
     previous: ModelCard | None = None,
-) -> dict[str, EvaluationReport]:
+) -> dict[str, CVReport]:
     """The two baselines and the trained tagger, cross-validated on the same grouped folds; with
     the ``previous`` model's card, also the trained tagger limited to that model's training set
     (``BEFORE_REVIEW``) when reviewer verdicts have been added since."""
     measure_ids = taxonomy.measure_ids
-    texts, Y, groups = training_arrays(labelled, measure_ids)
     prototypes = build_prototypes(taxonomy, settings)
     model = settings.embedding_model
     trained = MeasureTagger(prototypes=prototypes, embedding_model=model, random_state=random_state)
@@ -206,6 +206,6 @@ def compare_taggers(
     candidates.append(("trained", trained, None))
     weights = training_weights(labelled, settings.reviewed_weight)
     return {
-        name: cross_validate_tagger(tagger, texts, Y, groups, measure_ids, trained_on=mask, weights=weights)
+        name: cross_validate_tagger(tagger, labelled, measure_ids, trained_on=mask, weights=weights)
         for name, tagger, mask in candidates
     }

@@ -9,8 +9,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from pipeline.classify import MeasureTagger, TfidfTagger, ZeroShotTagger, build_prototypes
+from pipeline.classify import TfidfTagger, ZeroShotTagger, build_prototypes
 from pipeline.labels import indicator_matrix, read_labelled
+from pipeline.measure_tagger import MeasureTagger
 from pipeline.settings import Settings
 from pipeline.taxonomy import load_taxonomy
 
@@ -114,3 +115,26 @@ def test_trained_tagger_separates_neighbouring_measures() -> None:
     proba = fitted.predict_proba(list(cases))
     for row, expected in zip(proba, cases.values(), strict=False):
         assert TAXONOMY.measure_ids[int(np.argmax(row))] == expected
+
+
+def test_shipped_tagger_tags_every_measure_a_bundled_passage_evidences() -> None:
+    """Real roadmaps put several measures in one paragraph; each must be tagged, not only the
+    loudest (passages written for this test)."""
+    from pipeline.model_card import load_tagger
+
+    fitted, _ = load_tagger(SETTINGS.tagger_path, TAXONOMY, SETTINGS)
+    cases = {
+        "Year two of the roadmap. All 52 GP practices will move to cloud telephony and the last fax machines "
+        "will be switched off by December. Patients will be able to order repeat prescriptions and see their "
+        "hospital letters in the NHS App, with a phone route kept for anyone who prefers it. The virtual ward "
+        "will grow to 90 beds with remote monitoring of oxygen levels at home.": {"M2", "M5", "M6"},
+        "The Digital Board, chaired by the ICB's chief digital officer as senior responsible owner, approved "
+        "the business case in March. Every partner will pass the Data Security and Protection Toolkit this "
+        "year, and the system's security operations centre will monitor all trust networks around the clock.": {
+            "M1",
+            "M3",
+        },
+    }
+    predicted = fitted.predict(list(cases))
+    for row, expected in zip(predicted, cases.values(), strict=True):
+        assert {m for m, on in zip(TAXONOMY.measure_ids, row, strict=True) if on} >= expected

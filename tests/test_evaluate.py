@@ -132,3 +132,67 @@ def test_cli_evaluate_scores_criteria_when_lines_carry_them(tmp_path: Path) -> N
     assert printed["per_criterion"]["M2.ICS.2"]["recall"] == float(tp)
     assert printed["per_criterion"]["M2.ICS.2"]["precision"] == (round(tp / (tp + fp), 4) if tp + fp else 0.0)
     assert printed["criteria"]["criteria_with_support"] == 4
+
+
+def test_calibration_by_hand() -> None:
+    from pipeline.evaluate import calibration
+
+    Y = np.array([[1, 0], [0, 0], [1, 1]])
+    P = np.array([[0.95, 0.05], [0.15, 0.02], [0.85, 0.45]])
+    found = calibration(Y, P)
+    # bins: [0.0,0.1) holds 0.05, 0.02 (observed 0); [0.1,0.2) 0.15 (0); [0.4,0.5) 0.45 (1);
+    # [0.8,0.9) 0.85 (1); [0.9,1] 0.95 (1)
+    assert [(b.lower, b.n, b.observed) for b in found.reliability] == [
+        (0.0, 2, 0.0),
+        (0.1, 1, 0.0),
+        (0.4, 1, 1.0),
+        (0.8, 1, 1.0),
+        (0.9, 1, 1.0),
+    ]
+    expected = (2 * 0.035 + 0.15 + 0.55 + 0.15 + 0.05) / 6
+    assert found.ece == round(expected, 4)
+
+
+def test_cv_report_splits_by_set_writer_and_count() -> None:
+    from pipeline.evaluate import NEW_SET, OLD_SET, cv_report
+    from pipeline.labels import LabelledPassage
+
+    labelled = [
+        LabelledPassage(text="a", measures=["A"]),
+        LabelledPassage(text="b", measures=[]),
+        LabelledPassage(text="c", measures=["A", "B"], writer="press"),
+        LabelledPassage(text="d", measures=[], writer="board"),
+    ]
+    Y = np.array([[1, 0], [0, 0], [1, 1], [0, 0]])
+    predicted = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
+    report = cv_report(Y, predicted, predicted * 0.9, labelled, ["A", "B"])
+    assert report.by_set[OLD_SET].n == 2 and report.by_set[NEW_SET].n == 2
+    assert set(report.by_writer) == {"press", "board"} and report.by_writer["press"].per_measure["B"].recall == 0.0
+    assert report.recall_by_count["1"].recall == 1.0 and report.recall_by_count["2"].recall == 0.5
+    assert (report.negatives, report.negatives_tagged) == (2, 1)
+    assert report.macro_f1 == score_predictions(Y, predicted, ["A", "B"]).macro_f1
+
+
+def test_cv_tables_show_both_sets_each_writer_and_recall_by_count(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.cli_output import console, print_cv
+    from pipeline.evaluate import NEW_SET, OLD_SET, cv_report
+    from pipeline.labels import LabelledPassage
+
+    labelled = [
+        LabelledPassage(text="a", measures=["A"]),
+        LabelledPassage(text="b", measures=["A", "B"], writer="trade-press"),
+        LabelledPassage(text="c", measures=[], writer="board-papers"),
+    ]
+    Y = np.array([[1, 0], [1, 1], [0, 0]])
+    reports = {
+        "baseline": cv_report(Y, np.array([[1, 0], [1, 0], [0, 0]]), np.full((3, 2), 0.5), labelled, ["A", "B"]),
+        "trained": cv_report(Y, Y, Y * 0.9, labelled, ["A", "B"]),
+    }
+    monkeypatch.setattr(console, "width", 250)
+    print_cv(reports)
+    shown = capsys.readouterr().out
+    for heading in (OLD_SET, NEW_SET, "trade-press", "board-papers", "2 measure(s) per passage", "calibration error"):
+        assert heading in shown, heading
+    assert "0.500" in shown and "1.000" in shown  # baseline's recall on the 2-measure passage, and the trained one's

@@ -56,11 +56,23 @@ def test_reviewer_verdicts_weigh_more_than_written_passages() -> None:
 
 
 def test_labels_without_provenance_hash_as_before_the_fields_existed() -> None:
-    """So a model card written before reviews existed still names its training data exactly."""
-    labelled = read_labelled(SETTINGS.labels_path)
+    """So a model card written before reviews and writers existed still names its training data
+    exactly: the first set's records carry a level, which their hash never covered."""
+    first = [p for p in read_labelled(SETTINGS.labels_path) if not p.writer]
+    assert len(first) == 1721 and all(p.level for p in first)
     digest = hashlib.sha256()
-    for passage in labelled:
-        digest.update(passage.model_dump_json(exclude=set(PROVENANCE_FIELDS)).encode())
-    assert data_hash(labelled) == digest.hexdigest()
+    for passage in first:
+        digest.update(passage.model_dump_json(exclude={*PROVENANCE_FIELDS, "level"}).encode())
+    assert data_hash(first) == digest.hexdigest() == "388e21e5310c945c17297740b4f4bf54d2143abd209f567712e406daac5d6919"
     with_provenance = LABELLED[1]
     assert '"reviewer":"p"' in with_provenance.identity_json() and "reviewed_on" not in with_provenance.identity_json()
+
+
+def test_register_passages_keep_their_writer_and_level() -> None:
+    register = [p for p in read_labelled(SETTINGS.labels_path) if p.writer]
+    assert {p.writer for p in register} >= {"board-papers", "trade-press"} and {p.level for p in register} == {
+        "ICS",
+        "ORG",
+    }
+    identity = register[0].identity_json()
+    assert f'"writer":"{register[0].writer}"' in identity and f'"level":"{register[0].level}"' in identity
