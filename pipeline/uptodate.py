@@ -40,13 +40,22 @@ def split_current(
 
 
 def _current(stored: DocumentReview, item: BatchItem, out_dir: Path, with_packs: bool) -> bool:
-    if stored.errors:
+    if stored.errors or stored.document.file != item.path.name:
         return False
+    return _same_manifest_details(stored, item) and review_files_current(stored, out_dir, with_packs)
+
+
+def _same_manifest_details(stored: DocumentReview, item: BatchItem) -> bool:
+    """ICS, level and year as the manifest gives them now: where it gives one, the review used
+    it; where it gives none, the review did not take one from a manifest (it read it from the
+    text, or has none), so a manifest edit in either direction reviews the document again."""
     document = stored.document
-    same_entry = (document.file, document.ics, document.organisation_level, document.year) == (
-        item.path.name,
-        item.source.ics,
-        item.source.organisation_level,
-        item.source.year,
+    details = (
+        (item.source.ics, document.ics, document.ics_source),
+        (item.source.organisation_level, document.organisation_level, document.level_source),
+        (item.source.year, document.year, document.year_source),
     )
-    return same_entry and review_files_current(stored, out_dir, with_packs)
+    return all(
+        (value == given and source == "manifest") if given else source != "manifest"
+        for given, value, source in details
+    )
