@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -43,14 +45,24 @@ def runtime_label(runtime: str) -> str:
     part of the versions of every review and of every embedding cache key, so a change of any of
     them recomputes both. Raises ImportError when the runtime is not installed."""
     if runtime == "openvino":
-        import openvino
-
-        return f"openvino {metadata.version('openvino')} {_openvino_precision(openvino.Core())}"
+        return f"openvino {metadata.version('openvino')} {_openvino_precision(_openvino().Core())}"
     if runtime == "onnx":
         import onnxruntime
 
         return f"onnxruntime {onnxruntime.__version__} fp32"
     raise ValueError(f"no embedding runtime called {runtime!r}")
+
+
+def _openvino() -> ModuleType:
+    """``import openvino`` without its usage report. Importing it sends an event to Google
+    Analytics from a forked child process; offline, that child can hang while loading
+    certificates (a fork of a threaded process) and the parent then never exits. OpenVINO's
+    model converter, which imports the report and is not used here, falls back to its own no-op
+    stub when the report's package cannot be imported."""
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+    import openvino
+
+    return openvino
 
 
 def _openvino_precision(core: object) -> str:
@@ -148,9 +160,7 @@ def ensure_graph(model_dir: Path, cache_dir: Path) -> Path:
 def _openvino_runner(graph: Path) -> tuple[Callable[[], Runner], int]:
     """OpenVINO's throughput mode: one stream per core, each computing one batch on one thread.
     On 2 busy cores it embedded 1.4x faster than one stream with both threads on one batch."""
-    import openvino
-
-    core = openvino.Core()
+    core = _openvino().Core()
     precision = {"bf16": "bf16", "fp32": "f32"}[_openvino_precision(core)]
     compiled = core.compile_model(
         str(graph),
