@@ -70,7 +70,7 @@ def measure(
     print(f"\n{out}: {len(ids)} documents read")
     print(f"{'file':<52} {'passages':>8} {'orgs':>5} {'health':>7} {'digital':>7} {'tagged':>7}  verdict")
     for stored in sorted(stored_reviews(engine, document_ids=ids), key=lambda s: s.review.document.file):
-        thresholds = stored.review.model["thresholds"]
+        thresholds = stored.review.model.thresholds
         signs = scope_signs(stored.passages, stored.tags, thresholds)  # type: ignore[arg-type]
         reasons = scope_reasons(signs, settings)
         file = stored.review.document.file

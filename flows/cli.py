@@ -27,7 +27,7 @@ from flows.server_cli import before_flow, server_app
 
 if TYPE_CHECKING:
     from pipeline.manifest import BatchItem
-    from pipeline.models import DocumentReview
+    from pipeline.models import DocumentReview, Versions
     from pipeline.settings import Settings
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -160,10 +160,12 @@ def review(
     check_model(settings)
     from pipeline.index_page import write_index
     from pipeline.uptodate import split_current  # after the checks: a usage error answers at once
+    from pipeline.versions import current_versions
 
-    done, to_do = split_current(items, out, settings)
+    versions = current_versions(settings)
+    done, to_do = split_current(items, out, settings, versions)
     if to_do or force:
-        reviews = _run_batch(items, out, settings, refresh=force)
+        reviews = _run_batch(items, out, settings, versions, refresh=force)
     else:
         console.print(
             f"All {len(items)} document(s) already reviewed in {out}/ under the current versions; "
@@ -177,7 +179,9 @@ def review(
         raise typer.Exit(1)
 
 
-def _run_batch(items: list[BatchItem], out: Path, settings: Settings, refresh: bool) -> list[DocumentReview]:
+def _run_batch(
+    items: list[BatchItem], out: Path, settings: Settings, versions: Versions, refresh: bool
+) -> list[DocumentReview]:
     """The review_batch flow on the configured task runner, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -195,7 +199,7 @@ def _run_batch(items: list[BatchItem], out: Path, settings: Settings, refresh: b
             progress.update(bar, completed=done, description=f"Reviewed {finished.document.file}")
 
         with listening(advance):
-            return batch(items, out, settings, refresh=refresh)
+            return batch(items, out, settings, refresh=refresh, versions=versions)
 
 
 @command()

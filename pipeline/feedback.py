@@ -64,7 +64,7 @@ def export_for_review(
         limit,
         taxonomy,
     )
-    model_version = str(stored[0].review.model.get("tagger_hash", ""))[:12] if stored else ""
+    model_version = stored[0].review.model.tagger_hash[:12] if stored else ""
     return write_queue(rows, out, taxonomy, model_version), len(rows)
 
 

@@ -20,6 +20,7 @@ from pipeline.models import (
     ReviewWarning,
     SetAside,
     SourceInfo,
+    Versions,
     pages_by_extractor,
 )
 from pipeline.review_files import review_files
@@ -29,7 +30,7 @@ from pipeline.settings import Settings, get_settings
 def build_review(
     document: Document,
     measures: list[MeasureCoverage],
-    model: dict[str, object],
+    model: Versions,
     settings: Settings | None = None,
     warnings: Sequence[ReviewWarning] = (),
     facts: DocumentFacts | None = None,
@@ -97,7 +98,7 @@ def _pages_phrase(pages: list[int]) -> str:
 
 
 def failed_review(
-    document_id: str, path: Path, error: ReviewError, model: dict[str, object], source: SourceInfo
+    document_id: str, path: Path, error: ReviewError, model: Versions, source: SourceInfo
 ) -> DocumentReview:
     """The record of a document that could not be read: no measures, one error entry."""
     return DocumentReview(

@@ -27,14 +27,13 @@ from pipeline.ingest import read_document
 from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, load_tagger
-from pipeline.models import DocumentReview, Passage, Tag
+from pipeline.models import DocumentReview, Passage, Tag, Versions
 from pipeline.non_evidence import non_evidence
 from pipeline.report import build_review, failed_review
 from pipeline.scope import scope_warnings
 from pipeline.segment import build_segmenter, split_passages
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
-from pipeline.versions import load_card, model_summary
 
 
 class Components(BaseModel):
@@ -130,16 +129,16 @@ def release_freed_memory() -> None:
         pass
 
 
-def review_item(item: BatchItem, settings: Settings, deadline: float | None = None) -> ReviewResult:
-    """ingest -> segment -> embed -> tag -> coverage for one file; unreadable files become a
-    review with an error entry instead of an exception. The per-document time limit ends at
+def review_item(item: BatchItem, settings: Settings, versions: Versions, deadline: float | None = None) -> ReviewResult:
+    """ingest -> segment -> embed -> tag -> coverage for one file, recorded as made under
+    ``versions`` (the batch's); unreadable files become a review with an error entry instead of an
+    exception. The per-document time limit ends at
     ``deadline`` (a ``time.monotonic()`` value; default: the limit from now): the parsing process
     is killed there, and a review still going then, checked after each later stage, ends in
     ``timeout``. The tagger is loaded (once per process) only after the PDF is read, so that
     ``preload`` can load it meanwhile."""
     if deadline is None:
         deadline = time.monotonic() + settings.document_timeout_seconds
-    model = model_summary(load_card(settings), settings)
     try:
         if item.refusal:
             raise Refused(item.path, item.refusal)
@@ -173,11 +172,11 @@ def review_item(item: BatchItem, settings: Settings, deadline: float | None = No
         )
         within_limit(item.path, deadline, "tagging")
     except ReviewError as error:
-        return failed_result(item, error, model)
+        return failed_result(item, error, versions)
     measures = withhold_silence(measures, document, settings)
     scope = scope_warnings(document, passages, tags, components.card.thresholds, settings)
     review = build_review(
-        document, measures, model, settings, warnings=scope, facts=facts, set_aside=set_aside, passages=passages
+        document, measures, versions, settings, warnings=scope, facts=facts, set_aside=set_aside, passages=passages
     )
     commitments = find_commitments(document, passages, tags, components.card.thresholds)
     return ReviewResult(review=review.model_copy(update={"commitments": commitments}), passages=passages, tags=tags)
@@ -190,6 +189,6 @@ def within_limit(path: Path, deadline: float, stage: str) -> None:
         raise ReviewTimeout(path, f"the review took longer than the per-document time limit (over it after {stage})")
 
 
-def failed_result(item: BatchItem, error: ReviewError, model: dict[str, object]) -> ReviewResult:
+def failed_result(item: BatchItem, error: ReviewError, versions: Versions) -> ReviewResult:
     """The result for a file that could not be reviewed (unreadable, refused, over a limit, crashed)."""
-    return ReviewResult(review=failed_review(item.identity(), item.path, error, model, item.source))
+    return ReviewResult(review=failed_review(item.identity(), item.path, error, versions, item.source))

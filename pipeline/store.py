@@ -8,7 +8,7 @@ never duplicates or half-writes a document.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from pipeline.models import VERSION_FIELDS, DocumentReview, Passage, Tag, versions_key
+from pipeline.models import DocumentReview, Passage, Tag, Versions
 
 SQLITE_FILE = "wgll.sqlite"
 # Any constant shared by every process that opens a store; it names the schema-creation lock.
@@ -59,7 +59,7 @@ runs_table = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     Column("out_dir", Text, nullable=False),
-    *(Column(field, Text, nullable=False) for field in VERSION_FIELDS),
+    *(Column(field, Text, nullable=False) for field in Versions.KEY_FIELDS),
     Column("versions_key", String(16), nullable=False, index=True),
     Column("documents", Integer),
     Column("failures", Integer),
@@ -209,16 +209,15 @@ def _refuse_older_schema(conn: Connection) -> None:
             )
 
 
-def start_run(engine: Engine, model: Mapping[str, object], out_dir: Path) -> int:
+def start_run(engine: Engine, versions: Versions, out_dir: Path) -> int:
     """Record a run with the versions it runs under; its id ties every review it writes to them."""
-    versions = {field: str(model.get(field, "")) for field in VERSION_FIELDS}
     with engine.begin() as conn:
         result = conn.execute(
             runs_table.insert().values(
                 started_at=datetime.now(UTC),
                 out_dir=str(out_dir),
-                versions_key=versions_key(model),
-                **versions,
+                versions_key=versions.key,
+                **{field: str(getattr(versions, field)) for field in Versions.KEY_FIELDS},
             )
         )
     return int(result.inserted_primary_key[0])
@@ -248,7 +247,7 @@ def save_review(
     Saving a result already stored under the same versions key adds no rows; a stored failure
     (e.g. a timeout) gives way to the newer result, so a retried document is not stuck failed.
     """
-    key = versions_key(review.model)
+    key = review.model.key
     with engine.begin() as conn:
         _upsert_document(conn, review)
         _upsert_review(conn, run_id, key, review, worker)

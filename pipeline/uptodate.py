@@ -7,29 +7,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.manifest import BatchItem
-from pipeline.models import DocumentReview, versions_key
+from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import review_files_current
 from pipeline.settings import Settings
 from pipeline.store import SQLITE_FILE, find_review, open_store
-from pipeline.versions import load_card, model_summary
 
 
 def split_current(
-    items: Sequence[BatchItem], out_dir: Path, settings: Settings
+    items: Sequence[BatchItem], out_dir: Path, settings: Settings, versions: Versions
 ) -> tuple[list[DocumentReview], list[BatchItem]]:
     """The reviews already done, and the items still to do: an item is done when its review is
-    both in the store and in ``out_dir`` under the current versions, with the same manifest
+    both in the store and in ``out_dir`` under ``versions`` (the current ones), with the same manifest
     details. Failed reviews count as to do: a password may have been added, or the failure may
     have been transient, and the flow's cache decides cheaply."""
     if settings.database_url is None and not (out_dir / SQLITE_FILE).is_file():
         return [], list(items)
-    key = versions_key(model_summary(load_card(settings), settings))
     engine = open_store(settings.database_url, out_dir)
     done: list[DocumentReview] = []
     to_do: list[BatchItem] = []
     try:
         for item in items:
-            stored = find_review(engine, item.identity(), key)
+            stored = find_review(engine, item.identity(), versions.key)
             if stored is not None and _current(stored, item, out_dir, settings.write_packs):
                 done.append(stored)
             else:

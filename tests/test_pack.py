@@ -270,7 +270,7 @@ def test_review_from_another_taxonomy_version_is_flagged(taxonomy: Taxonomy) -> 
     stray = CriterionCoverage(id="M7.ICS.9", status="no_evidence", score=0.1)
     old = review.model_copy(
         update={
-            "model": {**MODEL, "taxonomy_version": "0.9"},
+            "model": review.model.model_copy(update={"taxonomy_version": "0.9"}),
             "measures": [*review.measures[:6], m7.model_copy(update={"criteria": [*m7.criteria, stray]})],
         }
     )
