@@ -9,7 +9,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.tasks import run_write_index
-from pipeline.audit import AuditFiles, audit_markdown, write_audit
+from pipeline.audit import AuditFiles, write_audit
+from pipeline.audit_render import audit_markdown
 from pipeline.models import DocumentReview
 from pipeline.review_files import read_reviews
 

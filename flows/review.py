@@ -21,7 +21,8 @@ from pipeline.report import outcome
 from pipeline.review import ReviewResult, failed_result
 from pipeline.review_files import review_stem
 from pipeline.settings import Settings, get_settings
-from pipeline.store import finish_run, open_store, start_run
+from pipeline.store import finish_run, start_run
+from pipeline.store_schema import open_store
 from pipeline.taxonomy import load_taxonomy
 from pipeline.versions import current_versions
 

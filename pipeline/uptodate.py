@@ -10,7 +10,8 @@ from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import review_files_current
 from pipeline.settings import Settings
-from pipeline.store import SQLITE_FILE, find_review, open_store
+from pipeline.store import find_review
+from pipeline.store_schema import SQLITE_FILE, open_store
 
 
 def split_current(

@@ -13,16 +13,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from pipeline.audit import (
-    audit_markdown,
-    coverage_table,
-    current_audit,
-    measure_names,
-    plot_heatmap,
-    ranked_gaps,
-    write_audit,
-    year_changes,
-)
+from pipeline.audit import current_audit, write_audit
+from pipeline.audit_render import audit_markdown, plot_heatmap
+from pipeline.audit_tables import coverage_table, measure_names, ranked_gaps, year_changes
 from pipeline.models import DocumentReview, DocumentSummary, MeasureCoverage, ReviewErrorRecord, ReviewWarning
 from pipeline.report import write_outputs
 from pipeline.review_files import MalformedReview, read_reviews

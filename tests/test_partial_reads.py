@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.audit import coverage_table, ranked_gaps
+from pipeline.audit_tables import coverage_table, ranked_gaps
 from pipeline.coverage import withhold_silence
 from pipeline.models import CriterionCoverage, Document, MeasureCoverage, MissingPage, Page, Versions
 from pipeline.pack import render_pack_html

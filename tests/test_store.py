@@ -24,19 +24,8 @@ from pipeline.models import (
     Versions,
     document_id,
 )
-from pipeline.store import (
-    StoreSchemaError,
-    documents_table,
-    find_review,
-    finish_run,
-    latest_reviews,
-    metadata,
-    open_store,
-    reviews_table,
-    runs_table,
-    save_review,
-    start_run,
-)
+from pipeline.store import find_review, finish_run, latest_reviews, save_review, start_run
+from pipeline.store_schema import StoreSchemaError, documents_table, metadata, open_store, reviews_table, runs_table
 from tests.services import postgresql_database, postgresql_url  # noqa: F401 (fixtures)
 
 # The versions as an earlier release stored them: no criterion model, runtime, reader or digest.
