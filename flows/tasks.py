@@ -24,7 +24,8 @@ from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
 from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import write_review_files
-from pipeline.review import ReviewResult, load_components, preload, release_freed_memory, review_item
+from pipeline.review import ReviewResult, review_item
+from pipeline.runtime import load_components, preload, release_freed_memory
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
