@@ -17,7 +17,7 @@ from pipeline.audit import current_audit, write_audit
 from pipeline.audit_render import audit_markdown, plot_heatmap
 from pipeline.audit_tables import coverage_table, measure_names, ranked_gaps, year_changes
 from pipeline.models import DocumentReview, DocumentSummary, MeasureCoverage, ReviewErrorRecord, ReviewWarning
-from pipeline.report import write_outputs
+from pipeline.outputs import write_outputs
 from pipeline.review_files import MalformedReview, read_reviews
 
 HOSTILE_ICS = "<script>alert('x')</script> Vale"

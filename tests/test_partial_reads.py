@@ -10,8 +10,9 @@ import pytest
 from pipeline.audit_tables import coverage_table, ranked_gaps
 from pipeline.coverage import withhold_silence
 from pipeline.models import CriterionCoverage, Document, MeasureCoverage, MissingPage, Page, Versions
+from pipeline.outputs import render_html
 from pipeline.pack import render_pack_html
-from pipeline.report import build_review, outcome, render_html
+from pipeline.report import build_review, outcome
 from pipeline.settings import Settings, get_settings
 from pipeline.taxonomy import load_taxonomy
 
