@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.utilities.annotations import NotSet
 
 from flows.progress import document_finished
 from flows.tasks import run_review, run_save, run_write, run_write_index
@@ -26,8 +28,11 @@ from pipeline.store_schema import open_store
 from pipeline.taxonomy import load_taxonomy
 from pipeline.versions import current_versions
 
+# Annotated: Prefect types a runner by its futures, and the flow decorator expects any kind.
+THREADS: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=2)
 
-@flow(name="review-batch", task_runner=ThreadPoolTaskRunner(max_workers=2))
+
+@flow(name="review-batch", task_runner=THREADS)
 def review_batch(
     items: list[BatchItem],
     out_dir: Path,
@@ -48,7 +53,7 @@ def review_batch(
     taxonomy = load_taxonomy(settings.taxonomy_path)
     engine = open_store(settings.database_url, out_dir)
     run_id = start_run(engine, versions, out_dir)
-    reviewing = run_review.with_options(refresh_cache=refresh or None)
+    reviewing = run_review.with_options(refresh_cache=True if refresh else NotSet)
     futures = reviewing.map(items, unmapped(settings), unmapped(versions), unmapped(out_dir))
     position = {future: index for index, future in enumerate(futures)}
     reviews: dict[int, DocumentReview] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import Engine
 
 from pipeline.labels import read_labelled
@@ -56,7 +57,8 @@ def export_for_review(
     taxonomy = load_taxonomy(settings.taxonomy_path)
     zero_shot = fit_zero_shot(read_labelled(settings.labels_path, taxonomy.measure_ids), taxonomy, settings)
     passages = [p for item in stored for p in item.passages]
-    probabilities = zero_shot.predict_proba([p.text for p in passages]) if passages else []
+    texts = [p.text for p in passages]
+    probabilities = zero_shot.predict_proba(texts) if texts else np.zeros((0, len(taxonomy.measure_ids)))
     rows = select_for_review(
         stored,
         zero_shot_scores([p.passage_id for p in passages], probabilities, taxonomy.measure_ids),

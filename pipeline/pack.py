@@ -59,7 +59,8 @@ _RENDERING = Lock()
 class CriterionView:
     """A criterion's verdict joined with its taxonomy wording. ``closest``: the passage nearest
     to evidencing a criterion found without evidence; ``confident``: no passage came close
-    enough to doubt the flag (``CriterionCoverage.flag_confident``), so the pack asks its questions; otherwise it asks the reviewer to read the closest passage first.
+    enough to doubt the flag (``CriterionCoverage.flag_confident``), so the pack asks its
+    questions; otherwise it asks the reviewer to read the closest passage first.
     ``twin_of``: the twin this document's level shows, when this is the other level's wording."""
 
     id: str

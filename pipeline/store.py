@@ -37,7 +37,10 @@ def start_run(engine: Engine, versions: Versions, out_dir: Path) -> int:
                 **{field: str(getattr(versions, field)) for field in Versions.KEY_FIELDS},
             )
         )
-    return int(result.inserted_primary_key[0])
+    inserted = result.inserted_primary_key
+    if inserted is None:  # an INSERT of one row always returns its key
+        raise RuntimeError(f"{engine.url}: the store returned no id for the new run")
+    return int(inserted[0])
 
 
 def finish_run(engine: Engine, run_id: int, documents: int, failures: int) -> None:

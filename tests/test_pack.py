@@ -83,7 +83,8 @@ def _review(taxonomy: Taxonomy) -> DocumentReview:
                 passage_id=f"doc-{measure.id}-{i}",
                 pages=[3 + i, 4 + i] if i == 0 else [6 + i],
                 heading=f"{measure.name}: our commitments",
-                text=f"By 2026 the ICB board will fund a {measure.name.lower()} programme across all partners (passage {i}).",
+                text=f"By 2026 the ICB board will fund a {measure.name.lower()} programme across all partners "
+                f"(passage {i}).",
                 score=round(0.9 - 0.1 * i, 2),
                 criteria=[measure.criteria[0].id],
             )
