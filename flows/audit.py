@@ -33,7 +33,9 @@ def audit_coverage(reviews_dir: Path, out_dir: Path) -> AuditFiles:
     reviews = run_read_reviews.submit(reviews_dir).result()
     files = run_write_audit.submit(reviews, out_dir).result()
     create_markdown_artifact(
-        key="coverage-audit", markdown=audit_markdown(reviews, files), description=f"Coverage audit of {reviews_dir}"
+        key="coverage-audit",
+        markdown=audit_markdown(reviews, files.html, (files.csv, files.parquet)),
+        description=f"Coverage audit of {reviews_dir}",
     )
     run_write_index(reviews_dir)
     return files

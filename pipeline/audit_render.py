@@ -11,7 +11,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,9 +34,6 @@ from pipeline.audit_tables import (
 from pipeline.html import html_templates
 from pipeline.models import DocumentReview
 from pipeline.taxonomy import MEASURE_IDS
-
-if TYPE_CHECKING:
-    from pipeline.audit import AuditFiles
 
 # NHS identity colours; evidenced and no_evidence differ in lightness too, not only in hue.
 STATUS_COLOURS = {"evidenced": "#005a30", "weak": "#ffb81c", "no_evidence": "#d5281b", UNREADABLE: "#aeb7bd"}
@@ -161,8 +158,9 @@ def _markdown_text(text: str) -> str:
     return re.sub(r"([\\`*_\[\]()#|~!])", r"\\\1", html.escape(text))
 
 
-def audit_markdown(reviews: Sequence[DocumentReview], files: AuditFiles) -> str:
-    """A short summary for the Prefect UI: what was audited and the gaps found most often."""
+def audit_markdown(reviews: Sequence[DocumentReview], page: Path, matrix: Sequence[Path]) -> str:
+    """A short summary for the Prefect UI: what was audited and the gaps found most often, with
+    where the audit's ``page`` and ``matrix`` files are."""
     table = coverage_table(reviews)
     gaps = ranked_gaps(table)
     names = measure_names(reviews)
@@ -189,5 +187,5 @@ def audit_markdown(reviews: Sequence[DocumentReview], files: AuditFiles) -> str:
         f"- {_markdown_text(row.name)}: {row.gaps} gap{'s' if row.gaps != 1 else ''} ({row.gap_in})"
         for row in top_ics.itertuples()
     ]
-    lines += ["", f"Full audit: `{files.html}` (matrix: `{files.csv}`, `{files.parquet}`)."]
+    lines += ["", f"Full audit: `{page}` (matrix: {', '.join(f'`{path}`' for path in matrix)})."]
     return "\n".join(lines) + "\n"

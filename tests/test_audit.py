@@ -219,7 +219,8 @@ def test_html_is_self_contained_and_escapes_hostile_text(tmp_path: Path) -> None
 
 def test_markdown_summary_names_the_most_missing_measure_and_escapes(tmp_path: Path) -> None:
     reviews = sample_reviews()
-    markdown = audit_markdown(reviews, write_audit(reviews, tmp_path))
+    files = write_audit(reviews, tmp_path)
+    markdown = audit_markdown(reviews, files.html, (files.csv, files.parquet))
     assert "6 documents (1 unreadable) from 4 ICSs" in markdown
     assert "| 1 | M7 Healthy populations | 3 of 3 |" in markdown
     assert "<script" not in markdown and "&lt;script&gt;" in markdown
