@@ -42,10 +42,21 @@ def _current(stored: DocumentReview, item: BatchItem, out_dir: Path, with_packs:
     if stored.errors:
         return False
     document = stored.document
-    same_entry = (document.file, document.ics, document.organisation_level, document.year) == (
-        item.path.name,
+    given = (
+        _from_manifest(document.ics, document.ics_source),
+        _from_manifest(document.organisation_level, document.level_source),
+        _from_manifest(document.year, document.year_source),
+    )
+    same_entry = document.file == item.path.name and given == (
         item.source.ics,
         item.source.organisation_level,
         item.source.year,
     )
     return same_entry and review_files_current(stored, out_dir, with_packs)
+
+
+def _from_manifest(value: object, source: str | None) -> object:
+    """What the manifest gave for a fact of a stored review: nothing when the review read the fact
+    from the strategy's text (so a PDF named without a manifest stays current); reviews from
+    before facts were read from the text name no source, and theirs came from the manifest."""
+    return None if source == "text" else value
