@@ -23,7 +23,7 @@ from bench_review import background_server, bench_default, bench_scaling, bench_
 from bench_stages import STAGES, bench_stages
 
 from pipeline.models import Document, Passage
-from pipeline.review import load_components
+from pipeline.runtime import load_components
 from pipeline.segment import split_passages
 from pipeline.settings import Settings
 

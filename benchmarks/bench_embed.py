@@ -108,7 +108,7 @@ def runtime(name: str) -> Iterator[Settings]:
 def sample_passages(settings: Settings) -> list[tuple[str, str]]:
     """(source, text) of every passage of the sample strategies, as a review finds them."""
     from pipeline.ingest import read_document
-    from pipeline.review import load_components
+    from pipeline.runtime import load_components
     from pipeline.segment import split_passages
 
     names = [m.name for m in load_components(settings).taxonomy.measures]
@@ -132,7 +132,7 @@ def labelled_passages() -> list[tuple[str, str]]:
 def compare_decisions(candidate: str) -> dict[str, object]:
     """Vectors and tagger decisions of every labelled, holdout and sample passage, on PyTorch and
     on ``candidate``; each changed decision listed with both probabilities."""
-    from pipeline.review import load_components
+    from pipeline.runtime import load_components
 
     labelled = labelled_passages()
     with runtime("torch") as settings:

@@ -31,15 +31,18 @@ STAGES: dict[str, tuple[str, str]] = {
     "criteria": ("pipeline.review", "credit_criteria"),
     "coverage": ("pipeline.review", "assess_coverage"),
     "explain": ("pipeline.review", "explain_coverage"),
+    "withhold": ("pipeline.review", "withhold_silence"),
+    "scope": ("pipeline.review", "scope_warnings"),
+    "commitments": ("pipeline.review", "find_commitments"),
     "json_and_html": ("pipeline.outputs", "write_outputs"),
     "pack_html_and_pdf": ("pipeline.outputs", "write_pack"),
 }
-# What the preloading thread (pipeline.review.preload) loads while the PDF is read: its time
+# What the preloading thread (pipeline.runtime.preload) loads while the PDF is read: its time
 # overlaps reading, and a stage that needs one of them waits for it.
 LOADS: dict[str, tuple[str, str]] = {
-    "load_segmenter": ("pipeline.review", "build_segmenter"),
-    "load_tagger": ("pipeline.review", "load_components"),
-    "load_embedding_model": ("pipeline.review", "load_encoder"),
+    "load_segmenter": ("pipeline.runtime", "build_segmenter"),
+    "load_tagger": ("pipeline.runtime", "load_components"),
+    "load_embedding_model": ("pipeline.runtime", "load_encoder"),
 }
 
 
@@ -81,19 +84,22 @@ def timed_calls(
 def review_once(pdf: Path) -> dict[str, object]:
     """One cold review of ``pdf`` in this process, with its stages timed. The modules whose
     functions are timed are imported first (scikit-learn with the tagger's module, which a review
-    otherwise imports in its preloading thread), and counted as ``import_seconds``."""
+    otherwise imports in its preloading thread), and counted, with building the batch's versions, as
+    ``import_seconds``."""
     started = time.perf_counter()
     from flows.tasks import run_review
     from pipeline.manifest import BatchItem
     from pipeline.settings import Settings
+    from pipeline.versions import current_versions
 
     stages: dict[str, float] = {}
     loads: dict[str, float] = {}
     preloading = timed_calls(LOADS, loads, thread="wgll-preload")
     with tempfile.TemporaryDirectory() as scratch, timed_calls(STAGES, stages), preloading:
         settings = Settings(cache_dir=Path(scratch) / "cache")
+        versions = current_versions(settings)  # once per batch, not part of a review
         imported = time.perf_counter()
-        result = run_review.fn(BatchItem(path=pdf), settings, Path(scratch) / "out")
+        result = run_review.fn(BatchItem(path=pdf), settings, versions, Path(scratch) / "out")
         total = time.perf_counter() - imported
     return {
         "document": pdf.name,

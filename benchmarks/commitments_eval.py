@@ -21,11 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.audit import read_reviews  # noqa: E402
 from pipeline.commitments_audit import semantic_similarity  # noqa: E402
 from pipeline.commitments_eval import read_gold, score, score_mentions  # noqa: E402
 from pipeline.manifest import collect_items  # noqa: E402
 from pipeline.models import DocumentReview  # noqa: E402
+from pipeline.review_files import read_reviews  # noqa: E402
 from pipeline.settings import get_settings  # noqa: E402
 
 SAMPLES = ROOT / "corpora" / "sample"
@@ -34,10 +34,12 @@ SAMPLES = ROOT / "corpora" / "sample"
 def review_samples(names: set[str]) -> dict[str, DocumentReview]:
     """Review the sample PDFs named in the gold, in this process."""
     from pipeline.review import review_item
+    from pipeline.versions import current_versions
 
     settings = get_settings()
+    versions = current_versions(settings)
     items = [item for item in collect_items([SAMPLES]) if item.path.name in names]
-    return {item.path.name: review_item(item, settings).review for item in items}
+    return {item.path.name: review_item(item, settings, versions).review for item in items}
 
 
 def main() -> int:

@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.scope import scope_reasons, scope_signs  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
-from pipeline.store import SQLITE_FILE, latest_reviews, open_store, stored_reviews  # noqa: E402
+from pipeline.store import latest_reviews, stored_reviews  # noqa: E402
+from pipeline.store_schema import SQLITE_FILE, open_store  # noqa: E402
 
 REALWORLD = Path(os.environ.get("WGLL_REALWORLD_PDFS", ROOT.parent / "shared" / "corpora" / "realworld-pdfs"))
 SAMPLES = ROOT / "corpora" / "sample"
@@ -70,7 +71,7 @@ def measure(
     print(f"\n{out}: {len(ids)} documents read")
     print(f"{'file':<52} {'passages':>8} {'orgs':>5} {'health':>7} {'digital':>7} {'tagged':>7}  verdict")
     for stored in sorted(stored_reviews(engine, document_ids=ids), key=lambda s: s.review.document.file):
-        thresholds = stored.review.model["thresholds"]
+        thresholds = stored.review.model.thresholds
         signs = scope_signs(stored.passages, stored.tags, thresholds)  # type: ignore[arg-type]
         reasons = scope_reasons(signs, settings)
         file = stored.review.document.file

@@ -9,7 +9,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.tasks import run_write_index
-from pipeline.audit import AuditFiles, audit_markdown, write_audit
+from pipeline.audit import AuditFiles, write_audit
+from pipeline.audit_render import audit_markdown
 from pipeline.models import DocumentReview
 from pipeline.review_files import read_reviews
 
@@ -32,7 +33,9 @@ def audit_coverage(reviews_dir: Path, out_dir: Path) -> AuditFiles:
     reviews = run_read_reviews.submit(reviews_dir).result()
     files = run_write_audit.submit(reviews, out_dir).result()
     create_markdown_artifact(
-        key="coverage-audit", markdown=audit_markdown(reviews, files), description=f"Coverage audit of {reviews_dir}"
+        key="coverage-audit",
+        markdown=audit_markdown(reviews, files.html, (files.csv, files.parquet)),
+        description=f"Coverage audit of {reviews_dir}",
     )
     run_write_index(reviews_dir)
     return files

@@ -74,11 +74,11 @@ def print_versions(settings: Settings) -> bool:
     field added there shows here too. Returns False when the configured tagger cannot be used."""
     from pipeline import __version__
     from pipeline.errors import ModelCardMismatch, TaxonomyError
-    from pipeline.versions import load_card, model_summary
+    from pipeline.versions import current_versions
 
     console.print(f"wgll-review {__version__}", highlight=False)
     try:
-        summary = model_summary(load_card(settings), settings)
+        summary = current_versions(settings).model_dump()
     except (ModelCardMismatch, TaxonomyError, OSError) as error:
         errors.print(Text(f"No review can be made with these settings: {error}", style="red"))
         return False

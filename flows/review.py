@@ -5,30 +5,40 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.utilities.annotations import NotSet
 
 from flows.progress import document_finished
 from flows.tasks import run_review, run_save, run_write, run_write_index
 from pipeline.errors import as_review_error
 from pipeline.manifest import BatchItem
-from pipeline.models import DocumentReview
+from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import review_files_current
 from pipeline.report import outcome
 from pipeline.review import ReviewResult, failed_result
 from pipeline.review_files import review_stem
 from pipeline.settings import Settings, get_settings
-from pipeline.store import finish_run, open_store, start_run
+from pipeline.store import finish_run, start_run
+from pipeline.store_schema import open_store
 from pipeline.taxonomy import load_taxonomy
-from pipeline.versions import load_card, model_summary
+from pipeline.versions import current_versions
+
+# Annotated: Prefect types a runner by its futures, and the flow decorator expects any kind.
+THREADS: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=2)
 
 
-@flow(name="review-batch", task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="review-batch", task_runner=THREADS)
 def review_batch(
-    items: list[BatchItem], out_dir: Path, settings: Settings | None = None, refresh: bool = False
+    items: list[BatchItem],
+    out_dir: Path,
+    settings: Settings | None = None,
+    refresh: bool = False,
+    versions: Versions | None = None,
 ) -> list[DocumentReview]:
     """Review every item on the flow's task runner (two threads unless given another with
     ``review_batch.with_options(task_runner=task_runner_for(settings))``, as the command line does).
@@ -36,21 +46,22 @@ def review_batch(
     unless ``settings.write_packs`` is off, the pre-briefing pack); the flow stores each result as
     soon as it is ready and writes only files a cached result lacks. Returns the reviews in the
     order of ``items``, after rewriting the folder's ``index.html``. Unchanged documents come
-    from the task cache unless ``refresh``."""
+    from the task cache unless ``refresh``. The batch's ``versions`` (built from ``settings`` unless
+    given) go to every review, its cache key and the store."""
     settings = settings or get_settings()
-    model = model_summary(load_card(settings), settings)
+    versions = versions or current_versions(settings)
     taxonomy = load_taxonomy(settings.taxonomy_path)
     engine = open_store(settings.database_url, out_dir)
-    run_id = start_run(engine, model, out_dir)
-    reviewing = run_review.with_options(refresh_cache=refresh or None)
-    futures = reviewing.map(items, unmapped(settings), unmapped(out_dir))
+    run_id = start_run(engine, versions, out_dir)
+    reviewing = run_review.with_options(refresh_cache=True if refresh else NotSet)
+    futures = reviewing.map(items, unmapped(settings), unmapped(versions), unmapped(out_dir))
     position = {future: index for index, future in enumerate(futures)}
     reviews: dict[int, DocumentReview] = {}
     for done, future in enumerate(as_completed(futures), start=1):
         item = items[position[future]]
         result = future.result(raise_on_failure=False)
         if not isinstance(result, ReviewResult):
-            result = failed_result(item, as_review_error(item.path, result), model)
+            result = failed_result(item, as_review_error(item.path, result), versions)
         run_save(engine, run_id, result)
         if not review_files_current(result.review, out_dir, settings.write_packs):
             run_write(result.review, taxonomy, out_dir, settings.write_packs)

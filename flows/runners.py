@@ -3,12 +3,14 @@ configuration (``WGLL_TASK_RUNNER``, ``WGLL_DASK_ADDRESS``, ``WGLL_WORKERS``), n
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from pipeline.settings import Settings
 
 
-def task_runner_for(settings: Settings) -> TaskRunner:
+def task_runner_for(settings: Settings) -> TaskRunner[Any]:
     """Threads in this process by default. With Dask: the scheduler at ``dask_address`` if given,
     else a temporary local cluster of ``workers`` single-threaded processes, each loading the
     embedding model and tagger once, that listens on loopback only."""

@@ -22,14 +22,14 @@ from pipeline.index_page import write_index
 from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
 from pipeline.model_card import ModelCard, save_tagger
-from pipeline.models import DocumentReview, versions_key
+from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import write_review_files
-from pipeline.review import ReviewResult, load_components, preload, release_freed_memory, review_item
+from pipeline.review import ReviewResult, review_item
+from pipeline.runtime import load_components, preload, release_freed_memory
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
 from pipeline.train import data_hash
-from pipeline.versions import load_card, model_summary
 
 if TYPE_CHECKING:  # scikit-learn (a second of start-up) is imported by the tasks that need it
     from pipeline.classify import Tagger
@@ -47,10 +47,9 @@ def review_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     """Same bytes, same manifest entry, same versions and verdict-shaping settings, same shape of
     result records: same review."""
     item: BatchItem = parameters["item"]
-    settings: Settings = parameters["settings"]
-    model = model_summary(load_card(settings), settings)
+    versions: Versions = parameters["versions"]
     entry = hashlib.sha256(item.model_dump_json().encode()).hexdigest()[:16]
-    return f"review-{item.identity()}-{versions_key(model)}-{entry}-{result_shape()}"
+    return f"review-{item.identity()}-{versions.key}-{entry}-{result_shape()}"
 
 
 def retry_unless_timed_out(task: Any, task_run: Any, state: State[Any]) -> bool:
@@ -75,13 +74,13 @@ def retry_unless_timed_out(task: Any, task_run: Any, state: State[Any]) -> bool:
     retry_delay_seconds=[2, 10],
     retry_condition_fn=retry_unless_timed_out,
 )
-def run_review(item: BatchItem, settings: Settings, out_dir: Path) -> ReviewResult:
+def run_review(item: BatchItem, settings: Settings, versions: Versions, out_dir: Path) -> ReviewResult:
     """Review one document and write its files where it ran: the pack is, after reading and
     embedding, the largest cost of a review, and belongs on the worker, not in the flow's process
     (``out_dir`` is on storage the workers share, docs/scale-out.md). A cached result writes
     nothing; the flow writes what is missing."""
     preload(settings)
-    result = review_item(item, settings, deadline=time.monotonic() + settings.document_timeout_seconds)
+    result = review_item(item, settings, versions, deadline=time.monotonic() + settings.document_timeout_seconds)
     write_review_files(result.review, load_components(settings).taxonomy, out_dir, settings.write_packs)
     release_freed_memory()
     return result

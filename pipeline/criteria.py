@@ -215,7 +215,9 @@ def compare_criterion_models(
         )
         & gate
     )
-    results = {"nearest criterion (old ranking)": {"passages": score_criteria(Y, ranked, space.ids).model_dump()}}
+    results: dict[str, dict[str, object]] = {
+        "nearest criterion (old ranking)": {"passages": score_criteria(Y, ranked, space.ids).model_dump()}
+    }
     for method in ("one-vs-rest", "pairwise"):
         model = CriterionModel(space=space, embedding_model=settings.embedding_model, method=method, cv=n_splits)
         model.fit(texts, Y, groups=groups)

@@ -33,16 +33,6 @@ class CriteriaCard(BaseModel):
     created: str
     cv_folds: int = 5
 
-    def summary(self) -> dict[str, object]:
-        return {
-            "method": self.method,
-            "model_hash": self.model_hash,
-            "training_data_hash": self.training_data_hash,
-            "flag_ratio": self.flag_ratio,
-            "cv_macro_f1": self.cv_metrics.get("macro_f1"),
-            "created": self.created,
-        }
-
 
 def criteria_model_path(tagger_path: Path) -> Path:
     """The criterion model lives beside the measure tagger: ``wgll train`` writes both."""
@@ -70,11 +60,13 @@ def read_criteria_card(
         raise ModelCardMismatch(f"{criteria_card_path(model_path)}: no criterion model card; run `wgll train`") from exc
     if card.taxonomy_version != taxonomy_version:
         raise ModelCardMismatch(
-            f"{model_path}: built for taxonomy version {card.taxonomy_version}, not {taxonomy_version}; run `wgll train`"
+            f"{model_path}: built for taxonomy version {card.taxonomy_version}, not {taxonomy_version}; "
+            "run `wgll train`"
         )
     if card.embedding_model != embedding_model:
         raise ModelCardMismatch(
-            f"{model_path}: built on embedding model {card.embedding_model!r}, not {embedding_model!r}; run `wgll train`"
+            f"{model_path}: built on embedding model {card.embedding_model!r}, not {embedding_model!r}; "
+            "run `wgll train`"
         )
     if check_file and hashlib.sha256(model_path.read_bytes()).hexdigest() != card.model_hash:
         raise ModelCardMismatch(f"{model_path}: file does not match its model card's hash")

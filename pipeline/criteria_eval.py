@@ -5,11 +5,13 @@ id that names their substance."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
 from pipeline.evaluate import MeasureMetrics, score_predictions
+from pipeline.models import DocumentReview
 
 TARGET_FLAG_PRECISION = 0.85  # a "no evidence" flag worth a question must be right this often
 
@@ -178,11 +180,13 @@ def nearest_criteria(
     return ranked
 
 
-def document_verdicts(review: object) -> tuple[set[str], set[str], set[str]]:
+def document_verdicts(review: DocumentReview) -> tuple[set[str], set[str], set[str]]:
     """From a review: criteria detected (evidenced or weak), flagged (no_evidence), and the
     flags confident enough to ask about (``flag_confident``)."""
-    detected, flagged, confident = set(), set(), set()
-    for measure in review.measures:  # type: ignore[attr-defined]
+    detected: set[str] = set()
+    flagged: set[str] = set()
+    confident: set[str] = set()
+    for measure in review.measures:
         for criterion in measure.criteria:
             if criterion.status in ("evidenced", "weak"):
                 detected.add(criterion.id)
@@ -194,19 +198,19 @@ def document_verdicts(review: object) -> tuple[set[str], set[str], set[str]]:
 
 
 def score_reviews(
-    reviews: Sequence[object], gold: Mapping[str, Mapping[str, object]], all_criteria: Sequence[str]
+    reviews: Sequence[DocumentReview], gold: Mapping[str, Mapping[str, Any]], all_criteria: Sequence[str]
 ) -> DocumentCriteriaReport | None:
     """Reviews of documents whose gold (``<name>.gold.json``) lists ``criteria_covered``."""
     detected, flagged, covered, universe, measures, confident = {}, {}, {}, {}, {}, {}
     for review in reviews:
-        entry = gold.get(review.document.file)  # type: ignore[attr-defined]
+        entry = gold.get(review.document.file)
         if not entry or "criteria_covered" not in entry:
             continue
-        name = review.document.file  # type: ignore[attr-defined]
+        name = review.document.file
         detected[name], flagged[name], confident[name] = document_verdicts(review)
-        covered[name] = set(entry["criteria_covered"])  # type: ignore[arg-type]
+        covered[name] = set(entry["criteria_covered"])
         universe[name] = set(all_criteria)
-        measures[name] = set(entry.get("covered", []))  # type: ignore[arg-type]
+        measures[name] = set(entry.get("covered", []))
     if not universe:
         return None
     return score_documents(detected, flagged, covered, universe, measures, confident)

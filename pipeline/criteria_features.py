@@ -105,7 +105,7 @@ class Examples:
 
 
 def neighbour_features(
-    V: np.ndarray, sources: Sequence[str] | None, examples: Examples
+    V: np.ndarray, sources: Sequence[str] | np.ndarray | None, examples: Examples
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per substance: the best and mean-of-3 cosine to labelled passages evidencing it, the best
     cosine to it minus the best to passages of its measure that do not, and the best cosine to
@@ -131,7 +131,11 @@ def neighbour_features(
 
 
 def pair_features(
-    texts: Sequence[str], V: np.ndarray, space: CriterionSpace, examples: Examples, sources: Sequence[str] | None = None
+    texts: Sequence[str],
+    V: np.ndarray,
+    space: CriterionSpace,
+    examples: Examples,
+    sources: Sequence[str] | np.ndarray | None = None,
 ) -> np.ndarray:
     """(n, n_substances, len(FEATURE_NAMES)) features of every (passage, substance) pair."""
     S = len(space.ids)

@@ -60,7 +60,7 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(self, X: Sequence[str], Y: np.ndarray, groups: Sequence[str] | None = None) -> CriterionModel:
+    def fit(self, X: Sequence[str], Y: np.ndarray, groups: Sequence[str] | np.ndarray | None = None) -> CriterionModel:
         if self.space is None:
             raise ValueError("CriterionModel needs a CriterionSpace (see criteria_features.build_space)")
         if self.method not in METHODS:
@@ -93,7 +93,7 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         return self
 
     def _embed(self, texts: np.ndarray) -> np.ndarray:
-        return SentenceEmbedder(self.embedding_model).transform(texts)
+        return SentenceEmbedder(self.embedding_model).transform(list(texts))
 
     def splits(self, sources: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         if not isinstance(self.cv, int):

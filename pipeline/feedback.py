@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import Engine
 
 from pipeline.labels import read_labelled
 from pipeline.review_files import locate_review
 from pipeline.review_queue import select_for_review, write_queue, zero_shot_scores
 from pipeline.settings import Settings
-from pipeline.store import SQLITE_FILE, StoredReview, open_store, stored_passage_texts, stored_reviews
+from pipeline.store import StoredReview, stored_passage_texts, stored_reviews
+from pipeline.store_schema import SQLITE_FILE, open_store
 from pipeline.taxonomy import load_taxonomy
 from pipeline.train import fit_zero_shot
 from pipeline.verdicts import MergeReport, merge_verdicts, read_verdicts
@@ -55,7 +57,8 @@ def export_for_review(
     taxonomy = load_taxonomy(settings.taxonomy_path)
     zero_shot = fit_zero_shot(read_labelled(settings.labels_path, taxonomy.measure_ids), taxonomy, settings)
     passages = [p for item in stored for p in item.passages]
-    probabilities = zero_shot.predict_proba([p.text for p in passages]) if passages else []
+    texts = [p.text for p in passages]
+    probabilities = zero_shot.predict_proba(texts) if texts else np.zeros((0, len(taxonomy.measure_ids)))
     rows = select_for_review(
         stored,
         zero_shot_scores([p.passage_id for p in passages], probabilities, taxonomy.measure_ids),
@@ -64,7 +67,7 @@ def export_for_review(
         limit,
         taxonomy,
     )
-    model_version = str(stored[0].review.model.get("tagger_hash", ""))[:12] if stored else ""
+    model_version = stored[0].review.model.tagger_hash[:12] if stored else ""
     return write_queue(rows, out, taxonomy, model_version), len(rows)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from pipeline.models import SourceInfo, file_identity, path_identity
+from pipeline.models import SourceInfo, document_id
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = {"file", "ics", "organisation_level", "year"}
@@ -25,6 +26,22 @@ class BatchItem(BaseModel):
     def identity(self) -> str:
         """The document id: the file's content hash, but never read from a refused path."""
         return path_identity(self.path) if self.refusal else file_identity(self.path)
+
+
+def file_identity(path: Path) -> str:
+    """The content hash of a regular file; otherwise a hash of the path, so that even a missing
+    file, a folder or a pipe gets a stable identity and output name (and is never read)."""
+    try:
+        if path.is_file():
+            return document_id(path.read_bytes())
+    except OSError:
+        pass
+    return path_identity(path)
+
+
+def path_identity(path: Path) -> str:
+    """A stable identity for a file that is not read: the hash of its absolute path."""
+    return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
 
 
 def read_manifest(path: Path) -> list[BatchItem]:

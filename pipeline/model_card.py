@@ -10,7 +10,6 @@ from typing import Any
 import joblib
 from pydantic import BaseModel
 
-from pipeline import __version__
 from pipeline.errors import ModelCardMismatch
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy
@@ -41,20 +40,6 @@ class ModelCard(BaseModel):
     reviewed_weight: int = 1
     reviewed_ids: list[str] = []  # the reviewer verdicts this model was trained on
     before: BeforeReview | None = None
-
-    def summary(self) -> dict[str, object]:
-        """What every review JSON carries, so each score traces back to its model."""
-        return {
-            "pipeline_version": __version__,
-            "tagger": self.tagger,
-            "tagger_hash": self.tagger_hash,
-            "taxonomy_version": self.taxonomy_version,
-            "embedding_model": self.embedding_model,
-            "training_data_hash": self.training_data_hash,
-            "thresholds": self.thresholds,
-            "cv_macro_f1": self.cv_metrics.get("macro_f1"),
-            "created": self.created,
-        }
 
 
 def read_previous_card(tagger_path: Path) -> ModelCard | None:

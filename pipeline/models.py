@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from functools import cached_property
-from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -25,34 +23,58 @@ def document_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_identity(path: Path) -> str:
-    """The content hash of a regular file; otherwise a hash of the path, so that even a missing
-    file, a folder or a pipe gets a stable identity and output name (and is never read)."""
-    try:
-        if path.is_file():
-            return document_id(path.read_bytes())
-    except OSError:
-        pass
-    return path_identity(path)
-
-
-def path_identity(path: Path) -> str:
-    """A stable identity for a file that is not read: the hash of its absolute path."""
-    return hashlib.sha256(f"path:{path.resolve()}".encode()).hexdigest()
-
-
-VERSION_FIELDS = ("pipeline_version", "taxonomy_version", "embedding_model", "tagger_hash", "settings_digest")
-
-
-def versions_key(model: Mapping[str, object]) -> str:
-    """One hash of every version that shapes a result (DESIGN.md: identities and versions);
-    results with equal document id and versions key are the same result."""
-    joined = "\0".join(f"{field}={model.get(field, '')}" for field in VERSION_FIELDS)
-    return hashlib.sha256(joined.encode()).hexdigest()[:16]
-
-
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class CriteriaModelVersions(Record):
+    """The criterion model a review was made with, from its card."""
+
+    method: str = ""
+    model_hash: str = ""
+    training_data_hash: str = ""
+    flag_ratio: float | None = None
+    cv_macro_f1: float | None = None
+    created: str = ""
+
+
+class Versions(Record):
+    """Every version a review depends on (``model`` in its JSON), built once per batch by
+    ``pipeline.versions.current_versions``. Releases added fields over time, so each has a
+    default: a review stored by an older release still validates, and keeps its versions key."""
+
+    pipeline_version: str = ""
+    tagger: str = ""
+    tagger_hash: str = ""
+    taxonomy_version: str = ""
+    embedding_model: str = ""
+    training_data_hash: str = ""
+    thresholds: dict[str, float] = {}
+    cv_macro_f1: float | None = None
+    created: str = ""
+    criteria_model: CriteriaModelVersions | None = None
+    embedding_runtime: str = ""
+    labels_hash: str = ""
+    pdf_reader: str = ""
+    settings_digest: str = ""
+
+    # What the versions key hashes (the others are implied by these: settings_digest covers the
+    # labels, the runtime, the reader and the criterion model's file); the store's runs table
+    # has a column for each.
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = (
+        "pipeline_version",
+        "taxonomy_version",
+        "embedding_model",
+        "tagger_hash",
+        "settings_digest",
+    )
+
+    @property
+    def key(self) -> str:
+        """One hash of every version that shapes a result (DESIGN.md: identities and versions):
+        results with equal document id and versions key are the same result."""
+        joined = "\0".join(f"{field}={getattr(self, field)}" for field in self.KEY_FIELDS)
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
 class Heading(Record):
@@ -314,7 +336,7 @@ class DocumentReview(Record):
     """The JSON contract of ``wgll review`` (DESIGN.md, contract 1)."""
 
     document: DocumentSummary
-    model: dict[str, object]
+    model: Versions
     measures: list[MeasureCoverage]
     errors: list[ReviewErrorRecord] = []
     commitments: list[Commitment] = []

@@ -1,16 +1,19 @@
-"""Every file of one review in the output folder: JSON, reviewer page and, when asked for, the
+"""Every file of one review in the output folder, named as ``pipeline.review_files`` says: JSON
+(DESIGN.md contract 1), reviewer page, register of commitments and, when asked for, the
 pre-briefing pack. Written once: an output folder that already holds exactly this review is left
-alone, so unchanged re-runs render nothing."""
+alone, so unchanged re-runs render nothing. Every piece of PDF text in the page is escaped by
+Jinja2's autoescaping."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from pipeline.html import html_templates
 from pipeline.models import DocumentReview
 from pipeline.pack import pack_paths, write_pack
 from pipeline.register import commitments_csv_path, write_commitments_csv
-from pipeline.report import outputs_current, write_outputs
-from pipeline.review_files import remove_legacy_files
+from pipeline.review_files import remove_legacy_files, review_files
 from pipeline.taxonomy import Taxonomy
 
 
@@ -34,3 +37,31 @@ def write_review_files(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path
     write_outputs(review, out_dir)
     remove_legacy_files(review, out_dir)
     return True
+
+
+def render_html(review: DocumentReview) -> str:
+    gaps = [m for m in review.measures if m.status == "no_evidence"]
+    unreadable = [m for m in review.measures if m.status == "unreadable"]
+    return html_templates().get_template("review.html").render(review=review, gaps=gaps, unreadable=unreadable)
+
+
+def review_json(review: DocumentReview) -> str:
+    return json.dumps(review.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def outputs_current(review: DocumentReview, out_dir: Path, *extra: Path) -> bool:
+    """True when ``out_dir`` already holds exactly this review (and the ``extra`` files made
+    from it), so an unchanged re-run need not render anything again."""
+    files = review_files(review, out_dir)
+    if not all(path.is_file() for path in (files.json, files.page, *extra)):
+        return False
+    return files.json.read_text(encoding="utf-8") == review_json(review)
+
+
+def write_outputs(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
+    """Write the JSON and HTML of one review; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = review_files(review, out_dir)
+    files.page.write_text(render_html(review), encoding="utf-8")
+    files.json.write_text(review_json(review), encoding="utf-8")  # last: it marks the outputs complete
+    return files.json, files.page

@@ -16,7 +16,15 @@ from typing import Literal, NoReturn
 
 from pipeline.document_facts import criteria_level
 from pipeline.html import html_templates
-from pipeline.models import ClosestPassage, CriterionCoverage, DocumentReview, Evidence, MeasureCoverage, Status
+from pipeline.models import (
+    ClosestPassage,
+    CriterionCoverage,
+    DocumentReview,
+    Evidence,
+    MeasureCoverage,
+    Status,
+    Versions,
+)
 from pipeline.register import commitment_groups, due_label
 from pipeline.review_files import review_files
 from pipeline.taxonomy import Criterion, Taxonomy
@@ -51,7 +59,8 @@ _RENDERING = Lock()
 class CriterionView:
     """A criterion's verdict joined with its taxonomy wording. ``closest``: the passage nearest
     to evidencing a criterion found without evidence; ``confident``: no passage came close
-    enough to doubt the flag (``CriterionCoverage.flag_confident``), so the pack asks its questions; otherwise it asks the reviewer to read the closest passage first.
+    enough to doubt the flag (``CriterionCoverage.flag_confident``), so the pack asks its
+    questions; otherwise it asks the reviewer to read the closest passage first.
     ``twin_of``: the twin this document's level shows, when this is the other level's wording."""
 
     id: str
@@ -172,8 +181,10 @@ def silent_groups(measures: list[MeasureView], level: Level | None) -> list[Sile
     return groups
 
 
-def model_rows(model: dict[str, object]) -> list[tuple[str, object]]:
-    """The run metadata in a fixed order, the expected fields first, so packs compare at a glance."""
+def model_rows(versions: Versions) -> list[tuple[str, object]]:
+    """The run metadata in a fixed order, the expected fields first, so packs compare at a glance;
+    what a review from an older release did not record is "not recorded" (None), or left out."""
+    model = {key: value for key, value in versions.model_dump().items() if value not in ("", None, {})}
     rows: list[tuple[str, object]] = [(label, model.get(key)) for key, label in MODEL_FIELDS.items()]
     rows += [
         (EXTRA_MODEL_LABELS.get(key, key.replace("_", " ").capitalize()), value)
@@ -194,7 +205,7 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
     level = criteria_level(review.document.organisation_level)  # the manifest's, or read from the text
     known = {c.id: c for c in taxonomy.criteria}
     measures = [_measure_view(m, known, level, quotes) for m in review.measures]
-    review_taxonomy = review.model.get("taxonomy_version")
+    review_taxonomy = review.model.taxonomy_version  # empty in reviews from before it was recorded
     return (
         html_templates()
         .get_template("pack.html")
@@ -209,7 +220,7 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
             level_names=LEVEL_NAMES,
             model_rows=model_rows(review.model),
             taxonomy_version=taxonomy.version,
-            taxonomy_mismatch=review_taxonomy is not None and str(review_taxonomy) != taxonomy.version,
+            taxonomy_mismatch=bool(review_taxonomy) and review_taxonomy != taxonomy.version,
             generated=long_date(generated),
             commitment_groups=commitment_groups(review),
             due_label=due_label,

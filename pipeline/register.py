@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.due_dates import period_end
 from pipeline.models import Commitment, DocumentReview
-from pipeline.report import output_paths
+from pipeline.review_files import review_files
 
 CSV_COLUMNS = [
     "due",
@@ -33,7 +33,7 @@ NO_MEASURE = "Not tagged to a measure"
 
 def commitments_csv_path(review: DocumentReview, out_dir: Path) -> Path:
     """``<stem of the review JSON>-commitments.csv``, in the JSON's folder."""
-    json_path = output_paths(review, out_dir)[0]
+    json_path = review_files(review, out_dir).json
     return json_path.with_name(f"{json_path.stem}-commitments.csv")
 
 

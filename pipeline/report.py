@@ -1,15 +1,15 @@
-"""Writes a review as JSON (DESIGN.md contract 1) and a first reviewer page, named as
-``pipeline.review_files`` says; every piece of PDF text is escaped by Jinja2's autoescaping."""
+"""The review record (DESIGN.md contract 1) of a document that was read, or of one that could not
+be, with the warnings a reviewer must see about how it was read; and its one-line outcome for
+logs. ``pipeline.outputs`` writes it to files."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pipeline.document_facts import DocumentFacts, document_facts
 from pipeline.errors import ReviewError
-from pipeline.html import html_templates, page_ranges
+from pipeline.html import page_ranges
 from pipeline.models import (
     Document,
     DocumentReview,
@@ -20,16 +20,16 @@ from pipeline.models import (
     ReviewWarning,
     SetAside,
     SourceInfo,
+    Versions,
     pages_by_extractor,
 )
-from pipeline.review_files import review_files
 from pipeline.settings import Settings, get_settings
 
 
 def build_review(
     document: Document,
     measures: list[MeasureCoverage],
-    model: dict[str, object],
+    model: Versions,
     settings: Settings | None = None,
     warnings: Sequence[ReviewWarning] = (),
     facts: DocumentFacts | None = None,
@@ -97,7 +97,7 @@ def _pages_phrase(pages: list[int]) -> str:
 
 
 def failed_review(
-    document_id: str, path: Path, error: ReviewError, model: dict[str, object], source: SourceInfo
+    document_id: str, path: Path, error: ReviewError, model: Versions, source: SourceInfo
 ) -> DocumentReview:
     """The record of a document that could not be read: no measures, one error entry."""
     return DocumentReview(
@@ -130,36 +130,3 @@ def outcome(review: DocumentReview) -> str:
     if missing:
         line += f" ({len(missing)} of {review.document.pages} pages not read)"
     return line + ("; OUT OF SCOPE" if any(w.code == "out_of_scope" for w in review.document.warnings) else "")
-
-
-def render_html(review: DocumentReview) -> str:
-    gaps = [m for m in review.measures if m.status == "no_evidence"]
-    unreadable = [m for m in review.measures if m.status == "unreadable"]
-    return html_templates().get_template("review.html").render(review=review, gaps=gaps, unreadable=unreadable)
-
-
-def review_json(review: DocumentReview) -> str:
-    return json.dumps(review.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-
-
-def output_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
-    files = review_files(review, out_dir)
-    return files.json, files.page
-
-
-def outputs_current(review: DocumentReview, out_dir: Path, *extra: Path) -> bool:
-    """True when ``out_dir`` already holds exactly this review (and the ``extra`` files made
-    from it), so an unchanged re-run need not render anything again."""
-    json_path, html_path = output_paths(review, out_dir)
-    if not all(path.is_file() for path in (json_path, html_path, *extra)):
-        return False
-    return json_path.read_text(encoding="utf-8") == review_json(review)
-
-
-def write_outputs(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
-    """Write the JSON and HTML of one review; returns their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, html_path = output_paths(review, out_dir)
-    html_path.write_text(render_html(review), encoding="utf-8")
-    json_path.write_text(review_json(review), encoding="utf-8")  # last: it marks the outputs complete
-    return json_path, html_path

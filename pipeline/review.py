@@ -2,53 +2,30 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import socket
 import time
-from functools import lru_cache
 from pathlib import Path
-from threading import Lock, Thread
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from pipeline.classify import tag_passages
 from pipeline.commitments import find_commitments
 from pipeline.coverage import assess_coverage, withhold_silence
-from pipeline.criteria import credit_criteria, flag_cuts, load_criterion_model
-from pipeline.criteria_card import CriteriaCard
+from pipeline.criteria import credit_criteria, flag_cuts
 from pipeline.document_facts import criteria_level, document_facts
 from pipeline.embed import embed_passages
-from pipeline.encoder import load_encoder
 from pipeline.errors import NoTextLayer, Refused, ReviewError, ReviewTimeout
-from pipeline.explain import LabelledIndex, build_labelled_index, explain_coverage, labelled_vectors_path
+from pipeline.explain import explain_coverage
 from pipeline.ingest import read_document
-from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
-from pipeline.model_card import ModelCard, load_tagger
-from pipeline.models import DocumentReview, Passage, Tag
+from pipeline.models import DocumentReview, Passage, Tag, Versions
 from pipeline.non_evidence import non_evidence
 from pipeline.report import build_review, failed_review
+from pipeline.runtime import load_components
 from pipeline.scope import scope_warnings
-from pipeline.segment import build_segmenter, split_passages
+from pipeline.segment import split_passages
 from pipeline.settings import Settings
-from pipeline.taxonomy import Taxonomy, load_taxonomy
-from pipeline.versions import load_card, model_summary
-
-
-class Components(BaseModel):
-    """What every review needs and is loaded once per process: taxonomy, tagger, model card, the
-    criterion model beside the tagger, and the embedded labelled passages that explain tags."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-
-    taxonomy: Taxonomy
-    tagger: Any
-    card: ModelCard
-    labelled: LabelledIndex
-    criteria: Any
-    criteria_card: CriteriaCard
 
 
 class Worker(BaseModel):
@@ -72,74 +49,16 @@ class ReviewResult(BaseModel):
     worker: Worker = Field(default_factory=Worker.this_process)
 
 
-_loading = Lock()
-_preloading = Lock()
-_preloaded: set[str] = set()
-
-
-def load_components(settings: Settings) -> Components:
-    """Taxonomy, tagger and card for these settings, loaded once per process and thread-safe."""
-    with _loading:
-        return _load(settings.taxonomy_path, settings.tagger_path, settings.model_dump_json())
-
-
-@lru_cache(maxsize=4)
-def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Components:
-    settings = Settings.model_validate_json(settings_json)
-    taxonomy = load_taxonomy(taxonomy_path)
-    tagger, card = load_tagger(tagger_path, taxonomy, settings)
-    criteria, criteria_card = load_criterion_model(tagger_path, taxonomy, settings)
-    labelled = build_labelled_index(
-        read_labelled(settings.labels_path, taxonomy.measure_ids), settings, labelled_vectors_path(tagger_path)
-    )
-    return Components(
-        taxonomy=taxonomy, tagger=tagger, card=card, labelled=labelled, criteria=criteria, criteria_card=criteria_card
-    )
-
-
-def preload(settings: Settings) -> None:
-    """Start loading what a review needs besides its PDF (spaCy's segmenter, the tagger and its
-    labelled passages, the embedding model: about 10 s) in a background thread, once per process.
-    A process's first review then parses its PDF in a child process meanwhile, instead of first.
-    A failure is left for the review itself to meet and report."""
-    key = settings.model_dump_json()
-    with _preloading:
-        if key in _preloaded:
-            return
-        _preloaded.add(key)
-
-    def load() -> None:
-        try:
-            build_segmenter()
-            load_components(settings)
-            load_encoder(settings)
-        except Exception:  # noqa: BLE001 - raised again, with its context, where the review loads it
-            pass
-
-    Thread(target=load, name="wgll-preload", daemon=True).start()
-
-
-def release_freed_memory() -> None:
-    """Give the heap pages a finished review freed (PyTorch's activations, the pack's layout, the
-    parsed document) back to the operating system. glibc keeps them for later requests, so a long
-    batch's resident memory crept up: on 20 documents the reviewing process peaked at 1,751 MiB
-    without this, 1,554 with it. Nothing to do where the C library is not glibc."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def review_item(item: BatchItem, settings: Settings, deadline: float | None = None) -> ReviewResult:
-    """ingest -> segment -> embed -> tag -> coverage for one file; unreadable files become a
-    review with an error entry instead of an exception. The per-document time limit ends at
+def review_item(item: BatchItem, settings: Settings, versions: Versions, deadline: float | None = None) -> ReviewResult:
+    """ingest -> segment -> embed -> tag -> coverage for one file, recorded as made under
+    ``versions`` (the batch's); unreadable files become a review with an error entry instead of an
+    exception. The per-document time limit ends at
     ``deadline`` (a ``time.monotonic()`` value; default: the limit from now): the parsing process
     is killed there, and a review still going then, checked after each later stage, ends in
     ``timeout``. The tagger is loaded (once per process) only after the PDF is read, so that
     ``preload`` can load it meanwhile."""
     if deadline is None:
         deadline = time.monotonic() + settings.document_timeout_seconds
-    model = model_summary(load_card(settings), settings)
     try:
         if item.refusal:
             raise Refused(item.path, item.refusal)
@@ -173,11 +92,11 @@ def review_item(item: BatchItem, settings: Settings, deadline: float | None = No
         )
         within_limit(item.path, deadline, "tagging")
     except ReviewError as error:
-        return failed_result(item, error, model)
+        return failed_result(item, error, versions)
     measures = withhold_silence(measures, document, settings)
     scope = scope_warnings(document, passages, tags, components.card.thresholds, settings)
     review = build_review(
-        document, measures, model, settings, warnings=scope, facts=facts, set_aside=set_aside, passages=passages
+        document, measures, versions, settings, warnings=scope, facts=facts, set_aside=set_aside, passages=passages
     )
     commitments = find_commitments(document, passages, tags, components.card.thresholds)
     return ReviewResult(review=review.model_copy(update={"commitments": commitments}), passages=passages, tags=tags)
@@ -190,6 +109,6 @@ def within_limit(path: Path, deadline: float, stage: str) -> None:
         raise ReviewTimeout(path, f"the review took longer than the per-document time limit (over it after {stage})")
 
 
-def failed_result(item: BatchItem, error: ReviewError, model: dict[str, object]) -> ReviewResult:
+def failed_result(item: BatchItem, error: ReviewError, versions: Versions) -> ReviewResult:
     """The result for a file that could not be reviewed (unreadable, refused, over a limit, crashed)."""
-    return ReviewResult(review=failed_review(item.identity(), item.path, error, model, item.source))
+    return ReviewResult(review=failed_review(item.identity(), item.path, error, versions, item.source))

@@ -160,6 +160,7 @@ def locate_review(folder: Path, key: str) -> DocumentReview:
         found_text = "no review" if not matches else f"{len(matches)} reviews"
         listed = "".join(f"\n  {m.files.stem} ({m.review.document.file})" for m in matches)
         raise LookupError(
-            f"{found_text} in {folder} matches {key!r}; give the short name, a longer document id or the JSON file{listed}"
+            f"{found_text} in {folder} matches {key!r}; give the short name, a longer document id or "
+            f"the JSON file{listed}"
         )
     return matches[0].review

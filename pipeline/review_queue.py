@@ -57,7 +57,7 @@ def select_for_review(
     ``taxonomy``, predicted criteria are named in the wording of the document's level."""
     ranked: list[tuple[tuple[int, int, float], QueueRow]] = []
     for item in stored:
-        thresholds: Mapping[str, float] = item.review.model["thresholds"]  # type: ignore[assignment]
+        thresholds = item.review.model.thresholds
         level = criteria_level(item.review.document.organisation_level)
         weak = {e.passage_id: m.id for m in item.review.measures if m.status == "weak" for e in m.evidence}
         passages = {p.passage_id: p for p in item.passages}

@@ -124,8 +124,8 @@ def _sections(document: Document) -> list[Section]:
     """Cut the document text at every heading; text before the first heading has none."""
     cuts: list[tuple[int, int, str | None]] = [(0, 0, None)]
     for page, page_start in zip(document.pages, document.page_starts, strict=False):
-        for heading in page.headings:
-            cuts.append((page_start + heading.start_char, page_start + heading.end_char, heading.text))
+        for found in page.headings:
+            cuts.append((page_start + found.start_char, page_start + found.end_char, found.text))
     sections = []
     for (_, body_start, heading), (next_start, _, _) in zip(
         cuts, cuts[1:] + [(len(document.text), 0, None)], strict=False

@@ -1,227 +1,46 @@
-"""The results store: every review, passage, tag and coverage verdict, each row tagged with the
-versions key that produced it (DESIGN.md: identities and versions).
-
-An SQLite file in the output folder by default, PostgreSQL by URL. Writes are idempotent upserts
-keyed on (document id, versions key), so re-running a batch, or several processes running one,
-never duplicates or half-writes a document.
+"""The results store's rows: every review, passage, tag and coverage verdict, each tagged with the
+versions key that produced it (DESIGN.md: identities and versions), in the tables of
+``pipeline.store_schema``. Writes are idempotent upserts keyed on (document id, versions key), so
+re-running a batch, or several processes running one, never duplicates or half-writes a document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import (
-    JSON,
-    Column,
-    Connection,
-    DateTime,
-    Engine,
-    Float,
-    ForeignKeyConstraint,
-    Index,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    case,
-    create_engine,
-    event,
-    func,
-    inspect,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, Table, case, func, select, update
 
-from pipeline.models import VERSION_FIELDS, DocumentReview, Passage, Tag, versions_key
-
-SQLITE_FILE = "wgll.sqlite"
-# Any constant shared by every process that opens a store; it names the schema-creation lock.
-SCHEMA_LOCK_KEY = 0x57474C4C
-
-JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-metadata = MetaData()
-
-runs_table = Table(
-    "runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("out_dir", Text, nullable=False),
-    *(Column(field, Text, nullable=False) for field in VERSION_FIELDS),
-    Column("versions_key", String(16), nullable=False, index=True),
-    Column("documents", Integer),
-    Column("failures", Integer),
+from pipeline.models import DocumentReview, Passage, Tag, Versions
+from pipeline.store_schema import (
+    UPSERTS,
+    coverage_table,
+    documents_table,
+    passages_table,
+    reviews_table,
+    runs_table,
+    tags_table,
 )
 
-documents_table = Table(
-    "documents",
-    metadata,
-    Column("id", String(64), primary_key=True),  # SHA-256 of the file's bytes
-    Column("file", Text, nullable=False),
-    Column("ics", Text),
-    Column("organisation_level", Text),
-    Column("year", Integer),
-    Column("title", Text),
-    Column("pages", Integer),
-)
 
-reviews_table = Table(
-    "reviews",
-    metadata,
-    Column("document_id", String(64), nullable=False),
-    Column("versions_key", String(16), nullable=False),
-    Column("run_id", Integer, nullable=False, index=True),
-    Column("review", JSONType, nullable=False),
-    Column("error_code", String(16)),
-    Column("worker_host", Text),  # where the review was computed: with Dask, which worker
-    Column("worker_pid", Integer),
-    PrimaryKeyConstraint("document_id", "versions_key"),
-    ForeignKeyConstraint(["document_id"], ["documents.id"]),
-    ForeignKeyConstraint(["run_id"], ["runs.id"]),
-)
-
-# Passages carry the versions key too: another pipeline version may segment a document differently,
-# and a tag must keep pointing at the text it scored.
-passages_table = Table(
-    "passages",
-    metadata,
-    Column("document_id", String(64), nullable=False),
-    Column("versions_key", String(16), nullable=False),
-    Column("ordinal", Integer, nullable=False),
-    Column("passage_id", Text, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("heading", Text),
-    Column("pages", JSONType, nullable=False),
-    Column("start_char", Integer, nullable=False),
-    Column("end_char", Integer, nullable=False),
-    PrimaryKeyConstraint("document_id", "versions_key", "ordinal"),
-    UniqueConstraint("passage_id", "versions_key"),
-    ForeignKeyConstraint(["document_id", "versions_key"], ["reviews.document_id", "reviews.versions_key"]),
-)
-
-tags_table = Table(
-    "tags",
-    metadata,
-    Column("passage_id", Text, nullable=False),
-    Column("versions_key", String(16), nullable=False),
-    Column("scores", JSONType, nullable=False),
-    Column("criteria", JSONType, nullable=False),
-    PrimaryKeyConstraint("passage_id", "versions_key"),
-    ForeignKeyConstraint(["passage_id", "versions_key"], ["passages.passage_id", "passages.versions_key"]),
-)
-
-coverage_table = Table(
-    "coverage",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("document_id", String(64), nullable=False),
-    Column("versions_key", String(16), nullable=False),
-    Column("measure_id", Text, nullable=False),
-    Column("criterion_id", Text),  # NULL: the measure's own verdict
-    Column("status", String(16), nullable=False),
-    Column("score", Float, nullable=False),
-    ForeignKeyConstraint(["document_id", "versions_key"], ["reviews.document_id", "reviews.versions_key"]),
-)
-# One row per verdict; COALESCE because NULLs never collide in a unique index.
-Index(
-    "coverage_verdict",
-    coverage_table.c.document_id,
-    coverage_table.c.versions_key,
-    coverage_table.c.measure_id,
-    func.coalesce(coverage_table.c.criterion_id, ""),
-    unique=True,
-)
-
-_UPSERTS: dict[str, Callable[[Table], Any]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
-
-
-def open_store(url: str | None, out_dir: Path) -> Engine:
-    """Connect to the store (an SQLite file in ``out_dir`` unless a URL is given), creating the
-    schema if it is missing."""
-    if url is None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{out_dir / SQLITE_FILE}"
-    backend = make_url(url).get_backend_name()
-    if backend not in _UPSERTS:
-        raise ValueError(f"{url}: the results store needs SQLite or PostgreSQL, not {backend}")
-    engine = _sqlite_engine(url) if backend == "sqlite" else create_engine(url)
-    _create_schema(engine)
-    return engine
-
-
-def _sqlite_engine(url: str) -> Engine:
-    """SQLite ignores foreign keys unless asked, and gives up at once on a locked file unless
-    told to wait; other processes may be writing the same file."""
-    engine = create_engine(url, connect_args={"timeout": 60})
-
-    @event.listens_for(engine, "connect")
-    def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
-
-    return engine
-
-
-def _create_schema(engine: Engine) -> None:
-    """Create missing tables under a lock, so processes opening a fresh store together do not
-    race to create the same table."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        _refuse_older_schema(conn)
-        metadata.create_all(conn)
-
-
-class StoreSchemaError(RuntimeError):
-    """The store was written by a version of wgll-review with other tables."""
-
-
-def _refuse_older_schema(conn: Connection) -> None:
-    """There are no migrations: a store missing columns this version writes is named, with what to
-    do, rather than failing later inside an INSERT."""
-    inspector = inspect(conn)
-    existing = set(inspector.get_table_names())
-    for table in metadata.sorted_tables:
-        if table.name not in existing:
-            continue
-        missing = {column.name for column in table.c} - {column["name"] for column in inspector.get_columns(table.name)}
-        if missing:
-            raise StoreSchemaError(
-                f"{conn.engine.url.render_as_string(hide_password=True)}: table {table.name} lacks "
-                f"{', '.join(sorted(missing))}; it was written by an older wgll-review. Move it aside or "
-                "use another output folder or database; unchanged documents come back from the task cache."
-            )
-
-
-def start_run(engine: Engine, model: Mapping[str, object], out_dir: Path) -> int:
+def start_run(engine: Engine, versions: Versions, out_dir: Path) -> int:
     """Record a run with the versions it runs under; its id ties every review it writes to them."""
-    versions = {field: str(model.get(field, "")) for field in VERSION_FIELDS}
     with engine.begin() as conn:
         result = conn.execute(
             runs_table.insert().values(
                 started_at=datetime.now(UTC),
                 out_dir=str(out_dir),
-                versions_key=versions_key(model),
-                **versions,
+                versions_key=versions.key,
+                **{field: str(getattr(versions, field)) for field in Versions.KEY_FIELDS},
             )
         )
-    return int(result.inserted_primary_key[0])
+    inserted = result.inserted_primary_key
+    if inserted is None:  # an INSERT of one row always returns its key
+        raise RuntimeError(f"{engine.url}: the store returned no id for the new run")
+    return int(inserted[0])
 
 
 def finish_run(engine: Engine, run_id: int, documents: int, failures: int) -> None:
@@ -248,7 +67,7 @@ def save_review(
     Saving a result already stored under the same versions key adds no rows; a stored failure
     (e.g. a timeout) gives way to the newer result, so a retried document is not stuck failed.
     """
-    key = versions_key(review.model)
+    key = review.model.key
     with engine.begin() as conn:
         _upsert_document(conn, review)
         _upsert_review(conn, run_id, key, review, worker)
@@ -360,7 +179,7 @@ def stored_passage_texts(engine: Engine, passage_ids: Sequence[str]) -> dict[str
 def _upsert(conn: Connection, table: Table) -> Any:
     """An INSERT with the dialect's ON CONFLICT clause: conflicts are settled by the database
     in one statement, so concurrent writers never read-then-write."""
-    return _UPSERTS[conn.dialect.name](table)
+    return UPSERTS[conn.dialect.name](table)
 
 
 def _row(table: Table, record: BaseModel, **extra: object) -> dict[str, Any]:

@@ -7,29 +7,28 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.manifest import BatchItem
-from pipeline.models import DocumentReview, versions_key
+from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import review_files_current
 from pipeline.settings import Settings
-from pipeline.store import SQLITE_FILE, find_review, open_store
-from pipeline.versions import load_card, model_summary
+from pipeline.store import find_review
+from pipeline.store_schema import SQLITE_FILE, open_store
 
 
 def split_current(
-    items: Sequence[BatchItem], out_dir: Path, settings: Settings
+    items: Sequence[BatchItem], out_dir: Path, settings: Settings, versions: Versions
 ) -> tuple[list[DocumentReview], list[BatchItem]]:
     """The reviews already done, and the items still to do: an item is done when its review is
-    both in the store and in ``out_dir`` under the current versions, with the same manifest
+    both in the store and in ``out_dir`` under ``versions`` (the current ones), with the same manifest
     details. Failed reviews count as to do: a password may have been added, or the failure may
     have been transient, and the flow's cache decides cheaply."""
     if settings.database_url is None and not (out_dir / SQLITE_FILE).is_file():
         return [], list(items)
-    key = versions_key(model_summary(load_card(settings), settings))
     engine = open_store(settings.database_url, out_dir)
     done: list[DocumentReview] = []
     to_do: list[BatchItem] = []
     try:
         for item in items:
-            stored = find_review(engine, item.identity(), key)
+            stored = find_review(engine, item.identity(), versions.key)
             if stored is not None and _current(stored, item, out_dir, settings.write_packs):
                 done.append(stored)
             else:
@@ -40,22 +39,24 @@ def split_current(
 
 
 def _current(stored: DocumentReview, item: BatchItem, out_dir: Path, with_packs: bool) -> bool:
-    if stored.errors or stored.document.file != item.path.name:
+    if stored.errors:
         return False
-    return _same_manifest_details(stored, item) and review_files_current(stored, out_dir, with_packs)
-
-
-def _same_manifest_details(stored: DocumentReview, item: BatchItem) -> bool:
-    """ICS, level and year as the manifest gives them now: where it gives one, the review used
-    it; where it gives none, the review did not take one from a manifest (it read it from the
-    text, or has none), so a manifest edit in either direction reviews the document again."""
     document = stored.document
-    details = (
-        (item.source.ics, document.ics, document.ics_source),
-        (item.source.organisation_level, document.organisation_level, document.level_source),
-        (item.source.year, document.year, document.year_source),
+    given = (
+        _from_manifest(document.ics, document.ics_source),
+        _from_manifest(document.organisation_level, document.level_source),
+        _from_manifest(document.year, document.year_source),
     )
-    return all(
-        (value == given and source == "manifest") if given else source != "manifest"
-        for given, value, source in details
+    same_entry = document.file == item.path.name and given == (
+        item.source.ics,
+        item.source.organisation_level,
+        item.source.year,
     )
+    return same_entry and review_files_current(stored, out_dir, with_packs)
+
+
+def _from_manifest(value: object, source: str | None) -> object:
+    """What the manifest gave for a fact of a stored review: nothing when the review read the fact
+    from the strategy's text (so a PDF named without a manifest stays current); reviews from
+    before facts were read from the text name no source, and theirs came from the manifest."""
+    return None if source == "text" else value

@@ -73,7 +73,8 @@ def _verdict_problems(where: str, measures: list[str], criteria: list[str], taxo
             problems.append(f"{where}: unknown criterion id {criterion!r}")
         elif taxonomy.measure_of(criterion) not in measures:
             problems.append(
-                f"{where}: criterion {criterion} belongs to {taxonomy.measure_of(criterion)}, which the verdict does not name"
+                f"{where}: criterion {criterion} belongs to {taxonomy.measure_of(criterion)}, "
+                "which the verdict does not name"
             )
     return problems
 

@@ -11,10 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from threading import Lock
 
+from pipeline import __version__
 from pipeline.criteria_card import CriteriaCard, criteria_model_path, read_criteria_card
 from pipeline.encoder import embedding_runtime
 from pipeline.labels import labels_digest
 from pipeline.model_card import ModelCard, read_card
+from pipeline.models import CriteriaModelVersions, Versions
 from pipeline.settings import Settings
 from pipeline.taxonomy import load_taxonomy
 
@@ -60,21 +62,37 @@ SETTINGS_OUTSIDE_RESULTS = {
 }
 
 
-def model_summary(card: ModelCard, settings: Settings) -> dict[str, object]:
-    """The model card's summary, the criterion model's, what computes the embeddings (runtime,
-    version, precision), the hash of the labelled passages quoted to explain tags, the PDF reader,
-    and a digest of everything else that shapes results (passage sizes, evidence counts, limits,
-    those labels, the reader, the criterion model's file): what every review and store row records
-    as its versions."""
+def current_versions(settings: Settings) -> Versions:
+    """The one builder of a review's versions: the tagger's card summary, the criterion model's,
+    what computes the embeddings (runtime, version, precision), the hash of the labelled passages
+    quoted to explain tags, the PDF reader, and a digest of everything else that shapes results
+    (passage sizes, evidence counts, limits, those labels, the reader, the criterion model's
+    file). A batch builds it once and passes it to every review, the cache key and the store."""
+    card = load_card(settings)
     labels_hash = labels_digest(settings.labels_path)
     runtime = embedding_runtime(settings)  # e.g. "openvino 2026.4.1 bf16": vectors differ by runtime
     criteria = load_criteria_card(settings)
     shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash + runtime + criteria.model_hash
-    return {
-        **card.summary(),
-        "criteria_model": criteria.summary(),
-        "embedding_runtime": runtime,
-        "labels_hash": labels_hash,
-        "pdf_reader": settings.pdf_reader,
-        "settings_digest": hashlib.sha256(shaping.encode()).hexdigest()[:16],
-    }
+    return Versions(
+        pipeline_version=__version__,
+        tagger=card.tagger,
+        tagger_hash=card.tagger_hash,
+        taxonomy_version=card.taxonomy_version,
+        embedding_model=card.embedding_model,
+        training_data_hash=card.training_data_hash,
+        thresholds=card.thresholds,
+        cv_macro_f1=card.cv_metrics.get("macro_f1"),
+        created=card.created,
+        criteria_model=CriteriaModelVersions(
+            method=criteria.method,
+            model_hash=criteria.model_hash,
+            training_data_hash=criteria.training_data_hash,
+            flag_ratio=criteria.flag_ratio,
+            cv_macro_f1=criteria.cv_metrics.get("macro_f1"),
+            created=criteria.created,
+        ),
+        embedding_runtime=runtime,
+        labels_hash=labels_hash,
+        pdf_reader=settings.pdf_reader,
+        settings_digest=hashlib.sha256(shaping.encode()).hexdigest()[:16],
+    )

@@ -13,18 +13,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from pipeline.audit import (
-    audit_markdown,
-    coverage_table,
-    current_audit,
-    measure_names,
-    plot_heatmap,
-    ranked_gaps,
-    write_audit,
-    year_changes,
-)
+from pipeline.audit import current_audit, write_audit
+from pipeline.audit_render import audit_markdown, plot_heatmap
+from pipeline.audit_tables import coverage_table, measure_names, ranked_gaps, year_changes
 from pipeline.models import DocumentReview, DocumentSummary, MeasureCoverage, ReviewErrorRecord, ReviewWarning
-from pipeline.report import write_outputs
+from pipeline.outputs import write_outputs
 from pipeline.review_files import MalformedReview, read_reviews
 
 HOSTILE_ICS = "<script>alert('x')</script> Vale"
@@ -226,7 +219,8 @@ def test_html_is_self_contained_and_escapes_hostile_text(tmp_path: Path) -> None
 
 def test_markdown_summary_names_the_most_missing_measure_and_escapes(tmp_path: Path) -> None:
     reviews = sample_reviews()
-    markdown = audit_markdown(reviews, write_audit(reviews, tmp_path))
+    files = write_audit(reviews, tmp_path)
+    markdown = audit_markdown(reviews, files.html, (files.csv, files.parquet))
     assert "6 documents (1 unreadable) from 4 ICSs" in markdown
     assert "| 1 | M7 Healthy populations | 3 of 3 |" in markdown
     assert "<script" not in markdown and "&lt;script&gt;" in markdown

@@ -23,7 +23,7 @@ from pipeline.models import (
 )
 from pipeline.pack import render_pack_html
 from pipeline.register import commitment_groups, commitments_csv_path, due_label, write_commitments_csv
-from pipeline.report import output_paths
+from pipeline.review_files import review_files
 from pipeline.segment import split_passages
 from pipeline.settings import Settings
 from pipeline.taxonomy import load_taxonomy
@@ -230,7 +230,7 @@ def test_the_pack_page_lists_the_register_escaped() -> None:
 def test_csv_sits_beside_the_json_sorted_and_safe_in_a_spreadsheet(tmp_path: Path) -> None:
     review = register_review()
     path = write_commitments_csv(review, tmp_path)
-    json_path = output_paths(review, tmp_path)[0]
+    json_path = review_files(review, tmp_path).json
     assert path == commitments_csv_path(review, tmp_path) == json_path.with_name(f"{json_path.stem}-commitments.csv")
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -76,7 +76,8 @@ def reviews() -> list[DocumentReview]:
         2024,
         [
             c(
-                "Every GP referral to a hospital will be made electronically, with advice and guidance before referral.",
+                "Every GP referral to a hospital will be made electronically, with advice and guidance before "
+                "referral.",
                 "2025",
                 ["M6"],
             ),

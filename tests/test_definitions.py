@@ -8,7 +8,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from pipeline import audit, labels
+from pipeline import audit_render, audit_tables, labels
 from pipeline.errors import ErrorCode, ReviewError
 from pipeline.models import ReviewErrorRecord
 from pipeline.settings import Settings
@@ -33,4 +33,5 @@ def test_a_review_record_refuses_a_code_outside_the_contract() -> None:
 def test_the_taxonomy_file_the_labels_and_the_audit_share_one_list_of_measures() -> None:
     taxonomy = load_taxonomy(Settings().taxonomy_path)
     assert taxonomy.measure_ids == list(MEASURE_IDS)
-    assert labels.MEASURE_IDS is MEASURE_IDS and audit.MEASURE_IDS is MEASURE_IDS
+    assert labels.MEASURE_IDS is MEASURE_IDS
+    assert audit_tables.MEASURE_IDS is MEASURE_IDS and audit_render.MEASURE_IDS is MEASURE_IDS

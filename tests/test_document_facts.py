@@ -43,7 +43,8 @@ def test_every_sample_strategy_is_read_right_without_its_manifest() -> None:
     ("cover", "title", "level", "ics", "year"),
     [
         (
-            "Digital and Data Strategy 2022-25\n\nNHS Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board",
+            "Digital and Data Strategy 2022-25\n\nNHS Bath and North East Somerset, Swindon and Wiltshire Integrated "
+            "Care Board",
             "",
             "ICS",
             "Bath and North East Somerset, Swindon and Wiltshire",

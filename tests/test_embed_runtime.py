@@ -23,9 +23,8 @@ from pipeline.encoder import (
     load_model,
     resolve_model_location,
 )
-from pipeline.models import versions_key
 from pipeline.settings import Settings, get_settings
-from pipeline.versions import load_card, model_summary
+from pipeline.versions import current_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIMES = ("openvino", "onnx")
@@ -73,9 +72,9 @@ def test_versions_and_cache_keys_change_with_the_runtime() -> None:
     labels = {runtime: embedding_runtime(settings_for(runtime)) for runtime in (*RUNTIMES, "torch")}
     assert labels["torch"] == TORCH and labels["onnx"].startswith("onnxruntime ") and labels["onnx"].endswith(" fp32")
     assert labels["openvino"].split()[0] == "openvino" and labels["openvino"].split()[-1] in ("bf16", "fp32")
-    summaries = {runtime: model_summary(load_card(settings_for(runtime)), settings_for(runtime)) for runtime in labels}
-    assert {s["embedding_runtime"] for s in summaries.values()} == set(labels.values())
-    assert len({versions_key(s) for s in summaries.values()}) == 3
+    versions = {runtime: current_versions(settings_for(runtime)) for runtime in labels}
+    assert {v.embedding_runtime for v in versions.values()} == set(labels.values())
+    assert len({v.key for v in versions.values()}) == 3
     identities = {embedding_identity(settings_for(runtime)) for runtime in labels}
     assert len(identities) == 3
     # PyTorch's vectors keep the keys they had before there were runtimes
@@ -122,10 +121,13 @@ def test_a_review_process_does_not_import_torch(sample_pdfs: list[Path]) -> None
         "from pipeline.manifest import BatchItem\n"
         "from pipeline.review import review_item\n"
         "from pipeline.settings import get_settings\n"
-        f"result = review_item(BatchItem(path=Path({str(sample_pdfs[0])!r})), get_settings())\n"
+        "from pipeline.versions import current_versions\n"
+        "settings = get_settings()\n"
+        f"result = review_item(BatchItem(path=Path({str(sample_pdfs[0])!r})), settings, current_versions(settings))\n"
         "assert not result.review.errors, result.review.errors\n"
-        "print(result.review.model['embedding_runtime'])\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'sentence_transformers')))\n"
+        "print(result.review.model.embedding_runtime)\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] in ('torch', 'transformers', 'sentence_transformers')))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from pipeline.index_page import write_index
 from pipeline.models import DocumentReview, ReviewWarning
-from pipeline.report import write_outputs
+from pipeline.outputs import write_outputs
 from pipeline.review_files import review_files
 from tests.test_audit import HOSTILE_FILE, HOSTILE_ICS, sample_reviews
 

@@ -15,11 +15,11 @@ from pipeline.errors import ReviewError
 from pipeline.extract import pdfplumber_words
 from pipeline.ingest import read_document
 from pipeline.layout import Word
-from pipeline.models import Document, pages_by_extractor, versions_key
+from pipeline.models import Document, pages_by_extractor
 from pipeline.pdfium_words import page_words
 from pipeline.segment import split_passages
 from pipeline.settings import Settings
-from pipeline.versions import load_card, model_summary
+from pipeline.versions import current_versions
 from tests.conftest import SAMPLE_DIR, _write_simple_pdf
 from tests.raw_pdf import stream, write_raw_pdf
 
@@ -165,7 +165,6 @@ def test_file_neither_reader_opens_is_corrupt_naming_both(bad_pdfs: dict[str, Pa
 
 
 def test_reader_is_part_of_the_versions() -> None:
-    card = load_card(PDFIUM)
-    ours, theirs = model_summary(card, PDFIUM), model_summary(card, PDFPLUMBER)
-    assert (ours["pdf_reader"], theirs["pdf_reader"]) == ("pdfium", "pdfplumber")
-    assert versions_key(ours) != versions_key(theirs)
+    ours, theirs = current_versions(PDFIUM), current_versions(PDFPLUMBER)
+    assert (ours.pdf_reader, theirs.pdf_reader) == ("pdfium", "pdfplumber")
+    assert ours.key != theirs.key

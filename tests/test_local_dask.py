@@ -14,7 +14,7 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, select
 
-from pipeline.store import reviews_table
+from pipeline.store_schema import reviews_table
 from tests.conftest import SAMPLE_DIR
 
 WGLL = Path(sys.executable).parent / "wgll"

@@ -30,14 +30,14 @@ def _passage(text: str, heading: str | None = None, ordinal: int = 0) -> Passage
             "not covered",
         ),
         (
-            "Cyber security. Our approach to cyber resilience is set out in a separate Cyber Security Plan approved by the "
-            "Audit Committee and is not repeated here.",
+            "Cyber security. Our approach to cyber resilience is set out in a separate Cyber Security Plan approved by "
+            "the Audit Committee and is not repeated here.",
             None,
             "not covered",
         ),
         (
-            "Research and innovation are outside the scope of this document and will be described in the Trust's research "
-            "strategy, due in 2025.",
+            "Research and innovation are outside the scope of this document and will be described in the Trust's "
+            "research strategy, due in 2025.",
             "1.3 Scope",
             "not covered",
         ),
@@ -48,20 +48,21 @@ def _passage(text: str, heading: str | None = None, ordinal: int = 0) -> Passage
             "WGLL",
         ),
         (
-            "Each of our eleven commitments has been mapped to the What Good Looks Like success measure it contributes to, "
-            "as the table in Annex A shows.",
+            "Each of our eleven commitments has been mapped to the What Good Looks Like success measure it contributes "
+            "to, as the table in Annex A shows.",
             None,
             "WGLL",
         ),
         ("Contents 1 Foreword 3 2 Where we are now 5 3 Our priorities 9 4 Delivery 21", None, "contents"),
         (
-            "When I qualified as a district nurse in Harbury, records lived in a car boot. I am proud of how far our teams "
-            "have come, and of the single electronic record every community team now shares.",
+            "When I qualified as a district nurse in Harbury, records lived in a car boot. I am proud of how far our "
+            "teams have come, and of the single electronic record every community team now shares.",
             "Foreword from our Chair",
             "foreword",
         ),
         (
-            "A message from our Chief Executive. Technology only matters when it gives our people time back with patients.",
+            "A message from our Chief Executive. Technology only matters when it gives our people time back with "
+            "patients.",
             None,
             "foreword",
         ),
@@ -85,7 +86,8 @@ def test_statements_that_are_never_evidence_are_named_with_a_reason(
         "The Board approved the refreshed digital strategy in May, built around What Good Looks Like, and the Chief "
         "Digital Officer became a voting member of the Board in September.",
         # a plan whose words resemble a signpost
-        "We will publish the carbon footprint of our data centres each year and retire the last on-site servers by 2026.",
+        "We will publish the carbon footprint of our data centres each year and retire the last on-site servers by "
+        "2026.",
         "Community nurses will see hospital discharge summaries in their mobile record from spring 2025.",
     ],
 )

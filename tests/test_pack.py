@@ -83,7 +83,8 @@ def _review(taxonomy: Taxonomy) -> DocumentReview:
                 passage_id=f"doc-{measure.id}-{i}",
                 pages=[3 + i, 4 + i] if i == 0 else [6 + i],
                 heading=f"{measure.name}: our commitments",
-                text=f"By 2026 the ICB board will fund a {measure.name.lower()} programme across all partners (passage {i}).",
+                text=f"By 2026 the ICB board will fund a {measure.name.lower()} programme across all partners "
+                f"(passage {i}).",
                 score=round(0.9 - 0.1 * i, 2),
                 criteria=[measure.criteria[0].id],
             )
@@ -270,7 +271,7 @@ def test_review_from_another_taxonomy_version_is_flagged(taxonomy: Taxonomy) -> 
     stray = CriterionCoverage(id="M7.ICS.9", status="no_evidence", score=0.1)
     old = review.model_copy(
         update={
-            "model": {**MODEL, "taxonomy_version": "0.9"},
+            "model": review.model.model_copy(update={"taxonomy_version": "0.9"}),
             "measures": [*review.measures[:6], m7.model_copy(update={"criteria": [*m7.criteria, stray]})],
         }
     )

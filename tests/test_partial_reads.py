@@ -7,11 +7,12 @@ from datetime import date
 
 import pytest
 
-from pipeline.audit import coverage_table, ranked_gaps
+from pipeline.audit_tables import coverage_table, ranked_gaps
 from pipeline.coverage import withhold_silence
-from pipeline.models import CriterionCoverage, Document, MeasureCoverage, MissingPage, Page
+from pipeline.models import CriterionCoverage, Document, MeasureCoverage, MissingPage, Page, Versions
+from pipeline.outputs import render_html
 from pipeline.pack import render_pack_html
-from pipeline.report import build_review, outcome, render_html
+from pipeline.report import build_review, outcome
 from pipeline.settings import Settings, get_settings
 from pipeline.taxonomy import load_taxonomy
 
@@ -70,7 +71,7 @@ def test_measures_without_evidence_are_unreadable_when_much_is_missing() -> None
 
 def test_review_names_the_missing_pages_and_why() -> None:
     document = _document(missing=[2, 3, 4])
-    review = build_review(document, withhold_silence(_measures(), document), {}, Settings())
+    review = build_review(document, withhold_silence(_measures(), document), Versions(), Settings())
     assert review.document.extractors == {"pypdfium2": [1], "pdfplumber": [5, 6, 7, 8, 9, 10]}
     assert [m.page for m in review.document.missing_pages] == [2, 3, 4]
     [warning] = review.document.warnings
@@ -83,14 +84,14 @@ def test_review_names_the_missing_pages_and_why() -> None:
 
 def test_one_missing_page_is_named_in_the_singular() -> None:
     document = _document(missing=[12], pages=40)
-    [warning] = build_review(document, _measures(), {}, Settings()).document.warnings
+    [warning] = build_review(document, _measures(), Versions(), Settings()).document.warnings
     assert "page 12 of 40 could not be read" in warning.message and "results cover the other 39" in warning.message
     assert "unreadable" not in warning.message
 
 
 def test_review_page_and_pack_show_how_pages_were_read_and_unreadable_measures() -> None:
     document = _document(missing=[2, 3, 4])
-    review = build_review(document, withhold_silence(_measures(), document), {}, Settings())
+    review = build_review(document, withhold_silence(_measures(), document), Versions(), Settings())
     taxonomy = load_taxonomy(get_settings().taxonomy_path)
     for html in (render_html(review), render_pack_html(review, taxonomy, date(2026, 11, 23))):
         assert 'id="reading"' in html and "pages 2-4 of 10 could not be read" in html
@@ -106,8 +107,8 @@ def test_audit_never_counts_an_unreadable_measure_as_a_gap() -> None:
     partial = _document(missing=[2, 3, 4])
     whole = _document(missing=[]).model_copy(update={"id": "e" * 64, "file": "whole.pdf"})
     reviews = [
-        build_review(partial, withhold_silence(_measures(), partial), {}, Settings()),
-        build_review(whole, _measures(), {}, Settings()),
+        build_review(partial, withhold_silence(_measures(), partial), Versions(), Settings()),
+        build_review(whole, _measures(), Versions(), Settings()),
     ]
     gaps = ranked_gaps(coverage_table(reviews))
     m7 = gaps[(gaps["by"] == "measure") & (gaps["name"] == "M7")].iloc[0]

@@ -7,7 +7,7 @@ from pipeline.models import (
     Evidence,
     MeasureCoverage,
 )
-from pipeline.report import write_outputs
+from pipeline.outputs import write_outputs
 
 HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.outputs import review_files_current, write_review_files
-from pipeline.report import review_json, write_outputs
+from pipeline.outputs import review_files_current, review_json, write_outputs, write_review_files
 from pipeline.review_files import find_reviews, locate_review, read_reviews, review_files, review_stem, slug
 from pipeline.settings import get_settings
 from pipeline.taxonomy import load_taxonomy

@@ -11,7 +11,8 @@ import pytest
 
 from pipeline.review_queue import NO_MEASURE, VERDICT_COLUMNS, select_for_review, write_queue
 from pipeline.settings import get_settings
-from pipeline.store import StoredReview, open_store, save_review, start_run, stored_reviews
+from pipeline.store import StoredReview, save_review, start_run, stored_reviews
+from pipeline.store_schema import open_store
 from pipeline.taxonomy import load_taxonomy
 from tests.test_store import MODEL, reviewed
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from pipeline.store import reviews_table
+from pipeline.store_schema import reviews_table
 from tests.services import Processes, free_port, postgresql_server, wait_for
 from tests.sources import generator
 

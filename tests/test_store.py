@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.models import (
@@ -20,25 +21,15 @@ from pipeline.models import (
     Passage,
     ReviewErrorRecord,
     Tag,
+    Versions,
     document_id,
-    versions_key,
 )
-from pipeline.store import (
-    StoreSchemaError,
-    documents_table,
-    find_review,
-    finish_run,
-    latest_reviews,
-    metadata,
-    open_store,
-    reviews_table,
-    runs_table,
-    save_review,
-    start_run,
-)
+from pipeline.store import find_review, finish_run, latest_reviews, save_review, start_run
+from pipeline.store_schema import StoreSchemaError, documents_table, metadata, open_store, reviews_table, runs_table
 from tests.services import postgresql_database, postgresql_url  # noqa: F401 (fixtures)
 
-MODEL: dict[str, object] = {
+# The versions as an earlier release stored them: no criterion model, runtime, reader or digest.
+STORED_MODEL: dict[str, object] = {
     "pipeline_version": "0.1.0",
     "tagger": "MeasureTagger",
     "tagger_hash": "9f2c4e1a7b",
@@ -49,7 +40,8 @@ MODEL: dict[str, object] = {
     "cv_macro_f1": 0.802,
     "created": "2026-11-23T10:00:00+00:00",
 }
-RETRAINED = {**MODEL, "tagger_hash": "03be77d2c9"}
+MODEL = Versions.model_validate(STORED_MODEL)
+RETRAINED = MODEL.model_copy(update={"tagger_hash": "03be77d2c9"})
 
 TEXTS = [
     (
@@ -75,7 +67,7 @@ TEXTS = [
 Records = tuple[DocumentReview, list[Passage], list[Tag]]
 
 
-def reviewed(name: str, model: dict[str, object] = MODEL) -> Records:
+def reviewed(name: str, model: Versions = MODEL) -> Records:
     """A small, realistic review of one strategy, with its passages and tags."""
     doc_id = document_id(name.encode())
     passages, offset = [], 0
@@ -141,7 +133,7 @@ def reviewed(name: str, model: dict[str, object] = MODEL) -> Records:
     return DocumentReview(document=summary, model=model, measures=measures), passages, tags
 
 
-def failed(name: str, model: dict[str, object] = MODEL) -> DocumentReview:
+def failed(name: str, model: Versions = MODEL) -> DocumentReview:
     """The review of a file that could not be read: no measures, one error."""
     summary = DocumentSummary(
         id=document_id(name.encode()), file=f"{name}.pdf", ics="Anyshire ICS", title=None, pages=None
@@ -198,9 +190,9 @@ def test_run_records_its_versions_and_outcome(engine: Engine, tmp_path: Path) ->
     finish_run(engine, run_id, documents=4, failures=1)
     with engine.connect() as conn:
         run = conn.execute(select(runs_table).where(runs_table.c.id == run_id)).one()._mapping
-    assert run["versions_key"] == versions_key(MODEL)
+    assert run["versions_key"] == MODEL.key
     assert run["tagger_hash"] == "9f2c4e1a7b" and run["taxonomy_version"] == "2024.1"
-    assert run["embedding_model"] == MODEL["embedding_model"] and run["pipeline_version"] == "0.1.0"
+    assert run["embedding_model"] == MODEL.embedding_model and run["pipeline_version"] == "0.1.0"
     assert (run["documents"], run["failures"], run["out_dir"]) == (4, 1, str(tmp_path))
     assert run["finished_at"] >= run["started_at"]
 
@@ -213,24 +205,38 @@ def test_saving_a_review_twice_adds_no_rows(engine: Engine, tmp_path: Path) -> N
     assert row_counts(engine) == ONE_REVIEW
 
 
+def test_a_review_stored_by_an_older_release_reads_back_under_its_key(engine: Engine, tmp_path: Path) -> None:
+    """Its ``model`` is a JSON object without the fields added since: it validates into Versions,
+    and the key it was stored under (the hash of those fields read with '' for missing) holds."""
+    review = reviewed("north")[0]
+    save_review(engine, start_run(engine, MODEL, tmp_path), review, [], [])
+    with engine.begin() as conn:
+        conn.execute(update(reviews_table).values(review={**review.model_dump(mode="json"), "model": STORED_MODEL}))
+    joined = "\0".join(f"{field}={STORED_MODEL.get(field, '')}" for field in Versions.KEY_FIELDS)
+    stored_key = hashlib.sha256(joined.encode()).hexdigest()[:16]
+    found = find_review(engine, review.document.id, stored_key)
+    assert found is not None and found.model == MODEL and found.model.thresholds == STORED_MODEL["thresholds"]
+    assert found.model.settings_digest == "" and found.model.criteria_model is None
+
+
 def test_a_second_versions_key_stores_a_second_result(engine: Engine, tmp_path: Path) -> None:
     first, retrained = reviewed("north"), reviewed("north", RETRAINED)
     save_review(engine, start_run(engine, MODEL, tmp_path), *first)
     save_review(engine, start_run(engine, RETRAINED, tmp_path), *retrained)
     assert row_counts(engine) == {**{t: 2 * n for t, n in ONE_REVIEW.items()}, "documents": 1}
     doc_id = first[0].document.id
-    assert find_review(engine, doc_id, versions_key(MODEL)) == first[0]
-    assert find_review(engine, doc_id, versions_key(RETRAINED)) == retrained[0]
+    assert find_review(engine, doc_id, MODEL.key) == first[0]
+    assert find_review(engine, doc_id, RETRAINED.key) == retrained[0]
 
 
 def test_find_review_round_trips_the_review(engine: Engine, tmp_path: Path) -> None:
     review, passages, tags = reviewed("north")
     save_review(engine, start_run(engine, MODEL, tmp_path), review, passages, tags)
-    found = find_review(engine, review.document.id, versions_key(MODEL))
+    found = find_review(engine, review.document.id, MODEL.key)
     assert found == review
     assert found is not None and found.model_dump(mode="json") == review.model_dump(mode="json")
-    assert find_review(engine, review.document.id, versions_key(RETRAINED)) is None
-    assert find_review(engine, document_id(b"never seen"), versions_key(MODEL)) is None
+    assert find_review(engine, review.document.id, RETRAINED.key) is None
+    assert find_review(engine, document_id(b"never seen"), MODEL.key) is None
 
 
 def test_failed_document_review_is_stored(engine: Engine, tmp_path: Path) -> None:
@@ -239,7 +245,7 @@ def test_failed_document_review_is_stored(engine: Engine, tmp_path: Path) -> Non
     save_review(engine, run_id, review, [], [])
     save_review(engine, run_id, review, [], [])
     assert row_counts(engine) == {**dict.fromkeys(ONE_REVIEW, 0), "documents": 1, "reviews": 1}
-    assert find_review(engine, review.document.id, versions_key(MODEL)) == review
+    assert find_review(engine, review.document.id, MODEL.key) == review
 
 
 def test_a_retried_failure_is_replaced_by_its_result(engine: Engine, tmp_path: Path) -> None:
@@ -248,7 +254,7 @@ def test_a_retried_failure_is_replaced_by_its_result(engine: Engine, tmp_path: P
     save_review(engine, start_run(engine, MODEL, tmp_path), failed("locked"), [], [])
     save_review(engine, start_run(engine, MODEL, tmp_path), *success)
     assert row_counts(engine) == ONE_REVIEW
-    assert find_review(engine, success[0].document.id, versions_key(MODEL)) == success[0]
+    assert find_review(engine, success[0].document.id, MODEL.key) == success[0]
     assert latest_reviews(engine) == [success[0]]
 
 
@@ -257,7 +263,7 @@ def test_a_later_failure_does_not_erase_a_result(engine: Engine, tmp_path: Path)
     save_review(engine, start_run(engine, MODEL, tmp_path), *success)
     save_review(engine, start_run(engine, MODEL, tmp_path), failed("north"), [], [])
     assert row_counts(engine) == ONE_REVIEW
-    assert find_review(engine, success[0].document.id, versions_key(MODEL)) == success[0]
+    assert find_review(engine, success[0].document.id, MODEL.key) == success[0]
     with engine.connect() as conn:
         document = conn.execute(select(documents_table)).one()._mapping
     kept = (document["title"], document["pages"], document["year"])
@@ -339,7 +345,7 @@ def test_concurrent_processes_write_no_duplicates_and_lose_nothing(store_url: st
     assert row_counts(engine) == {table: n * len(names) for table, n in ONE_REVIEW.items()}
     for name in names:
         review = reviewed(name)[0]
-        assert find_review(engine, review.document.id, versions_key(MODEL)) == review
+        assert find_review(engine, review.document.id, MODEL.key) == review
     with engine.connect() as conn:
         finished = select(runs_table.c.documents).where(runs_table.c.finished_at.is_not(None))
         assert sorted(conn.execute(finished).scalars()) == [12, 12]

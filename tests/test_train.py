@@ -18,7 +18,7 @@ LABELLED = [
 ]
 
 
-def _card(macro_f1: float, before: float | None, reviewed_ids: list[str] = []) -> ModelCard:
+def _card(macro_f1: float, before: float | None, reviewed_ids: tuple[str, ...] = ()) -> ModelCard:
     metrics = {"macro_f1": macro_f1, "micro_f1": macro_f1, "n": 3, "per_measure": {}}
     return ModelCard(
         tagger="MeasureTagger",
@@ -30,7 +30,7 @@ def _card(macro_f1: float, before: float | None, reviewed_ids: list[str] = []) -
         cv_metrics=metrics,
         created="2026-11-23",
         cv_folds=3,
-        reviewed_ids=reviewed_ids,
+        reviewed_ids=list(reviewed_ids),
         before=None
         if before is None
         else BeforeReview(

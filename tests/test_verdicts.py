@@ -16,7 +16,8 @@ from flows.cli import app
 from pipeline.errors import ReviewFileError
 from pipeline.labels import REVIEWED, read_labelled
 from pipeline.settings import get_settings
-from pipeline.store import open_store, save_review, start_run, stored_passage_texts
+from pipeline.store import save_review, start_run, stored_passage_texts
+from pipeline.store_schema import open_store
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.verdicts import merge_verdicts, read_verdicts
 from tests.test_store import MODEL, reviewed

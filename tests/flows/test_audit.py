@@ -9,7 +9,7 @@ import pandas as pd
 from prefect.artifacts import Artifact
 
 from flows.audit import audit_coverage
-from pipeline.report import write_outputs
+from pipeline.outputs import write_outputs
 from tests.test_audit import sample_reviews
 
 

@@ -20,7 +20,8 @@ from pipeline.manifest import BatchItem, collect_items
 from pipeline.models import DocumentReview
 from pipeline.review import ReviewResult
 from pipeline.settings import Settings
-from pipeline.store import latest_reviews, open_store
+from pipeline.store import latest_reviews
+from pipeline.store_schema import open_store
 from tests.conftest import SAMPLE_DIR
 
 

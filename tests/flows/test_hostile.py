@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 from flows.review import review_batch
-from pipeline.manifest import collect_items
-from pipeline.models import DocumentReview, path_identity
+from pipeline.manifest import collect_items, path_identity
+from pipeline.models import DocumentReview
 from pipeline.review_files import review_files
 from pipeline.settings import get_settings
 from tests.conftest import SAMPLE_DIR, write_blank_pdf

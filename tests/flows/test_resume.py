@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from flows.review import review_batch
 from pipeline.manifest import collect_items
-from pipeline.store import (
+from pipeline.store_schema import (
     coverage_table,
     documents_table,
     open_store,

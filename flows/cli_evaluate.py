@@ -1,0 +1,104 @@
+"""``wgll evaluate``: the tagger and the criterion model scored on a labelled file, or by
+cross-validation with gap detection on the sample strategies (which runs the review flow)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli_checks import check_model, existing
+from flows.cli_options import LabelsOption, ModelOption, TaggerOption, cli_settings
+from flows.cli_output import console, print_cv, print_gaps, print_reports
+from flows.server_cli import before_flow
+
+
+def evaluate(
+    passages: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Score the shipped tagger on this JSONL file.")
+    ] = None,
+    cv: Annotated[
+        bool, typer.Option("--cv", help="Cross-validate the baselines and the trained tagger on the labels.")
+    ] = False,
+    labels: LabelsOption = None,
+    gold_dir: Annotated[
+        Path,
+        typer.Option(
+            exists=True, file_okay=False, help="Folder of PDFs with <name>.gold.json, for gap detection (--cv)."
+        ),
+    ] = Path("corpora/sample"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    embedding_model: ModelOption = None,
+    tagger: TaggerOption = None,
+) -> None:
+    """Measure the tagger: on a labelled file (--passages), or by cross-validation (--cv)."""
+    if passages is None and not cv:
+        raise typer.BadParameter("give --passages FILE, --cv, or both")
+    settings = cli_settings(embedding_model, tagger)
+    check_model(settings)
+    labels_path = existing(labels or settings.labels_path, "--labels") if cv else None
+    results: dict[str, object] = {}
+    if passages is not None:
+        from flows.criteria_tables import print_criteria_passages
+        from pipeline.criteria import evaluate_criteria_passages
+        from pipeline.evaluate import evaluate_passages
+        from pipeline.labels import read_labelled
+        from pipeline.review import load_components
+
+        components = load_components(settings)
+        report = evaluate_passages(passages, components.tagger)
+        criteria = evaluate_criteria_passages(
+            read_labelled(passages), components.tagger, components.criteria, components.taxonomy
+        )
+        payload = {
+            **report.model_dump(),
+            **(
+                {"per_criterion": criteria.per_criterion, "criteria": criteria.model_dump(exclude={"per_criterion"})}
+                if criteria
+                else {}
+            ),
+        }
+        if as_json and not cv:
+            print(json.dumps(payload, indent=2, default=lambda m: m.model_dump()))
+            return
+        results["passages"] = json.loads(json.dumps(payload, default=lambda m: m.model_dump()))
+        if not as_json:
+            print_reports({str(passages): report})
+            if criteria:
+                print_criteria_passages(console, criteria.model_dump())
+    if labels_path is not None:
+        from flows.review import review_batch
+        from pipeline.evaluate import score_review_gaps
+        from pipeline.labels import read_labelled
+        from pipeline.manifest import collect_items
+        from pipeline.model_card import read_previous_card
+        from pipeline.taxonomy import load_taxonomy
+        from pipeline.train import compare_taggers
+
+        taxonomy = load_taxonomy(settings.taxonomy_path)
+        labelled = read_labelled(labels_path, taxonomy.measure_ids)
+        reports = compare_taggers(labelled, taxonomy, settings, previous=read_previous_card(settings.tagger_path))
+        gold = {
+            g["file"]: g
+            for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))
+            if (gold_dir / g["file"]).is_file()
+        }
+        items = [i for i in collect_items([gold_dir]) if i.path.name in gold]
+        before_flow(settings)
+        with tempfile.TemporaryDirectory() as out:
+            reviews = review_batch(items, Path(out), settings)
+        gaps = score_review_gaps(reviews, {f: set(g["absent"]) for f, g in gold.items()}, taxonomy.measure_ids)
+        results.update({"cv": {k: v.model_dump() for k, v in reports.items()}, "gaps": gaps.model_dump()})
+        from flows.criteria_tables import criteria_results, print_criteria_results
+
+        results.update(criteria_results(labelled, taxonomy, settings, reviews, gold))
+        if not as_json:
+            console.print(f"Cross-validated on {len(labelled)} passages, 5 folds grouped by source document:")
+            print_cv(reports)
+            print_gaps(gaps)
+            print_criteria_results(console, results)
+    if as_json:
+        print(json.dumps(results, indent=2))
