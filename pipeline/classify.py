@@ -185,8 +185,8 @@ class ZeroShotTagger(_ThresholdedTagger):
 
     def _features(self, texts: np.ndarray) -> np.ndarray:
         assert self.prototypes is not None
-        vectors = SentenceEmbedder(self.embedding_model).transform(texts)
-        return self.prototypes.best_per_measure(vectors, self._measure_ids())
+        vectors = SentenceEmbedder(self.embedding_model).transform(list(texts))
+        return self.prototypes.best_per_measure(vectors, list(self._measure_ids()))
 
     def _measure_features(self, F: np.ndarray, j: int) -> np.ndarray:
         return F[:, [j]]

@@ -81,7 +81,7 @@ def score_gaps(flags: dict[str, set[str]], absent: dict[str, set[str]], measure_
     """``flags`` and ``absent`` map a document to the measures flagged, and truly absent."""
     documents = sorted(absent)
     per_measure = {}
-    totals = np.zeros(3)
+    totals = np.zeros(3, dtype=int)
     for measure in measure_ids:
         tp = sum(1 for d in documents if measure in flags[d] and measure in absent[d])
         fp = sum(1 for d in documents if measure in flags[d] and measure not in absent[d])
@@ -93,7 +93,7 @@ def score_gaps(flags: dict[str, set[str]], absent: dict[str, set[str]], measure_
             flagged=tp + fp,
             absent=tp + fn,
         )
-    tp, fp, fn = totals
+    tp, fp, fn = (int(count) for count in totals)
     return GapReport(
         documents=len(documents),
         per_measure=per_measure,
