@@ -129,3 +129,19 @@ def test_a_review_process_does_not_import_torch(sample_pdfs: list[Path]) -> None
     runtime, modules = done.stdout.strip().splitlines()[-2:]
     assert runtime == embedding_runtime(get_settings()) != TORCH
     assert modules == "[]", f"imported: {modules}"
+
+
+def test_openvino_is_loaded_without_its_telemetry() -> None:
+    """Importing OpenVINO the runtime's way leaves out its model converter, which sends a usage
+    event over the network from a forked process on import (one such fork deadlocked and kept a
+    review from exiting); OpenVINO still finds its devices."""
+    script = (
+        "import sys\n"
+        "from pipeline.embed_runtime import import_openvino, runtime_label\n"
+        "assert runtime_label('openvino').startswith('openvino ')\n"
+        "assert import_openvino().Core().available_devices\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('openvino_telemetry', 'openvino.tools'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
