@@ -1,5 +1,6 @@
 """Where a cold review of one document spends its time, stage by stage, measured on the pipeline's
-own sequence: a fresh process (empty embedding cache) runs the function a review task runs
+own sequence: a fresh process (empty embedding cache, the exported embedding graph borrowed from
+the first use, as a user's every review after it) runs the function a review task runs
 (``flows.tasks.run_review``: preloading, ``pipeline.review.review_item``, writing the files), with
 each stage function it calls wrapped in a timer. Nothing of the sequence is copied here, so the
 figures follow the pipeline as it changes; a stage that is no longer called is reported as such.
@@ -81,11 +82,12 @@ def timed_calls(
             setattr(module, attribute, original)
 
 
-def review_once(pdf: Path) -> dict[str, object]:
+def review_once(pdf: Path, runtime: Path | None = None) -> dict[str, object]:
     """One cold review of ``pdf`` in this process, with its stages timed. The modules whose
     functions are timed are imported first (scikit-learn with the tagger's module, which a review
     otherwise imports in its preloading thread), and counted, with building the batch's versions, as
-    ``import_seconds``."""
+    ``import_seconds``. ``runtime``: an ``embedding-runtime`` folder holding the exported graph,
+    borrowed by the empty cache."""
     started = time.perf_counter()
     from flows.tasks import run_review
     from pipeline.manifest import BatchItem
@@ -97,6 +99,9 @@ def review_once(pdf: Path) -> dict[str, object]:
     preloading = timed_calls(LOADS, loads, thread="wgll-preload")
     with tempfile.TemporaryDirectory() as scratch, timed_calls(STAGES, stages), preloading:
         settings = Settings(cache_dir=Path(scratch) / "cache")
+        if runtime is not None:
+            settings.cache_dir.mkdir()
+            (settings.cache_dir / "embedding-runtime").symlink_to(runtime)
         versions = current_versions(settings)  # once per batch, not part of a review
         imported = time.perf_counter()
         result = run_review.fn(BatchItem(path=pdf), settings, versions, Path(scratch) / "out")
@@ -114,9 +119,11 @@ def review_once(pdf: Path) -> dict[str, object]:
     }
 
 
-def bench_stages(pdf: Path) -> dict[str, object]:
-    """``review_once`` in a new process, so that every load and cache is cold."""
-    completed = subprocess.run([sys.executable, __file__, str(pdf)], capture_output=True, text=True, check=False)
+def bench_stages(pdf: Path, runtime: Path | None = None) -> dict[str, object]:
+    """``review_once`` in a new process, so that every load and cache is cold (but the exported
+    embedding graph in ``runtime``, when given)."""
+    command = [sys.executable, __file__, str(pdf), *([str(runtime)] if runtime else [])]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"timing the stages of {pdf.name} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -124,4 +131,4 @@ def bench_stages(pdf: Path) -> dict[str, object]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    print(json.dumps(review_once(Path(sys.argv[1]).resolve())))
+    print(json.dumps(review_once(Path(sys.argv[1]).resolve(), Path(sys.argv[2]) if len(sys.argv) > 2 else None)))

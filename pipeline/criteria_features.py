@@ -83,14 +83,31 @@ def _best_per_substance(sims: np.ndarray, owner: np.ndarray, n: int) -> np.ndarr
     return out
 
 
+# Characters a case-blind regular expression matches to an ASCII letter that ``str.lower`` does
+# not turn into that letter: folded first, so a term absent from the lowered text is surely absent.
+_CASE_FOLDS = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+
+
 def term_hits(texts: Sequence[str], space: CriterionSpace) -> np.ndarray:
-    """How many of each substance's evidence terms occur in each text (whole words)."""
+    """How many of each substance's evidence terms occur in each text (whole words). A term is
+    looked for with its word-boundary pattern only where it occurs as a plain substring: the
+    same counts as searching every pattern in every text (700 terms x 270 passages took 2.5 s of
+    a 60-page review), in a twentieth of the time."""
     hits = np.zeros((len(texts), len(space.ids)), dtype=np.float32)
-    for j, terms in enumerate(space.terms):
-        patterns = [term_pattern(t) for t in terms]
-        for i, text in enumerate(texts):
-            hits[i, j] = sum(1 for p in patterns if p.search(text))
+    for i, text in enumerate(texts):
+        lowered = text.translate(_CASE_FOLDS).lower()
+        for j, terms in enumerate(space.terms):
+            hits[i, j] = sum(1 for term in terms if _occurs(term, text, lowered))
     return hits
+
+
+def _occurs(term: str, text: str, lowered: str) -> bool:
+    if term.isupper():  # matched with its case (``term_pattern``)
+        if term not in text:
+            return False
+    elif term.isascii() and term.lower() not in lowered:
+        return False
+    return term_pattern(term).search(text) is not None
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,10 @@ class EmbeddingCache:
         self._connection.close()
 
 
-_recent: dict[str, np.ndarray] = {}  # vectors already read in this process, by cache key
-RECENT_LIMIT = 200_000
+# Vectors this process already read from (or wrote to) each embedding cache folder, by cache key:
+# a memo of that cache, so another folder (a new cache, a test's) starts with nothing remembered.
+_recent: dict[Path, dict[str, np.ndarray]] = {}
+RECENT_LIMIT = 200_000  # vectors remembered per cache folder (about 300 MiB)
 
 
 def embed_texts(texts: Sequence[str], settings: Settings | None = None) -> np.ndarray:
@@ -66,15 +68,16 @@ def embed_texts(texts: Sequence[str], settings: Settings | None = None) -> np.nd
     settings = settings or get_settings()
     identity = embedding_identity(settings)
     keys = [EmbeddingCache.key(identity, text) for text in texts]
-    cached = {key: vector for key in keys if (vector := _recent.get(key)) is not None}
+    recent = _recent.setdefault(settings.cache_dir, {})
+    cached = {key: vector for key in keys if (vector := recent.get(key)) is not None}
     if len(cached) < len(set(keys)):
         found = _read_or_compute(keys, texts, cached, settings, identity)
         if found is None:  # the runtime failed to load just now: PyTorch's vectors, under its keys
             return embed_texts(texts, settings)
         cached.update(found)
-        if len(_recent) > RECENT_LIMIT:
-            _recent.clear()
-        _recent.update(cached)
+        if len(recent) > RECENT_LIMIT:
+            recent.clear()
+        recent.update(cached)
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     return np.vstack([cached[key] for key in keys]).astype(np.float32)

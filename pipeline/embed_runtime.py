@@ -45,7 +45,7 @@ def runtime_label(runtime: str) -> str:
     part of the versions of every review and of every embedding cache key, so a change of any of
     them recomputes both. Raises ImportError when the runtime is not installed."""
     if runtime == "openvino":
-        return f"openvino {metadata.version('openvino')} {_openvino_precision(_openvino().Core())}"
+        return f"openvino {metadata.version('openvino')} {_openvino_precision(import_openvino().Core())}"
     if runtime == "onnx":
         import onnxruntime
 
@@ -53,15 +53,21 @@ def runtime_label(runtime: str) -> str:
     raise ValueError(f"no embedding runtime called {runtime!r}")
 
 
-def _openvino() -> ModuleType:
-    """``import openvino`` without its usage report. Importing it sends an event to Google
-    Analytics from a forked child process; offline, that child can hang while loading
-    certificates (a fork of a threaded process) and the parent then never exits. OpenVINO's
-    model converter, which imports the report and is not used here, falls back to its own no-op
-    stub when the report's package cannot be imported."""
-    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
-    import openvino
-
+def import_openvino() -> ModuleType:
+    """OpenVINO's runtime without its model converter, which ``import openvino`` loads too and which
+    sends a usage event to Google Analytics on import from a forked process: network traffic no
+    review asks for, and a fork of a process with threads, which here deadlocked on an OpenSSL lock
+    and kept ``wgll review`` from exiting. The converter is not used (graphs are exported with
+    PyTorch); OpenVINO imports without it when it is missing."""
+    converter = "openvino.tools.ovc"
+    hide = converter not in sys.modules
+    if hide:
+        sys.modules[converter] = None  # type: ignore[assignment]  # its import raises ImportError
+    try:
+        import openvino
+    finally:
+        if hide and sys.modules.get(converter, False) is None:
+            del sys.modules[converter]
     return openvino
 
 
@@ -160,7 +166,7 @@ def ensure_graph(model_dir: Path, cache_dir: Path) -> Path:
 def _openvino_runner(graph: Path) -> tuple[Callable[[], Runner], int]:
     """OpenVINO's throughput mode: one stream per core, each computing one batch on one thread.
     On 2 busy cores it embedded 1.4x faster than one stream with both threads on one batch."""
-    core = _openvino().Core()
+    core = import_openvino().Core()
     precision = {"bf16": "bf16", "fp32": "f32"}[_openvino_precision(core)]
     compiled = core.compile_model(
         str(graph),

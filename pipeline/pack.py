@@ -5,14 +5,12 @@ to ask where the strategy is silent. Every piece of review text is escaped by Ji
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from threading import Lock
-from typing import Literal, NoReturn
+from typing import Literal
 
 from pipeline.document_facts import criteria_level
 from pipeline.html import html_templates
@@ -25,6 +23,7 @@ from pipeline.models import (
     Status,
     Versions,
 )
+from pipeline.pack_pdf import print_pdf
 from pipeline.register import commitment_groups, due_label
 from pipeline.review_files import review_files
 from pipeline.taxonomy import Criterion, Taxonomy
@@ -50,9 +49,9 @@ EXTRA_MODEL_LABELS: dict[str, str] = {
     "criteria_model": "Criterion model",
 }
 MAX_QUESTIONS = 3
-# WeasyPrint lays text out through Pango and fontconfig, which have crashed when called from
-# several threads of one process at once; reviews on the thread runner render one pack at a time.
-_RENDERING = Lock()
+# One pack printed at a time per process: two WeasyPrint processes at once took a batch's peak memory
+# from 1,566 to 1,728 MiB (docs/speed.md).
+_PRINTING = Lock()
 
 
 @dataclass(frozen=True)
@@ -228,25 +227,6 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
     )
 
 
-def _refuse_fetch(url: str, *args: object, **kwargs: object) -> NoReturn:
-    """The pack is self-contained, so any fetch WeasyPrint attempts is refused, not followed."""
-    raise ValueError(f"the pre-briefing pack loads no external resources (refused {url[:80]!r})")
-
-
-@contextmanager
-def _browser_css_unremarked() -> Iterator[None]:
-    """The pack's CSS has rules for browsers (a narrow-screen media query, print-color-adjust for
-    printing from Chromium) that WeasyPrint rightly skips for the PDF, warning about each on
-    every pack; only its errors are worth a reviewer's screen."""
-    logger = logging.getLogger("weasyprint")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def pack_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
     files = review_files(review, out_dir)
     return files.pack_html, files.pack_pdf
@@ -256,12 +236,10 @@ def write_pack(
     review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, generated: date | None = None
 ) -> tuple[Path, Path]:
     """Write ``<name>.<short id>-pack.html`` and ``-pack.pdf`` (``review_files``); returns their paths."""
-    from weasyprint import HTML  # imported here: half a second to load, and only the PDF needs it
-
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_pack_html(review, taxonomy, generated or date.today())
     html_path, pdf_path = pack_paths(review, out_dir)
     html_path.write_text(html, encoding="utf-8")
-    with _RENDERING, _browser_css_unremarked():
-        HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(pdf_path)
+    with _PRINTING:
+        print_pdf(html, pdf_path)
     return html_path, pdf_path

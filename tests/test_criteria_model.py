@@ -9,8 +9,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from pipeline.criteria import credit_criteria, criterion_training_set
-from pipeline.criteria_features import FEATURE_NAMES, build_space
+from pipeline.criteria_features import FEATURE_NAMES, build_space, term_hits
 from pipeline.criteria_model import CriterionModel
+from pipeline.explain import term_pattern
 from pipeline.labels import LabelledPassage, read_labelled
 from pipeline.models import Passage, Tag
 from pipeline.settings import Settings
@@ -43,6 +44,18 @@ def test_twins_are_one_class(space) -> None:  # type: ignore[no-untyped-def]
     folded = space.fold([["M2.ORG.2"], ["M2.ICS.2"], ["M6.ORG.4"]], TAXONOMY)
     column = space.ids.index("M2.ICS.2")
     assert folded[0, column] == folded[1, column] == 1 and folded[2, column] == 0
+
+
+def test_term_hits_count_what_every_pattern_finds(space, data) -> None:  # type: ignore[no-untyped-def]
+    """The substring shortcut gives the counts of searching every term's pattern in every text,
+    also for letters a case-blind pattern matches that lower() does not fold (ſ, ı, İ) and for
+    acronyms, which keep their case."""
+    texts = [*data[0][:120], "ſhared care record, İntegrated and ıntegrated", "the DSPT and the dspt", ""]
+    expected = np.array(
+        [[sum(1 for t in terms if term_pattern(t).search(text)) for terms in space.terms] for text in texts]
+    )
+    hits = term_hits(texts, space)
+    assert np.array_equal(hits, expected) and hits.sum() > 100
 
 
 def test_fit_predicts_a_probability_per_criterion(fitted, data) -> None:  # type: ignore[no-untyped-def]
