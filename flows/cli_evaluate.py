@@ -71,7 +71,7 @@ def evaluate(
                 print_criteria_passages(console, criteria.model_dump())
     if labels_path is not None:
         from flows.review import review_batch
-        from pipeline.evaluate import score_review_gaps
+        from pipeline.evaluate import read_gold, score_review_gaps
         from pipeline.labels import read_labelled
         from pipeline.manifest import collect_items
         from pipeline.model_card import read_previous_card
@@ -81,11 +81,7 @@ def evaluate(
         taxonomy = load_taxonomy(settings.taxonomy_path)
         labelled = read_labelled(labels_path, taxonomy.measure_ids)
         reports = compare_taggers(labelled, taxonomy, settings, previous=read_previous_card(settings.tagger_path))
-        gold = {
-            g["file"]: g
-            for g in (json.loads(p.read_text()) for p in gold_dir.glob("*.gold.json"))
-            if (gold_dir / g["file"]).is_file()
-        }
+        gold = read_gold(gold_dir)
         items = [i for i in collect_items([gold_dir]) if i.path.name in gold]
         before_flow(settings)
         with tempfile.TemporaryDirectory() as out:

@@ -1,12 +1,13 @@
 """Measure-level precision, recall and F1 of a tagger, in the shape of DESIGN.md contract 2; how
 they split by training set, writing style and number of measures per passage; calibration; and
-the cross-validated comparison behind ``wgll evaluate --cv``."""
+the gold strategies and gap scores behind ``wgll evaluate --cv``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -205,6 +206,14 @@ def cv_report(
         negatives_tagged=int((predicted[counts == 0].sum(axis=1) > 0).sum()),
         calibration=calibration(Y, probabilities),
     )
+
+
+def read_gold(gold_dir: Path) -> dict[str, dict[str, Any]]:
+    """The ``<name>.gold.json`` records of ``gold_dir`` whose PDF is there, by file name: the
+    measures each strategy truly leaves out (``absent``) and, where a reader judged them, its
+    criteria."""
+    found = (json.loads(path.read_text(encoding="utf-8")) for path in sorted(gold_dir.glob("*.gold.json")))
+    return {gold["file"]: gold for gold in found if (gold_dir / gold["file"]).is_file()}
 
 
 def score_review_gaps(
