@@ -9,7 +9,7 @@ regression fitted on out-of-fold scores of every measure weighs them and turns t
 calibrated probability; thresholds are chosen on the same out-of-fold probabilities, so neither
 is fitted to the passages it judges. Scoring sentences semantically as well (pooled, or as
 features) measured no better and would double the embedding work of a review (see the model
-card and README "How good")."""
+card and docs/quality.md)."""
 
 from __future__ import annotations
 
