@@ -110,7 +110,7 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
         counts = _copies(sample_weight, len(texts))
         F = self._features(texts)
         out_of_fold = np.zeros(Y.shape, dtype=float)
-        for train, test in self._splits(len(texts)):
+        for train, test in fold_splits(self.cv, len(texts), self.random_state):
             rows = np.repeat(train, counts[train])
             for j in range(Y.shape[1]):
                 model = self._new_model().fit(self._measure_features(F[rows], j), Y[rows, j])
@@ -122,11 +122,6 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
         ]
         return self
 
-    def _splits(self, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        if isinstance(self.cv, int):
-            return list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(np.zeros(n)))
-        return list(self.cv)  # type: ignore[call-overload]
-
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """(n_passages, n_measures) probabilities in ``classes_`` order."""
         check_is_fitted(self)
@@ -137,6 +132,14 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+
+def fold_splits(cv: object, n: int, random_state: int | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A tagger's ``cv`` as (train, test) index pairs: a number of shuffled folds, or the pairs
+    given (e.g. grouped by source document)."""
+    if isinstance(cv, int):
+        return list(KFold(cv, shuffle=True, random_state=random_state).split(np.zeros(n)))
+    return list(cv)  # type: ignore[call-overload]
 
 
 def passage_texts(X: Sequence[str]) -> np.ndarray:

@@ -20,10 +20,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
-from pipeline.classify import Prototypes, SentenceEmbedder, best_f1_thresholds, measures_of, passage_texts
+from pipeline.classify import (
+    Prototypes,
+    SentenceEmbedder,
+    best_f1_thresholds,
+    fold_splits,
+    measures_of,
+    passage_texts,
+)
 from pipeline.settings import DEFAULT_EMBEDDING_MODEL
 from pipeline.windows import max_by_owner, split_windows
 
@@ -147,7 +153,7 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
         weights = _weights(sample_weight, len(Y))
         views = self._views(texts)
         out_of_fold = np.zeros((len(Y), len(SCORES) * Y.shape[1]))
-        for train, test in self._splits(len(Y)):
+        for train, test in fold_splits(self.cv, len(Y), self.random_state):
             train = train[weights[train] > 0]
             base = self._base().fit(views.take(train), Y[train], weights[train])
             out_of_fold[test] = base.scores(views.take(test))
@@ -159,11 +165,6 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
         kept = np.flatnonzero(weights > 0)
         self.base_ = self._base().fit(views.take(kept), Y[kept], weights[kept])
         return self
-
-    def _splits(self, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        if isinstance(self.cv, int):
-            return list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(np.zeros(n)))
-        return list(self.cv)  # type: ignore[call-overload]
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """(n_passages, n_measures) calibrated probabilities in ``classes_`` order."""
