@@ -1,5 +1,6 @@
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,12 +43,17 @@ def test_gap_scores_by_hand() -> None:
     assert report.precision == round(2 / 3, 4) and report.recall == round(2 / 3, 4)
 
 
-def test_cli_evaluate_json_matches_a_count_by_hand(tmp_path: Path) -> None:
-    path = tmp_path / "small.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in SMALL))
+def _evaluate_json(tmp_path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What `wgll evaluate --passages FILE --json` prints for these labelled rows."""
+    path = tmp_path / "passages.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     result = CliRunner().invoke(app, ["evaluate", "--passages", str(path), "--json"])
     assert result.exit_code == 0, result.output
-    printed = json.loads(result.stdout)
+    return dict(json.loads(result.stdout))
+
+
+def test_cli_evaluate_json_matches_a_count_by_hand(tmp_path: Path) -> None:
+    printed = _evaluate_json(tmp_path, SMALL)
 
     settings = Settings()
     taxonomy = load_taxonomy(settings.taxonomy_path)
@@ -110,11 +116,7 @@ def test_cli_evaluate_scores_criteria_when_lines_carry_them(tmp_path: Path) -> N
     as in a review: the tagger tags the measure and the criterion clears its threshold."""
     from pipeline.criteria import load_criterion_model
 
-    path = tmp_path / "criteria.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in WITH_CRITERIA))
-    result = CliRunner().invoke(app, ["evaluate", "--passages", str(path), "--json"])
-    assert result.exit_code == 0, result.output
-    printed = json.loads(result.stdout)
+    printed = _evaluate_json(tmp_path, WITH_CRITERIA)
 
     settings = Settings()
     taxonomy = load_taxonomy(settings.taxonomy_path)
