@@ -22,10 +22,14 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.isolated import call_isolated
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 EXPORT_VERSION = 1  # names the exported graph's folder: bump when export_graph changes what it writes
 EXPORT_TIMEOUT_SECONDS = 900.0
@@ -113,14 +117,24 @@ def graph_path(model_dir: Path, cache_dir: Path) -> Path:
     return cache_dir / "embedding-runtime" / f"{model_digest(model_dir)}-export{EXPORT_VERSION}" / "model.onnx"
 
 
+def open_on_pytorch(location: str) -> SentenceTransformer:
+    """The model on PyTorch, offline: nothing may be fetched from a model hub, so the model must
+    be on this machine. Used to export the graph, and by ``pipeline.encoder`` as the fallback."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    return SentenceTransformer(location, device="cpu")
+
+
 def export_graph(model_dir: str, target: str) -> None:
     """Export the model's transformer to ONNX: token ids and attention mask in, token embeddings
     out, batch and length dynamic. Run in a child process (``ensure_graph``): it imports PyTorch."""
     import torch
 
-    from pipeline.encoder import load_model
-
-    transformer = load_model(model_dir)[0].auto_model.eval()
+    transformer = open_on_pytorch(model_dir)[0].auto_model.eval()
 
     class TokenEmbeddings(torch.nn.Module):
         def __init__(self) -> None:

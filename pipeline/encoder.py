@@ -5,7 +5,6 @@ label of that choice, which embedding cache keys and review versions carry."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from pipeline.embed_runtime import RuntimeEncoder, max_sequence_length, runtime_label
+from pipeline.embed_runtime import RuntimeEncoder, max_sequence_length, open_on_pytorch, runtime_label
 from pipeline.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 if TYPE_CHECKING:
@@ -71,15 +70,7 @@ def load_model(model_name: str) -> SentenceTransformer:
 
 @lru_cache(maxsize=2)
 def _load_model(model_name: str) -> SentenceTransformer:
-    """Nothing may be fetched from a model hub: the model must be on this machine."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-
-    return SentenceTransformer(resolve_model_location(model_name), device="cpu")
+    return open_on_pytorch(resolve_model_location(model_name))
 
 
 @contextmanager
