@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from pipeline.settings import Settings
 
 MAX_PACKS_LISTED = 5
-console = Console()
-errors = Console(stderr=True)
+# Soft wrap: a long path is printed whole on one line, never broken where the terminal ends,
+# so it can be copied (and found by a script).
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def print_outcomes(reviews: list[DocumentReview]) -> int:
@@ -61,10 +63,10 @@ def print_where(out: Path, reviews: list[DocumentReview]) -> None:
         if files.pack_html.is_file()
     ]
     for pack in packs if len(packs) <= MAX_PACKS_LISTED else []:
-        console.print(Text(f"Pack: {pack} (and {pack.with_suffix('.pdf').name})"), soft_wrap=True)
+        console.print(Text(f"Pack: {pack} (and {pack.with_suffix('.pdf').name})"))
     if len(packs) > MAX_PACKS_LISTED:
         console.print(f"{len(packs)} packs (-pack.html, -pack.pdf) beside the reviews, each linked from the index.")
-    console.print(Text(f"Index of every review in {out}: {out / INDEX_FILE}"), soft_wrap=True)
+    console.print(Text(f"Index of every review in {out}: {out / INDEX_FILE}"))
 
 
 def print_versions(settings: Settings) -> bool:
@@ -88,7 +90,7 @@ def print_versions(settings: Settings) -> bool:
     shown.update(taxonomy_file=settings.taxonomy_path, tagger_file=settings.tagger_path)
     width = max(map(len, shown))
     for key, value in shown.items():
-        console.print(Text(f"{key:<{width}}  {value}"), soft_wrap=True)
+        console.print(Text(f"{key:<{width}}  {value}"))
     return True
 
 

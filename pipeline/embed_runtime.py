@@ -226,6 +226,9 @@ class RuntimeEncoder:
         self._pad_id = int((self._tokenizer.padding or {}).get("pad_id", 0))
         self._tokenizer.no_padding()  # padded here per batch, to the batch's longest text
         self._tokenizer.enable_truncation(max_length=max_length)
+        # One inference on this thread first: OpenVINO's binding initialises its NumPy interface
+        # on first use, and two threads doing that at once deadlocked (seen under pytest-xdist).
+        self._new_runner()(*self._padded([[self._pad_id]]))
 
     def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         """Unit vectors, one row per text. Texts of similar length are batched together, and

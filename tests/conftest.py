@@ -16,7 +16,9 @@ FLOW_TESTS = ROOT / "tests" / "flows"
 def pytest_configure(config: pytest.Config) -> None:
     cache = Path(os.environ.get("WGLL_TEST_CACHE", ROOT / ".pytest_cache" / "wgll"))
     os.environ.setdefault("WGLL_CACHE_DIR", str(cache / "embeddings"))
-    os.environ.setdefault("PREFECT_HOME", str(cache / "prefect"))
+    # Each pytest-xdist worker gets its own Prefect database: two ephemeral servers writing one
+    # SQLite file wait on each other's locks. The embedding cache is shared (it takes concurrent writers).
+    os.environ.setdefault("PREFECT_HOME", str(cache / f"prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
