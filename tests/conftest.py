@@ -19,6 +19,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Each pytest-xdist worker gets its own Prefect database: two ephemeral servers writing one
     # SQLite file wait on each other's locks. The embedding cache is shared (it takes concurrent writers).
     os.environ.setdefault("PREFECT_HOME", str(cache / f"prefect-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -16,6 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
+from pipeline.embed_runtime import ensure_graph, graph_path
+from pipeline.encoder import resolve_model_location
+from pipeline.settings import get_settings
 from pipeline.store_schema import reviews_table
 from tests.services import Processes, free_port, postgresql_server, wait_for
 from tests.sources import generator
@@ -58,6 +62,16 @@ def _create_databases(server_url: str, *names: str) -> None:
     admin.dispose()
 
 
+def _cache_with_only_the_graph(target: Path) -> Path:
+    """An embedding cache holding the exported graph (copied from the tests' cache, exported there
+    first if missing) and no vectors: the two workers would otherwise each export it with PyTorch."""
+    settings = get_settings()
+    model_dir = Path(resolve_model_location(settings.embedding_model))
+    graph = ensure_graph(model_dir, settings.cache_dir)
+    shutil.copytree(graph.parent, graph_path(model_dir, target).parent)
+    return target
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     folder = tmp_path_factory.mktemp("cluster")
@@ -74,8 +88,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "PREFECT_UI_ENABLED": "false",
             "PREFECT_API_DATABASE_CONNECTION_URL": f"{base.replace('+psycopg', '+asyncpg')}/prefect",
             "WGLL_DATABASE_URL": f"{base}/results",
-            # Empty caches: the workers must compute, so loading the model once each is observable.
-            "WGLL_CACHE_DIR": str(folder / "embeddings"),
+            # No cached vectors: the workers must compute, so loading the model once each is observable.
+            "WGLL_CACHE_DIR": str(_cache_with_only_the_graph(folder / "embeddings")),
         }
         scheduler = f"tcp://127.0.0.1:{scheduler_port}"
         loopback_only = ["--dashboard-address", "127.0.0.1:0"]
@@ -193,6 +207,7 @@ def test_a_batch_spreads_over_dask_workers_and_matches_a_local_run(
     local_env = {
         key: value for key, value in os.environ.items() if not key.startswith(("PREFECT_API", "WGLL_DATABASE"))
     }
+    local_env["WGLL_WRITE_PACKS"] = "false"  # the comparison is of verdicts; the cluster's packs are checked
     _wgll(["review", str(folder), "--out", str(tmp_path / "local"), "--task-runner", "threads"], local_env)
     assert _verdicts(tmp_path / "cluster") == _verdicts(tmp_path / "local")
     assert len(_verdicts(tmp_path / "cluster")) == 6

@@ -28,6 +28,8 @@ CORPUS = Path(os.environ.get("WGLL_REALWORLD_PDFS", ROOT.parent / "shared" / "co
 SILENT_LOSS = ["033689.pdf", "268346.pdf", "392154.pdf", "corruptiononebytemissing.pdf", "issue-297-example.pdf"]
 # A scan that carries its own OCR text layer: the text the pipeline's OCR must find again.
 SCAN_WITH_TEXT_LAYER = "seige_of_vicksburg_sample_ocr.pdf"
+# Real strategies that are not health and care digital strategies (issue 19): a review must say so.
+NOT_HEALTH_DIGITAL = ["moj-digital-strategy.pdf", "government-action-plan.pdf", "sharedristrategy_contents_final.pdf"]
 UNEXPECTED = "failed unexpectedly"  # as_review_error's wording for an exception nobody anticipated
 
 pytestmark = [
@@ -130,6 +132,15 @@ def test_known_passwords_open_their_files(corpus_batch: dict[str, DocumentReview
         assert not review.errors or "too little text" in review.errors[0].message, review.errors
     locked = corpus_batch["encryption_openpassword.pdf"].errors[0]
     assert locked.code == "encrypted" and "password" in locked.message
+
+
+def test_strategies_outside_health_and_care_digital_are_flagged_out_of_scope(
+    corpus_batch: dict[str, DocumentReview],
+) -> None:
+    for file in NOT_HEALTH_DIGITAL:
+        review = corpus_batch[file]
+        assert [w.code for w in review.document.warnings].count("out_of_scope") == 1, file
+        assert len(review.measures) == 7, "its verdicts are still computed"
 
 
 @needs_tesseract

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from flows.review import review_batch
 from pipeline.manifest import collect_items
+from pipeline.settings import Settings
 from pipeline.store_schema import (
     coverage_table,
     documents_table,
@@ -46,6 +47,7 @@ def _environment(prefect_home: Path) -> dict[str, str]:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "HF_HUB_OFFLINE": "1",
         "WGLL_WORKERS": "1",
+        "WGLL_WRITE_PACKS": "false",  # this test is about the store; packs are tested elsewhere
     }
 
 
@@ -148,7 +150,8 @@ def test_killed_batch_resumes_to_the_same_store_without_redoing_work(batch_folde
     rest = [state for file, state in states.items() if file not in done_before]
     assert "Completed" in rest and set(rest) <= {"Completed", "Cached"}
 
-    review_batch(collect_items([batch_folder]), whole_out)  # an uninterrupted run, in this process
+    # an uninterrupted run, in this process
+    review_batch(collect_items([batch_folder]), whole_out, Settings(workers=1, write_packs=False))
     resumed, whole = _store_contents(out), _store_contents(whole_out)
     assert len(resumed["reviews"]) == documents
     assert resumed == whole
