@@ -71,7 +71,9 @@ def evaluate(
                 print_criteria_passages(console, criteria.model_dump())
     if labels_path is not None:
         from flows.review import review_batch
+        from pipeline.embed import seed_cache
         from pipeline.evaluate import read_gold, score_review_gaps
+        from pipeline.explain import labelled_vectors_path
         from pipeline.labels import read_labelled
         from pipeline.manifest import collect_items
         from pipeline.model_card import read_previous_card
@@ -80,6 +82,7 @@ def evaluate(
 
         taxonomy = load_taxonomy(settings.taxonomy_path)
         labelled = read_labelled(labels_path, taxonomy.measure_ids)
+        seed_cache(labelled_vectors_path(settings.tagger_path), settings)
         reports = compare_taggers(labelled, taxonomy, settings, previous=read_previous_card(settings.tagger_path))
         gold = read_gold(gold_dir)
         items = [i for i in collect_items([gold_dir]) if i.path.name in gold]

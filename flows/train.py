@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from flows.tasks import run_fit_save_criteria, run_fit_tagger, run_save_labelled_vectors, run_save_tagger
 from pipeline.criteria_card import CriteriaCard
+from pipeline.embed import seed_cache
 from pipeline.explain import labelled_vectors_path
 from pipeline.model_card import ModelCard, read_previous_card
 from pipeline.settings import Settings, get_settings
@@ -39,6 +40,7 @@ def train_tagger(
     replaced only if the new tagger's macro-F1 is no lower on the same folds, or when ``force``."""
     settings = settings or get_settings()
     taxonomy = load_taxonomy(settings.taxonomy_path)
+    seed_cache(labelled_vectors_path(settings.tagger_path), settings)
     tagger, card = run_fit_tagger(labels_path, taxonomy, settings, folds, read_previous_card(output))
     _publish_metrics(card)
     refused = refusal(card)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.embed import EmbeddingCache, Embeddings, embed_texts
+from pipeline.embed import EmbeddingCache, Embeddings, embed_texts, read_shipped_vectors
 from pipeline.encoder import embedding_identity
 from pipeline.labels import LabelledPassage
 from pipeline.models import LabelledNeighbour, MeasureCoverage, Why
@@ -64,13 +64,6 @@ def save_labelled_vectors(labelled: Sequence[LabelledPassage], settings: Setting
     return path
 
 
-def _stored_vectors(path: Path | None) -> dict[str, np.ndarray]:
-    if path is None or not path.is_file():
-        return {}
-    with np.load(path) as stored:
-        return dict(zip(stored["keys"].tolist(), stored["vectors"], strict=False))
-
-
 def build_labelled_index(
     labelled: Sequence[LabelledPassage], settings: Settings, stored: Path | None = None
 ) -> LabelledIndex:
@@ -79,7 +72,7 @@ def build_labelled_index(
     passages = list(labelled)
     if not passages:
         return LabelledIndex(passages=passages, vectors=np.zeros((0, 0), np.float32))
-    known = _stored_vectors(stored)
+    known = read_shipped_vectors(stored)
     identity = embedding_identity(settings)
     keys = [EmbeddingCache.key(identity, p.text) for p in passages]
     missing = [i for i, key in enumerate(keys) if key not in known]

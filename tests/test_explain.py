@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.embed import EmbeddingCache, embed_passages, embed_texts
+from pipeline.embed import EmbeddingCache, embed_passages, embed_texts, seed_cache
 from pipeline.encoder import embedding_identity
 from pipeline.explain import (
     build_labelled_index,
@@ -114,3 +114,17 @@ def test_the_shipped_labelled_embeddings_cover_the_shipped_labels(taxonomy: Taxo
     with np.load(labelled_vectors_path(settings.tagger_path)) as saved:
         shipped = set(saved["keys"].tolist())
     assert {EmbeddingCache.key(embedding_identity(settings), p.text) for p in labelled} <= shipped
+
+
+def test_shipped_vectors_seed_an_empty_cache_so_training_embeds_only_what_is_new(tmp_path: Path) -> None:
+    settings = get_settings()
+    shipped = tmp_path / "labelled-embeddings.npz"
+    identity = embedding_identity(settings)
+    marked = np.full((1, 384), 0.05, dtype=np.float32)  # no model computes this: proves it came from the file
+    np.savez_compressed(shipped, keys=np.array([EmbeddingCache.key(identity, LABELLED[0].text)]), vectors=marked)
+    empty = settings.model_copy(update={"cache_dir": tmp_path / "cache"})
+
+    assert seed_cache(shipped, empty) == 1
+    assert seed_cache(shipped, empty) == 0, "only what the cache lacks is added"
+    assert seed_cache(tmp_path / "absent.npz", empty) == 0
+    assert np.array_equal(embed_texts([LABELLED[0].text], empty), marked)

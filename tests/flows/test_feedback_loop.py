@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from pipeline.criteria_card import criteria_card_path, criteria_model_path
+from pipeline.explain import labelled_vectors_path
 from pipeline.labels import REVIEWED, read_labelled
 from pipeline.model_card import card_path, load_tagger
 from pipeline.settings import Settings
@@ -65,8 +66,9 @@ def test_verdicts_are_learnt_after_export_import_and_retraining(
     for shipped in (
         criteria_model_path(SHIPPED.tagger_path),
         criteria_card_path(criteria_model_path(SHIPPED.tagger_path)),
+        labelled_vectors_path(SHIPPED.tagger_path),
     ):
-        shutil.copy(shipped, model.parent / shipped.name)  # the criterion model lives beside the tagger
+        shutil.copy(shipped, model.parent / shipped.name)  # all that `wgll train` writes beside the tagger
     shipped_hash = _digest(SHIPPED.tagger_path)
     monkeypatch.setenv("WGLL_LABELS_PATH", str(labels))
     monkeypatch.setenv("WGLL_TAGGER_PATH", str(model))
