@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 
 @lru_cache(maxsize=1)
@@ -20,7 +21,19 @@ def html_templates() -> Environment:
     )
     environment.filters["status_label"] = lambda status: status.replace("_", " ").capitalize()
     environment.filters["page_ranges"] = page_ranges
+    environment.filters["css_string"] = css_string
     return environment
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string for a stylesheet (the pack's footer carries the strategy's
+    title, which comes from the PDF): every character but letters, digits and spaces is a hex
+    escape (CSS consumes the space that ends each), so nothing in it can end the string, the rule
+    or the style element."""
+    escaped = "".join(
+        char if char.isascii() and (char.isalnum() or char == " ") else f"\\{ord(char):06x} " for char in text
+    )
+    return Markup(f'"{escaped}"')
 
 
 def page_ranges(numbers: Iterable[int]) -> str:

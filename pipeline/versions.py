@@ -58,6 +58,7 @@ SETTINGS_OUTSIDE_RESULTS = {
     "document_timeout_seconds",
     "reviewed_weight",  # shapes training, not reviews
     "write_packs",
+    "pack_printer",  # the same pack, printed by another program
     "commitment_mention_similarity",  # shapes the audit, not reviews
 }
 

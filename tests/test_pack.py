@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from html import unescape
 from pathlib import Path
@@ -23,6 +24,7 @@ from pipeline.models import (
     Why,
 )
 from pipeline.pack import render_pack_html, write_pack
+from pipeline.pack_pdf import PrintFailed, chromium_path, print_pdf
 from pipeline.settings import get_settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
@@ -214,8 +216,21 @@ def test_pack_is_self_contained(taxonomy: Taxonomy) -> None:
     assert "<link" not in html and "@import" not in html and "url(" not in html
 
 
-def test_write_pack_makes_a_real_pdf(taxonomy: Taxonomy, tmp_path: Path) -> None:
-    review = _review(taxonomy)
+@pytest.fixture(params=["chromium", "weasyprint"])
+def printer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each way the pack's PDF can be printed; Chromium's where it is installed (make services)."""
+    if request.param == "chromium" and chromium_path() is None:
+        pytest.skip("Chromium is not installed (make services installs it)")
+    monkeypatch.setenv("WGLL_PACK_PRINTER", request.param)
+    get_settings.cache_clear()
+    yield request.param
+    get_settings.cache_clear()
+
+
+def test_write_pack_makes_a_real_pdf(taxonomy: Taxonomy, tmp_path: Path, printer: str) -> None:
+    plain = _review(taxonomy)
+    title = f'{plain.document.title} "{SCRIPT}" \\ – 2023'  # the footer's CSS string must hold it
+    review = plain.model_copy(update={"document": plain.document.model_copy(update={"title": title})})
     html_path, pdf_path = write_pack(review, taxonomy, tmp_path, generated=GENERATED)
     stem = f"{Path(review.document.file).stem}.{review.document.id[:8]}"
     assert (html_path.name, pdf_path.name) == (f"{stem}-pack.html", f"{stem}-pack.pdf")
@@ -230,6 +245,8 @@ def test_write_pack_makes_a_real_pdf(taxonomy: Taxonomy, tmp_path: Path) -> None
     assert "Where the strategy is silent" in text
     assert "<script>alert(1)</script>" in text  # shown as text, never run
     assert f"Page 1 of {len(pages)}" in pages[0]
+    footer = f"WGLL pre-briefing pack · {title}"
+    assert footer in " ".join(pages[-1].split()), "the footer names the strategy"
     width, height = pdfium.PdfDocument(pdf_path)[0].get_size()
     assert (round(width), round(height)) == (595, 842)  # A4 in points
 
@@ -302,3 +319,34 @@ def test_pack_says_why_each_quote_was_tagged_and_escapes_it(taxonomy: Taxonomy) 
     assert "r-0042" in measure and "similarity 0.81" in measure and "Closest labelled passages of M1" in measure
     assert SCRIPT not in html and IMG not in html
     assert str(escape(SCRIPT)) in measure and str(escape(IMG)) in measure
+
+
+def _use_printer(monkeypatch: pytest.MonkeyPatch, printer: str, path: Path) -> None:
+    monkeypatch.setenv("WGLL_PACK_PRINTER", printer)
+    monkeypatch.setenv("PATH", str(path))
+    get_settings.cache_clear()
+
+
+def test_a_chromium_that_fails_gives_way_to_weasyprint_unless_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = tmp_path / "bin" / "chromium"
+    broken.parent.mkdir()
+    broken.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    html = "<html><body><p>A pack</p></body></html>"
+    try:
+        _use_printer(monkeypatch, "auto", broken.parent)
+        print_pdf(html, tmp_path / "auto.pdf")
+        assert "A pack" in pdfium.PdfDocument(tmp_path / "auto.pdf")[0].get_textpage().get_text_range()
+        assert "Chromium wrote no PDF: cannot open display; printing auto.pdf with WeasyPrint" in caplog.text
+
+        _use_printer(monkeypatch, "chromium", broken.parent)
+        with pytest.raises(PrintFailed, match="cannot open display"):
+            print_pdf(html, tmp_path / "asked.pdf")
+        _use_printer(monkeypatch, "chromium", tmp_path / "empty")
+        with pytest.raises(PrintFailed, match="none of chromium, chromium-browser, google-chrome is on the PATH"):
+            print_pdf(html, tmp_path / "absent.pdf")
+        assert not (tmp_path / "asked.pdf").exists() and not (tmp_path / "absent.pdf").exists()
+    finally:
+        get_settings.cache_clear()
