@@ -51,6 +51,7 @@ class PrintFailed(RuntimeError):
 
 
 def chromium_path() -> str | None:
+    """The first Chromium on the PATH under any of its usual names (Debian, Ubuntu, Google's)."""
     return next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
 
 
