@@ -59,12 +59,12 @@ def call_isolated(target: str, kwargs: dict[str, Any], *, timeout: float, memory
         try:
             _, stderr = process.communicate(timeout=max(timeout, 0.0))
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            kill_group(process)
             raise ChildTimeout(f"still running after {timeout:.0f} s") from None
         except BaseException:
-            _kill_group(process)
+            kill_group(process)
             raise
-        _kill_group(process)  # anything it started and left behind
+        kill_group(process)  # anything it started and left behind
         if not response.is_file():
             raise _crash(process.returncode, stderr.decode(errors="replace"), memory_mb)
         status, value = pickle.loads(response.read_bytes())
@@ -73,7 +73,8 @@ def call_isolated(target: str, kwargs: dict[str, Any], *, timeout: float, memory
     return value
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a child started with ``start_new_session=True`` and whatever it started, then reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:

@@ -10,9 +10,7 @@ runs away is killed alone, and the reviewing process keeps its interpreter lock.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
-from pipeline.isolated import call_isolated
+from pipeline.isolated import call_isolated, kill_group
 from pipeline.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -94,9 +92,12 @@ def _print_with_chromium(chromium: str, html: str, target: Path) -> None:
         try:
             _, stderr = process.communicate(timeout=PRINT_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            kill_group(process)
             raise PrintFailed(f"Chromium was still printing the pack after {PRINT_TIMEOUT_SECONDS:.0f} s") from None
+        except BaseException:
+            kill_group(process)
+            raise
+        kill_group(process)  # anything it started and left behind
         if not partial.is_file() or partial.stat().st_size == 0:
             reason = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
             raise PrintFailed(f"Chromium wrote no PDF: {reason[0][:300]}")
