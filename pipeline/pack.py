@@ -24,7 +24,7 @@ from pipeline.models import (
     Versions,
 )
 from pipeline.pack_pdf import print_pdf
-from pipeline.register import commitment_groups, due_label
+from pipeline.register import commitment_groups, commitments_csv_path, due_label
 from pipeline.review_files import review_files
 from pipeline.taxonomy import Criterion, Taxonomy
 
@@ -222,6 +222,7 @@ def render_pack_html(review: DocumentReview, taxonomy: Taxonomy, generated: date
             taxonomy_mismatch=bool(review_taxonomy) and review_taxonomy != taxonomy.version,
             generated=long_date(generated),
             commitment_groups=commitment_groups(review),
+            commitments_csv=commitments_csv_path(review, Path()).name,
             due_label=due_label,
         )
     )

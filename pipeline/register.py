@@ -29,6 +29,10 @@ CSV_COLUMNS = [
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NO_MEASURE = "Not tagged to a measure"
+# The pack lists this many commitments per measure, earliest due first: a pre-briefing pack that
+# listed all of them (400 in a 59-page strategy, some under two measures) ran to 80 pages, longer
+# than the strategy. The register CSV beside it keeps every one.
+PACK_COMMITMENTS_PER_MEASURE = 8
 
 
 def commitments_csv_path(review: DocumentReview, out_dir: Path) -> Path:
@@ -92,19 +96,37 @@ def due_label(value: str | None) -> str:
 
 @dataclass(frozen=True)
 class CommitmentGroup:
-    """The commitments of one measure (or of none), earliest due first."""
+    """The first commitments of one measure (or of none), earliest due first, and how many it has."""
 
     id: str | None
     name: str
     items: list[Commitment]
+    total: int
 
 
-def commitment_groups(review: DocumentReview) -> list[CommitmentGroup]:
+def commitment_groups(review: DocumentReview, shown: int = PACK_COMMITMENTS_PER_MEASURE) -> list[CommitmentGroup]:
     """One group per measure of the review, in its order, and one for commitments whose passage
-    clears no measure's threshold; a commitment of two measures is listed under both."""
-    groups = [
-        CommitmentGroup(m.id, m.name, sorted((c for c in review.commitments if m.id in c.measures), key=due_order))
-        for m in review.measures
+    clears no measure's threshold, each with its first ``shown`` commitments (dated ones lead) and
+    the same commitment repeated on other pages merged into one; a commitment of two measures is
+    listed under both."""
+    groups: list[tuple[str | None, str, list[Commitment]]] = [
+        (m.id, m.name, [c for c in review.commitments if m.id in c.measures]) for m in review.measures
     ]
-    untagged = sorted((c for c in review.commitments if not c.measures), key=due_order)
-    return groups + ([CommitmentGroup(None, NO_MEASURE, untagged)] if untagged else [])
+    untagged = [c for c in review.commitments if not c.measures]
+    if untagged:
+        groups.append((None, NO_MEASURE, untagged))
+    merged = [(id, name, _merge_repeats(items)) for id, name, items in groups]
+    return [CommitmentGroup(id, name, sorted(items, key=due_order)[:shown], len(items)) for id, name, items in merged]
+
+
+def _merge_repeats(commitments: list[Commitment]) -> list[Commitment]:
+    """One row per distinct commitment: strategies repeat a commitment in the summary, the body
+    and an appendix, and the pack lists it once with all its pages."""
+    rows: dict[tuple[str, str | None, str | None], Commitment] = {}
+    for c in commitments:
+        key = (" ".join(c.text.split()), c.due, c.owner)
+        if key in rows:
+            rows[key] = rows[key].model_copy(update={"pages": sorted({*rows[key].pages, *c.pages})})
+        else:
+            rows[key] = c
+    return list(rows.values())

@@ -199,6 +199,28 @@ def test_groups_follow_the_measures_and_the_dates() -> None:
         (None, ["<script>aler"]),
     ]
     assert groups[-1].name == "Not tagged to a measure"
+    assert [g.total for g in groups] == [3, 2, 1]
+
+
+def test_the_pack_lists_the_first_commitments_of_a_measure_and_points_to_the_register() -> None:
+    """A strategy with hundreds of commitments made an 80-page pack; it shows the first of each
+    measure, dated ones first, and says how many more the register CSV holds."""
+    review = register_review()
+    many = [
+        Commitment(text=f"Undated commitment {i:02d}.", measures=["M1"], pages=[9], passage_id=f"u-{i}")
+        for i in range(20)
+    ]
+    repeated = Commitment(text="Second  M1 commitment.", due="2026/27", measures=["M1"], pages=[30], passage_id="p-9")
+    review = review.model_copy(update={"commitments": [*many, *review.commitments, repeated]})
+    m1 = commitment_groups(review, shown=8)[0]
+    assert m1.total == 23 and len(m1.items) == 8
+    assert [c.text[:12] for c in m1.items[:2]] == ["First M1 and", "Second M1 co"]  # the dated lead
+    assert m1.items[1].pages == [3, 30]  # a commitment repeated later in the strategy: one row
+    html = render_pack_html(review, load_taxonomy(Settings().taxonomy_path), date(2026, 12, 6))
+    section = html[html.index('<section id="commitments">') : html.index('<section id="run">')]
+    assert "(first 8 of 23)" in section and "15 more in the register CSV." in section
+    assert "Undated commitment 04." in section and "Undated commitment 05." not in section
+    assert f'href="{commitments_csv_path(review, Path()).name}"' in section
 
 
 @pytest.mark.parametrize(
