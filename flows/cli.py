@@ -134,6 +134,10 @@ def _run_batch(
     """The review_batch flow on the configured task runner, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    if settings.task_runner == "threads":
+        from pipeline.ingest import prepare_reading
+
+        prepare_reading()  # the first PDF's parsing process starts while Prefect starts the flow
     before_flow(settings)
     from flows.progress import listening
     from flows.review import review_batch
