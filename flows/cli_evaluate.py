@@ -12,7 +12,7 @@ import typer
 
 from flows.cli_checks import check_model, existing
 from flows.cli_options import LabelsOption, ModelOption, TaggerOption, cli_settings
-from flows.cli_output import console, print_cv, print_gaps, print_reports
+from flows.cli_output import console, print_cv, print_details, print_gaps, print_reports
 from flows.server_cli import before_flow
 
 
@@ -67,6 +67,7 @@ def evaluate(
         results["passages"] = json.loads(json.dumps(payload, default=lambda m: m.model_dump()))
         if not as_json:
             print_reports({str(passages): report})
+            print_details({str(passages): report})
             if criteria:
                 print_criteria_passages(console, criteria.model_dump())
     if labels_path is not None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from pipeline.evaluate import CVReport, EvaluationReport, GapReport
+    from pipeline.evaluate import DetailedReport, EvaluationReport, GapReport
     from pipeline.model_card import ModelCard
     from pipeline.models import DocumentReview
     from pipeline.settings import Settings
@@ -110,7 +110,7 @@ def print_reports(reports: dict[str, EvaluationReport]) -> None:
     console.print(table)
 
 
-def print_cv(reports: dict[str, CVReport]) -> None:
+def print_cv(reports: dict[str, DetailedReport]) -> None:
     """The cross-validated comparison: every tagger overall; the last (the trained one) by
     training set and writing style; every tagger's recall by measures per passage, negatives
     tagged and calibration error."""
@@ -123,6 +123,12 @@ def print_cv(reports: dict[str, CVReport]) -> None:
     table.add_row("macro-F1", *[f"{report.macro_f1:.3f}" for report in columns.values()])
     console.print(f"{name}: F1 by training set and by writing style (out of fold)")
     console.print(table)
+    print_details(reports)
+
+
+def print_details(reports: dict[str, DetailedReport]) -> None:
+    """Each report's recall by measures per passage, negatives tagged and calibration error."""
+    last = list(reports.values())[-1]
     counts = list(dict.fromkeys(count for report in reports.values() for count in report.recall_by_count))
     table = Table("", *reports)
     for count in counts:

@@ -103,12 +103,15 @@ def score_gaps(flags: dict[str, set[str]], absent: dict[str, set[str]], measure_
     )
 
 
-def evaluate_passages(path: Path, tagger: Tagger) -> EvaluationReport:
-    """Contract 2: a fitted tagger scored on a JSONL file of ``{"text", "measures"}`` lines."""
+def evaluate_passages(path: Path, tagger: Tagger) -> DetailedReport:
+    """Contract 2: a fitted tagger scored on a JSONL file of ``{"text", "measures"}`` lines, with
+    recall by measures per passage, negatives tagged and calibration (issue 15's figures)."""
     labelled = read_labelled(path, list(tagger.classes_))
     measure_ids = list(tagger.classes_)
-    predicted = tagger.predict([p.text for p in labelled])
-    return score_predictions(indicator_matrix(labelled, measure_ids), predicted, measure_ids)
+    texts = [p.text for p in labelled]
+    probabilities = tagger.predict_proba(texts)
+    predicted = tagger.predict(texts)
+    return detailed_report(indicator_matrix(labelled, measure_ids), predicted, probabilities, labelled, measure_ids)
 
 
 OLD_SET = "old set"  # passages without a writer: the first 1,721, short, in one voice
@@ -137,10 +140,10 @@ class RecallByCount(BaseModel):
     recall: float
 
 
-class CVReport(EvaluationReport):
-    """An EvaluationReport of out-of-fold predictions, with the same scores split by training set
-    and by writer, recall by how many measures a passage evidences, the share of passages that
-    evidence none yet got a tag, and calibration."""
+class DetailedReport(EvaluationReport):
+    """An EvaluationReport of out-of-fold or held-out predictions, with the same scores split by
+    training set (when both are there) and by writer, recall by how many measures a passage
+    evidences, the share of passages that evidence none yet got a tag, and calibration."""
 
     by_set: dict[str, EvaluationReport] = {}
     by_writer: dict[str, EvaluationReport] = {}
@@ -171,14 +174,14 @@ def calibration(Y: np.ndarray, P: np.ndarray, bins: int = 10) -> Calibration:
     return Calibration(ece=round(error, 4), reliability=table)
 
 
-def cv_report(
+def detailed_report(
     Y: np.ndarray,
     predicted: np.ndarray,
     probabilities: np.ndarray,
     labelled: list[LabelledPassage],
     measure_ids: Sequence[str],
-) -> CVReport:
-    """Out-of-fold predictions scored overall and split by set, writer and number of measures."""
+) -> DetailedReport:
+    """Predictions scored overall and split by set, writer and number of measures."""
     Y, predicted = np.asarray(Y, dtype=bool), np.asarray(predicted, dtype=bool)
     writers = np.array([p.writer for p in labelled])
     sets = {OLD_SET: writers == "", NEW_SET: writers != ""}
@@ -192,10 +195,12 @@ def cv_report(
                 labels=labels,
                 recall=round(float((Y[rows] & predicted[rows]).sum()) / labels, 4),
             )
-    return CVReport(
+    return DetailedReport(
         **score_predictions(Y, predicted, measure_ids).model_dump(),
         by_set={
-            name: score_predictions(Y[rows], predicted[rows], measure_ids) for name, rows in sets.items() if rows.any()
+            name: score_predictions(Y[rows], predicted[rows], measure_ids)
+            for name, rows in sets.items()
+            if all(r.any() for r in sets.values())
         },
         by_writer={
             writer: score_predictions(Y[writers == writer], predicted[writers == writer], measure_ids)

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
 from pipeline.classify import Tagger, TfidfTagger, ZeroShotTagger, build_prototypes
-from pipeline.evaluate import CVReport, cv_report
+from pipeline.evaluate import DetailedReport, detailed_report
 from pipeline.labels import REVIEWED, LabelledPassage, indicator_matrix
 from pipeline.measure_tagger import MeasureTagger
 from pipeline.model_card import BeforeReview, ModelCard
@@ -38,7 +38,7 @@ def cross_validate_tagger(
     n_splits: int = 5,
     trained_on: np.ndarray | None = None,
     weights: np.ndarray | None = None,
-) -> CVReport:
+) -> DetailedReport:
     """Out-of-fold predictions; each fold's tagger, thresholds and calibration included, never
     sees that fold. ``trained_on`` (a boolean mask) limits what every fold may learn from while
     the test folds stay the same, so two training sets can be compared on identical passages.
@@ -56,7 +56,7 @@ def cross_validate_tagger(
         )
         probabilities[test] = fold_tagger.predict_proba([texts[i] for i in test])
         predicted[test] = probabilities[test] >= fold_tagger.thresholds_
-    return cv_report(Y, predicted, probabilities, labelled, measure_ids)
+    return detailed_report(Y, predicted, probabilities, labelled, measure_ids)
 
 
 def training_arrays(labelled: list[LabelledPassage], measure_ids: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
@@ -188,7 +188,7 @@ def compare_taggers(
     settings: Settings,
     random_state: int = 0,
     previous: ModelCard | None = None,
-) -> dict[str, CVReport]:
+) -> dict[str, DetailedReport]:
     """The two baselines and the trained tagger, cross-validated on the same grouped folds; with
     the ``previous`` model's card, also the trained tagger limited to that model's training set
     (``BEFORE_REVIEW``) when reviewer verdicts have been added since."""

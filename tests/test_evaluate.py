@@ -67,6 +67,10 @@ def test_cli_evaluate_json_matches_a_count_by_hand(tmp_path: Path) -> None:
         expected_f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         assert printed["per_measure"][measure]["f1"] == round(expected_f1, 4), measure
         assert printed["per_measure"][measure]["support"] == tp + fn
+    negatives = [p for row, p in zip(SMALL, predicted, strict=False) if not row["measures"]]
+    assert printed["negatives"] == len(negatives)
+    assert printed["negatives_tagged"] == sum(1 for p in negatives if p.any())
+    assert sum(b["n"] for b in printed["calibration"]["reliability"]) == len(SMALL) * len(taxonomy.measure_ids)
 
 
 def test_unknown_measure_in_a_labelled_file_names_the_line(tmp_path: Path) -> None:
@@ -155,8 +159,8 @@ def test_calibration_by_hand() -> None:
     assert found.ece == round(expected, 4)
 
 
-def test_cv_report_splits_by_set_writer_and_count() -> None:
-    from pipeline.evaluate import NEW_SET, OLD_SET, cv_report
+def test_detailed_report_splits_by_set_writer_and_count() -> None:
+    from pipeline.evaluate import NEW_SET, OLD_SET, detailed_report
     from pipeline.labels import LabelledPassage
 
     labelled = [
@@ -167,8 +171,10 @@ def test_cv_report_splits_by_set_writer_and_count() -> None:
     ]
     Y = np.array([[1, 0], [0, 0], [1, 1], [0, 0]])
     predicted = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
-    report = cv_report(Y, predicted, predicted * 0.9, labelled, ["A", "B"])
+    report = detailed_report(Y, predicted, predicted * 0.9, labelled, ["A", "B"])
     assert report.by_set[OLD_SET].n == 2 and report.by_set[NEW_SET].n == 2
+    only_written = detailed_report(Y[2:], predicted[2:], predicted[2:] * 0.9, labelled[2:], ["A", "B"])
+    assert only_written.by_set == {}  # one set: no split to show
     assert set(report.by_writer) == {"press", "board"} and report.by_writer["press"].per_measure["B"].recall == 0.0
     assert report.recall_by_count["1"].recall == 1.0 and report.recall_by_count["2"].recall == 0.5
     assert (report.negatives, report.negatives_tagged) == (2, 1)
@@ -179,7 +185,7 @@ def test_cv_tables_show_both_sets_each_writer_and_recall_by_count(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.cli_output import console, print_cv
-    from pipeline.evaluate import NEW_SET, OLD_SET, cv_report
+    from pipeline.evaluate import NEW_SET, OLD_SET, detailed_report
     from pipeline.labels import LabelledPassage
 
     labelled = [
@@ -189,8 +195,8 @@ def test_cv_tables_show_both_sets_each_writer_and_recall_by_count(
     ]
     Y = np.array([[1, 0], [1, 1], [0, 0]])
     reports = {
-        "baseline": cv_report(Y, np.array([[1, 0], [1, 0], [0, 0]]), np.full((3, 2), 0.5), labelled, ["A", "B"]),
-        "trained": cv_report(Y, Y, Y * 0.9, labelled, ["A", "B"]),
+        "baseline": detailed_report(Y, np.array([[1, 0], [1, 0], [0, 0]]), np.full((3, 2), 0.5), labelled, ["A", "B"]),
+        "trained": detailed_report(Y, Y, Y * 0.9, labelled, ["A", "B"]),
     }
     monkeypatch.setattr(console, "width", 250)
     print_cv(reports)
