@@ -135,8 +135,10 @@ def _run_batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     if settings.task_runner == "threads":
+        from pipeline.heap import limit_heap_arenas
         from pipeline.ingest import prepare_reading
 
+        limit_heap_arenas()  # before the batch's threads start
         prepare_reading()  # the first PDF's parsing process starts while Prefect starts the flow
     before_flow(settings)
     from flows.progress import listening

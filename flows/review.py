@@ -54,7 +54,8 @@ def review_batch(
     engine = open_store(settings.database_url, out_dir)
     run_id = start_run(engine, versions, out_dir)
     reviewing = run_review.with_options(refresh_cache=True if refresh else NotSet)
-    futures = reviewing.map(items, unmapped(settings), unmapped(versions), unmapped(out_dir))
+    more_to_read = [index < len(items) - 1 for index in range(len(items))]
+    futures = reviewing.map(items, unmapped(settings), unmapped(versions), unmapped(out_dir), more_to_read)
     position = {future: index for index, future in enumerate(futures)}
     reviews: dict[int, DocumentReview] = {}
     for done, future in enumerate(as_completed(futures), start=1):

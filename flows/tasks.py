@@ -18,6 +18,7 @@ from pipeline.classify import Tagger
 from pipeline.criteria import fit_criterion_model, save_criterion_model
 from pipeline.criteria_card import CriteriaCard
 from pipeline.explain import save_labelled_vectors
+from pipeline.heap import release_freed_memory
 from pipeline.index_page import write_index
 from pipeline.labels import read_labelled
 from pipeline.manifest import BatchItem
@@ -25,7 +26,7 @@ from pipeline.model_card import ModelCard, save_tagger
 from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import write_review_files
 from pipeline.review import ReviewResult, review_item
-from pipeline.runtime import load_components, preload, release_freed_memory
+from pipeline.runtime import load_components, preload
 from pipeline.settings import Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
@@ -74,13 +75,17 @@ def retry_unless_timed_out(task: Any, task_run: Any, state: State[Any]) -> bool:
     retry_delay_seconds=[2, 10],
     retry_condition_fn=retry_unless_timed_out,
 )
-def run_review(item: BatchItem, settings: Settings, versions: Versions, out_dir: Path) -> ReviewResult:
+def run_review(
+    item: BatchItem, settings: Settings, versions: Versions, out_dir: Path, more_to_read: bool = False
+) -> ReviewResult:
     """Review one document and write its files where it ran: the pack is, after reading and
     embedding, the largest cost of a review, and belongs on the worker, not in the flow's process
     (``out_dir`` is on storage the workers share, docs/scale-out.md). A cached result writes
-    nothing; the flow writes what is missing."""
+    nothing; the flow writes what is missing. ``more_to_read``: documents of the batch wait
+    (``review_item``)."""
     preload(settings)
-    result = review_item(item, settings, versions, deadline=time.monotonic() + settings.document_timeout_seconds)
+    deadline = time.monotonic() + settings.document_timeout_seconds
+    result = review_item(item, settings, versions, deadline=deadline, more_to_read=more_to_read)
     write_review_files(result.review, load_components(settings).taxonomy, out_dir, settings.write_packs)
     release_freed_memory()
     return result

@@ -32,7 +32,8 @@ EXTRACT = "pipeline.extract:extract_pages"  # what the parsing process runs
 
 def prepare_reading() -> None:
     """Start the parsing process of the next ``read_document`` now, so that Python's start and the
-    PDF readers' imports (0.3-0.4 s) are done by the time a PDF comes (``pipeline.isolated``)."""
+    PDF readers' imports (0.3-0.4 s) are done by the time a PDF comes (``pipeline.isolated``).
+    Only when another document is known to come: a spare left unused holds 50 MB."""
     start_standby(EXTRACT.split(":")[0])
 
 
@@ -158,7 +159,7 @@ def _read_pages_isolated(
 def _call_extract(path: Path, arguments: dict[str, object], settings: Settings, deadline: float) -> PageRead:
     try:
         read: PageRead = call_isolated(
-            EXTRACT, arguments, timeout=deadline - time.monotonic(), memory_mb=settings.parse_memory_mb, standby=True
+            EXTRACT, arguments, timeout=deadline - time.monotonic(), memory_mb=settings.parse_memory_mb
         )
     except ChildTimeout as exc:
         raise ReviewTimeout(

@@ -6,11 +6,11 @@ daemonic worker processes (Dask) as well as threads. The child limits its own ad
 it runs the function, runs in its own process group (so programs it starts, such as Tesseract, die
 with it), and exchanges pickles through files: arguments in, result or exception out.
 
-Each child serves one call and dies, but it can be started ahead of the call (``standby``): it
-imports the function's module, then waits for its request on standard input. Starting Python and
-importing the PDF readers took 0.3-0.4 s of every document's read; a spare child started while the
-previous document is still being reviewed (or while the command line starts the batch) has it done.
-A spare whose parent goes away reads the end of its input and exits.
+Each child serves one call and dies, but it can be started ahead of the call (``start_standby``):
+it imports the function's module, then waits for its request on standard input. Starting Python
+and importing the PDF readers took 0.3-0.4 s of every document's read; a spare started while the
+previous document is still being reviewed (or while the command line starts the batch) has it
+done. A spare whose parent goes away reads the end of its input and exits.
 """
 
 from __future__ import annotations
@@ -53,20 +53,18 @@ _spares_lock = threading.Lock()
 
 
 def start_standby(module: str) -> None:
-    """Have a child that has imported ``module`` wait for the next ``standby`` call to a function
-    of it, unless one is waiting already."""
+    """Have a child that has imported ``module`` wait for the next call to a function of it,
+    unless one is waiting already."""
     with _spares_lock:
         spare = _spares.get(module)
         if spare is None or spare.poll() is not None:
             _spares[module] = _start_child(module)
 
 
-def _take_child(module: str, standby: bool) -> subprocess.Popen[bytes]:
-    """The waiting spare for ``module`` (or a new child), and, for a standby call, the next spare."""
+def _take_child(module: str) -> subprocess.Popen[bytes]:
+    """The spare child waiting for ``module``, if one is alive, else a new child."""
     with _spares_lock:
-        spare = _spares.pop(module, None) if standby else None
-        if standby:
-            _spares[module] = _start_child(module)
+        spare = _spares.pop(module, None)
     if spare is not None and spare.poll() is None:
         return spare
     return _start_child(module)
@@ -83,15 +81,15 @@ def _start_child(module: str) -> subprocess.Popen[bytes]:
     )
 
 
-def call_isolated(target: str, kwargs: dict[str, Any], *, timeout: float, memory_mb: int, standby: bool = False) -> Any:
+def call_isolated(target: str, kwargs: dict[str, Any], *, timeout: float, memory_mb: int) -> Any:
     """``module:function(**kwargs)`` evaluated in a child process limited to ``memory_mb`` of
-    address space and killed after ``timeout`` seconds. Returns its result or re-raises its
-    exception; raises ChildTimeout or ChildCrashed when it gives neither. ``standby``: the call
-    uses the spare child waiting for its module, if any, and leaves a new one for the next call."""
+    address space and killed after ``timeout`` seconds (the spare waiting for its module, if
+    ``start_standby`` left one). Returns its result or re-raises its exception; raises
+    ChildTimeout or ChildCrashed when it gives neither."""
     with tempfile.TemporaryDirectory(prefix="wgll-isolated-") as folder:
         request, response = Path(folder) / "request.pickle", Path(folder) / "response.pickle"
         request.write_bytes(pickle.dumps((target, kwargs, memory_mb)))
-        process = _take_child(target.split(":")[0], standby)
+        process = _take_child(target.split(":")[0])
         try:
             _, stderr = process.communicate(f"{request}\n{response}\n".encode(), timeout=max(timeout, 0.0))
         except subprocess.TimeoutExpired:

@@ -17,7 +17,7 @@ from pipeline.document_facts import criteria_level, document_facts
 from pipeline.embed import embed_passages
 from pipeline.errors import NoTextLayer, Refused, ReviewError, ReviewTimeout
 from pipeline.explain import explain_coverage
-from pipeline.ingest import read_document
+from pipeline.ingest import prepare_reading, read_document
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview, Passage, Tag, Versions
 from pipeline.non_evidence import non_evidence
@@ -49,20 +49,29 @@ class ReviewResult(BaseModel):
     worker: Worker = Field(default_factory=Worker.this_process)
 
 
-def review_item(item: BatchItem, settings: Settings, versions: Versions, deadline: float | None = None) -> ReviewResult:
+def review_item(
+    item: BatchItem,
+    settings: Settings,
+    versions: Versions,
+    deadline: float | None = None,
+    more_to_read: bool = False,
+) -> ReviewResult:
     """ingest -> segment -> embed -> tag -> coverage for one file, recorded as made under
     ``versions`` (the batch's); unreadable files become a review with an error entry instead of an
     exception. The per-document time limit ends at
     ``deadline`` (a ``time.monotonic()`` value; default: the limit from now): the parsing process
     is killed there, and a review still going then, checked after each later stage, ends in
     ``timeout``. The tagger is loaded (once per process) only after the PDF is read, so that
-    ``preload`` can load it meanwhile."""
+    ``preload`` can load it meanwhile. ``more_to_read``: another document of the batch comes
+    after this one, whose parsing process is started once this PDF is read."""
     if deadline is None:
         deadline = time.monotonic() + settings.document_timeout_seconds
     try:
         if item.refusal:
             raise Refused(item.path, item.refusal)
         document = read_document(item.path, settings, source=item.source, password=item.password, deadline=deadline)
+        if more_to_read:
+            prepare_reading()
         components = load_components(settings)
         passages = split_passages(document, settings, listing_names=[m.name for m in components.taxonomy.measures])
         if not passages:

@@ -1,11 +1,10 @@
 """What a review needs from its process, kept apart from the stage sequence in
 ``pipeline.review``: the components loaded once per process under a lock (taxonomy, tagger, the
-criterion model, the labelled passages), a background thread that loads them while the first PDF
-is parsed, and handing freed heap pages back to the operating system after each review."""
+criterion model, the labelled passages) and a background thread that loads them while the first PDF
+is parsed."""
 
 from __future__ import annotations
 
-import ctypes
 from functools import lru_cache
 from pathlib import Path
 from threading import Lock, Thread
@@ -83,14 +82,3 @@ def preload(settings: Settings) -> None:
             pass
 
     Thread(target=load, name="wgll-preload", daemon=True).start()
-
-
-def release_freed_memory() -> None:
-    """Give the heap pages a finished review freed (PyTorch's activations, the pack's layout, the
-    parsed document) back to the operating system. glibc keeps them for later requests, so a long
-    batch's resident memory crept up: on 20 documents the reviewing process peaked at 1,751 MiB
-    without this, 1,554 with it. Nothing to do where the C library is not glibc."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
