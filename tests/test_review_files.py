@@ -130,3 +130,18 @@ def test_hostile_file_names_make_safe_file_names(tmp_path: Path) -> None:
     review = make_review("e", "Vale", "ICS", 2024, "eeeeeee", file=HOSTILE_FILE)
     json_path, _ = write_outputs(review, tmp_path)
     assert json_path.name == "img-src-x-onerror-alert-1.eeeeeeee.json"
+
+
+def test_a_written_review_is_current_until_its_json_says_something_else(tmp_path: Path) -> None:
+    """An unchanged re-run writes nothing; a JSON file edited, cut short or of another review is redone."""
+    taxonomy = load_taxonomy(get_settings().taxonomy_path)
+    write_review_files(MARLSHIRE, taxonomy, tmp_path, with_pack=False)
+    assert review_files_current(MARLSHIRE, tmp_path, with_pack=False)
+    [found] = find_reviews(tmp_path)
+    text = found.files.json.read_text(encoding="utf-8")
+    found.files.json.write_text(text.replace("Marlshire", "Elsewhere"), encoding="utf-8")
+    assert not review_files_current(MARLSHIRE, tmp_path, with_pack=False), "edited"
+    found.files.json.write_text(text[: len(text) // 2], encoding="utf-8")
+    assert not review_files_current(MARLSHIRE, tmp_path, with_pack=False), "cut short"
+    assert write_review_files(MARLSHIRE, taxonomy, tmp_path, with_pack=False), "written again"
+    assert review_files_current(MARLSHIRE, tmp_path, with_pack=False)
