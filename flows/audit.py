@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.tasks import run_write_index
 from pipeline.audit import AuditFiles, write_audit
@@ -31,7 +32,7 @@ def audit_coverage(reviews_dir: Path, out_dir: Path) -> AuditFiles:
     the reviews folder's index, which links the audit. The tasks go through the flow's task runner
     (threads, or Dask workers sharing the folders)."""
     reviews = run_read_reviews.submit(reviews_dir).result()
-    files = run_write_audit.submit(reviews, out_dir).result()
+    files = run_write_audit.submit(quote(reviews), out_dir).result()  # not walked for futures (flows/review.py)
     create_markdown_artifact(
         key="coverage-audit",
         markdown=audit_markdown(reviews, files.html, (files.csv, files.parquet)),
