@@ -32,7 +32,8 @@ def audit_coverage(reviews_dir: Path, out_dir: Path) -> AuditFiles:
     the reviews folder's index, which links the audit. The tasks go through the flow's task runner
     (threads, or Dask workers sharing the folders)."""
     reviews = run_read_reviews.submit(reviews_dir).result()
-    files = run_write_audit.submit(quote(reviews), out_dir).result()  # not walked for futures (flows/review.py)
+    # quote(): not walked for futures, unwrapped by Prefect before the task runs (flows/review.py)
+    files = run_write_audit.submit(quote(reviews), out_dir).result()  # type: ignore[call-overload]
     create_markdown_artifact(
         key="coverage-audit",
         markdown=audit_markdown(reviews, files.html, (files.csv, files.parquet)),
