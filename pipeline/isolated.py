@@ -91,14 +91,9 @@ def call_isolated(target: str, kwargs: dict[str, Any], *, timeout: float, memory
         request.write_bytes(pickle.dumps((target, kwargs, memory_mb)))
         process = _take_child(target.split(":")[0])
         try:
-            _, stderr = process.communicate(f"{request}\n{response}\n".encode(), timeout=max(timeout, 0.0))
+            stderr = wait_in_group(process, timeout, f"{request}\n{response}\n".encode())
         except subprocess.TimeoutExpired:
-            kill_group(process)
             raise ChildTimeout(f"still running after {timeout:.0f} s") from None
-        except BaseException:
-            kill_group(process)
-            raise
-        kill_group(process)  # anything it started and left behind
         if not response.is_file():
             raise _crash(process.returncode, stderr.decode(errors="replace"), memory_mb)
         status, value = pickle.loads(response.read_bytes())
@@ -107,7 +102,21 @@ def call_isolated(target: str, kwargs: dict[str, Any], *, timeout: float, memory
     return value
 
 
-def kill_group(process: subprocess.Popen[bytes]) -> None:
+def wait_in_group(process: subprocess.Popen[bytes], timeout: float, given: bytes | None = None) -> bytes:
+    """Give a child started with ``start_new_session=True`` its input and wait for it to end:
+    its standard error. It is killed with whatever it started (and ``subprocess.TimeoutExpired``
+    raised) at the time limit, on any exception while waiting (an interrupt) and, for what it
+    left behind, after a normal end."""
+    try:
+        _, stderr = process.communicate(given, timeout=max(timeout, 0.0))
+    except BaseException:
+        _kill_group(process)
+        raise
+    _kill_group(process)
+    return bytes(stderr)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill a child started with ``start_new_session=True`` and whatever it started, then reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
-from pipeline.isolated import call_isolated, kill_group
+from pipeline.isolated import call_isolated, wait_in_group
 from pipeline.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -90,14 +90,9 @@ def _print_with_chromium(chromium: str, html: str, target: Path) -> None:
             start_new_session=True,
         )
         try:
-            _, stderr = process.communicate(timeout=PRINT_TIMEOUT_SECONDS)
+            stderr = wait_in_group(process, PRINT_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
-            kill_group(process)
             raise PrintFailed(f"Chromium was still printing the pack after {PRINT_TIMEOUT_SECONDS:.0f} s") from None
-        except BaseException:
-            kill_group(process)
-            raise
-        kill_group(process)  # anything it started and left behind
         if not partial.is_file() or partial.stat().st_size == 0:
             reason = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
             raise PrintFailed(f"Chromium wrote no PDF: {reason[0][:300]}")
