@@ -117,9 +117,10 @@ def test_page_limit_has_its_own_code(text_pdf: Path, tmp_path: Path) -> None:
 
 
 def test_parsing_is_stopped_at_the_time_limit(tmp_path: Path) -> None:
+    """402 pages take over 4 s to read here, well clear of the 1 s limit (120 took 1.4 s: too close)."""
     lines = [f"Line {n}: our shared care record programme connects partners across the system." for n in range(45)]
     pages = [_write_simple_pdf(tmp_path / f"page{n}.pdf", lines) for n in range(3)]
-    long_pdf = _merge(tmp_path / "long.pdf", *(pages * 40))
+    long_pdf = _merge(tmp_path / "long.pdf", *(pages * 134))
     with pytest.raises(ReviewError, match="time limit") as caught:
         read_document(long_pdf, deadline=time.monotonic() + 1.0)
     assert caught.value.code == "timeout" and long_pdf.name in str(caught.value)
