@@ -182,7 +182,8 @@ def pack(
         found = locate_review(out, document)
     except LookupError as error:
         raise typer.BadParameter(str(error), param_hint="DOCUMENT") from error
-    html_path, pdf_path = write_pack(found, load_taxonomy(cli_settings().taxonomy_path), out)
+    settings = cli_settings()
+    html_path, pdf_path = write_pack(found, load_taxonomy(settings.taxonomy_path), out, settings.pack_printer)
     console.print(f"{html_path}\n{pdf_path}")
 
 

@@ -68,7 +68,7 @@ def review_batch(
         # Prefect unwraps it before the task runs; its type hints do not say so.
         run_save(engine, run_id, quote(result))  # type: ignore[call-overload]
         if not review_files_current(result.review, out_dir, settings.write_packs):
-            run_write(quote(result.review), quote(taxonomy), out_dir, settings.write_packs)  # type: ignore[call-overload]
+            run_write(quote(result.review), quote(taxonomy), out_dir, settings.write_packs, settings.pack_printer)  # type: ignore[call-overload]
         reviews[position[future]] = result.review
         get_run_logger().info("%d/%d %s: %s", done, len(items), item.path.name, outcome(result.review))
         document_finished(done, len(items), result.review)

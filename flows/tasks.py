@@ -27,7 +27,7 @@ from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import write_review_files
 from pipeline.review import ReviewResult, review_item
 from pipeline.runtime import load_components, preload
-from pipeline.settings import Settings
+from pipeline.settings import PackPrinter, Settings
 from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
 from pipeline.train import data_hash
@@ -86,14 +86,15 @@ def run_review(
     preload(settings)
     deadline = time.monotonic() + settings.document_timeout_seconds
     result = review_item(item, settings, versions, deadline=deadline, more_to_read=more_to_read)
-    write_review_files(result.review, load_components(settings).taxonomy, out_dir, settings.write_packs)
+    taxonomy = load_components(settings).taxonomy
+    write_review_files(result.review, taxonomy, out_dir, settings.write_packs, settings.pack_printer)
     release_freed_memory()
     return result
 
 
 @task(task_run_name="write-{review.document.file}", cache_policy=NO_CACHE)
-def run_write(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pack: bool) -> bool:
-    return write_review_files(review, taxonomy, out_dir, with_pack)
+def run_write(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pack: bool, printer: PackPrinter) -> bool:
+    return write_review_files(review, taxonomy, out_dir, with_pack, printer)
 
 
 @task(cache_policy=NO_CACHE)

@@ -14,6 +14,7 @@ from pipeline.models import DocumentReview
 from pipeline.pack import pack_paths, write_pack
 from pipeline.register import commitments_csv_path, write_commitments_csv
 from pipeline.review_files import remove_legacy_files, review_files
+from pipeline.settings import PackPrinter
 from pipeline.taxonomy import Taxonomy
 
 
@@ -24,7 +25,9 @@ def review_files_current(review: DocumentReview, out_dir: Path, with_pack: bool)
     return outputs_current(review, out_dir, *packs, commitments_csv_path(review, out_dir))
 
 
-def write_review_files(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pack: bool) -> bool:
+def write_review_files(
+    review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, with_pack: bool, printer: PackPrinter
+) -> bool:
     """Write the files of one review unless they are current; True when anything was written.
     The pack comes first and the JSON last, because a JSON equal to the review is what marks the
     set complete: a process killed half-way leaves a set that the next run redoes. Files of the
@@ -32,7 +35,7 @@ def write_review_files(review: DocumentReview, taxonomy: Taxonomy, out_dir: Path
     if review_files_current(review, out_dir, with_pack):
         return False
     if with_pack:
-        write_pack(review, taxonomy, out_dir)
+        write_pack(review, taxonomy, out_dir, printer)
     write_commitments_csv(review, out_dir)
     write_outputs(review, out_dir)
     remove_legacy_files(review, out_dir)

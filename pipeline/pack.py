@@ -26,6 +26,7 @@ from pipeline.models import (
 from pipeline.pack_pdf import print_pdf
 from pipeline.register import commitment_groups, commitments_csv_path, due_label
 from pipeline.review_files import review_files
+from pipeline.settings import PackPrinter
 from pipeline.taxonomy import Criterion, Taxonomy
 
 Level = Literal["ICS", "ORG"]
@@ -234,13 +235,14 @@ def pack_paths(review: DocumentReview, out_dir: Path) -> tuple[Path, Path]:
 
 
 def write_pack(
-    review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, generated: date | None = None
+    review: DocumentReview, taxonomy: Taxonomy, out_dir: Path, printer: PackPrinter, generated: date | None = None
 ) -> tuple[Path, Path]:
-    """Write ``<name>.<short id>-pack.html`` and ``-pack.pdf`` (``review_files``); returns their paths."""
+    """Write ``<name>.<short id>-pack.html`` and ``-pack.pdf`` (``review_files``), the PDF printed
+    by ``printer``; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_pack_html(review, taxonomy, generated or date.today())
     html_path, pdf_path = pack_paths(review, out_dir)
     html_path.write_text(html, encoding="utf-8")
     with _PRINTING:
-        print_pdf(html, pdf_path)
+        print_pdf(html, pdf_path, printer)
     return html_path, pdf_path

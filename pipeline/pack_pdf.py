@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from pipeline.isolated import call_isolated, wait_in_group
-from pipeline.settings import get_settings
+from pipeline.settings import PackPrinter
 
 logger = logging.getLogger(__name__)
 PRINT_TIMEOUT_SECONDS = 900.0  # a pack of several hundred pages on a busy 2-core machine
@@ -53,9 +53,10 @@ def chromium_path() -> str | None:
     return next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
 
 
-def print_pdf(html: str, target: Path) -> None:
-    """Write ``html`` (self-contained) as a PDF at ``target``; the whole file appears or none does."""
-    printer = get_settings().pack_printer
+def print_pdf(html: str, target: Path, printer: PackPrinter) -> None:
+    """Write ``html`` (self-contained) as a PDF at ``target`` with ``printer`` (the batch's
+    ``pack_printer``, not this process's: a Dask worker has its own environment); the whole file
+    appears or none does."""
     chromium = chromium_path() if printer != "weasyprint" else None
     if printer == "chromium" and chromium is None:
         raise PrintFailed(f"pack_printer is chromium, but none of {', '.join(CHROMIUM_NAMES)} is on the PATH")

@@ -18,6 +18,9 @@ def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "wgll-review"
 
 
+PackPrinter = Literal["auto", "chromium", "weasyprint"]
+
+
 class Settings(BaseSettings):
     """Every tunable of the pipeline in one place (DESIGN.md: no constants scattered in modules)."""
 
@@ -71,7 +74,7 @@ class Settings(BaseSettings):
         description="Write each document's pre-briefing pack (HTML and PDF) in a batch; rendering "
         "the PDF takes seconds per document, which large audits can skip.",
     )
-    pack_printer: Literal["auto", "chromium", "weasyprint"] = Field(
+    pack_printer: PackPrinter = Field(
         "auto",
         description="What prints the pack's PDF: headless Chromium (an 80-page pack in about 2 s), or "
         "WeasyPrint (9-11 s); auto takes Chromium when it is installed (`make services`), else WeasyPrint.",

@@ -27,7 +27,7 @@ def taxonomy() -> Taxonomy:
 def rendered(taxonomy: Taxonomy, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     require_chromium()
     out = tmp_path_factory.mktemp("pack")
-    html_path, _ = write_pack(_review(taxonomy), taxonomy, out, generated=GENERATED)
+    html_path, _ = write_pack(_review(taxonomy), taxonomy, out, "auto", generated=GENERATED)
     return render(html_path, out)
 
 
@@ -65,7 +65,7 @@ def test_unreadable_pack_renders_its_error(taxonomy: Taxonomy, tmp_path: Path) -
         measures=[],
         errors=[ReviewErrorRecord(code="not_pdf", message="minutes.pdf: not a PDF file (starts with 'These are')")],
     )
-    html_path, _ = write_pack(review, taxonomy, tmp_path, generated=GENERATED)
+    html_path, _ = write_pack(review, taxonomy, tmp_path, "auto", generated=GENERATED)
     text = " ".join(" ".join(parse_dom(render(html_path, tmp_path).dom).text).split())
     assert "This strategy could not be read" in text and "not_pdf" in text
     assert "Where the strategy is silent" not in text

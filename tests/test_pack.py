@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from html import unescape
 from pathlib import Path
@@ -25,7 +24,7 @@ from pipeline.models import (
 )
 from pipeline.pack import render_pack_html, write_pack
 from pipeline.pack_pdf import PrintFailed, chromium_path, print_pdf
-from pipeline.settings import get_settings
+from pipeline.settings import PackPrinter, get_settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 SCRIPT = "<script>alert(1)</script>"
@@ -217,21 +216,18 @@ def test_pack_is_self_contained(taxonomy: Taxonomy) -> None:
 
 
 @pytest.fixture(params=["chromium", "weasyprint"])
-def printer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def printer(request: pytest.FixtureRequest) -> PackPrinter:
     """Each way the pack's PDF can be printed; Chromium's where it is installed (make services)."""
     if request.param == "chromium" and chromium_path() is None:
         pytest.skip("Chromium is not installed (make services installs it)")
-    monkeypatch.setenv("WGLL_PACK_PRINTER", request.param)
-    get_settings.cache_clear()
-    yield request.param
-    get_settings.cache_clear()
+    return request.param  # type: ignore[no-any-return]
 
 
 def test_write_pack_makes_a_real_pdf(taxonomy: Taxonomy, tmp_path: Path, printer: str) -> None:
     plain = _review(taxonomy)
     title = f'{plain.document.title} "{SCRIPT}" \\ – 2023'  # the footer's CSS string must hold it
     review = plain.model_copy(update={"document": plain.document.model_copy(update={"title": title})})
-    html_path, pdf_path = write_pack(review, taxonomy, tmp_path, generated=GENERATED)
+    html_path, pdf_path = write_pack(review, taxonomy, tmp_path, printer, generated=GENERATED)
     stem = f"{Path(review.document.file).stem}.{review.document.id[:8]}"
     assert (html_path.name, pdf_path.name) == (f"{stem}-pack.html", f"{stem}-pack.pdf")
     assert html_path.read_text(encoding="utf-8") == render_pack_html(review, taxonomy, GENERATED)
@@ -266,7 +262,7 @@ def test_unreadable_document_gets_a_plain_pack(taxonomy: Taxonomy, tmp_path: Pat
         measures=[],
         errors=[ReviewErrorRecord(code="encrypted", message=f"severn-coast-ics-2022.pdf: password required {SCRIPT}")],
     )
-    html_path, pdf_path = write_pack(review, taxonomy, tmp_path, generated=GENERATED)
+    html_path, pdf_path = write_pack(review, taxonomy, tmp_path, "auto", generated=GENERATED)
     html = html_path.read_text(encoding="utf-8")
     assert "This strategy could not be read" in html
     assert "encrypted" in html and "password required &lt;script&gt;" in html
@@ -321,12 +317,6 @@ def test_pack_says_why_each_quote_was_tagged_and_escapes_it(taxonomy: Taxonomy) 
     assert str(escape(SCRIPT)) in measure and str(escape(IMG)) in measure
 
 
-def _use_printer(monkeypatch: pytest.MonkeyPatch, printer: str, path: Path) -> None:
-    monkeypatch.setenv("WGLL_PACK_PRINTER", printer)
-    monkeypatch.setenv("PATH", str(path))
-    get_settings.cache_clear()
-
-
 def test_a_chromium_that_fails_gives_way_to_weasyprint_unless_asked_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -335,18 +325,14 @@ def test_a_chromium_that_fails_gives_way_to_weasyprint_unless_asked_for(
     broken.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n")
     broken.chmod(0o755)
     html = "<html><body><p>A pack</p></body></html>"
-    try:
-        _use_printer(monkeypatch, "auto", broken.parent)
-        print_pdf(html, tmp_path / "auto.pdf")
-        assert "A pack" in pdfium.PdfDocument(tmp_path / "auto.pdf")[0].get_textpage().get_text_range()
-        assert "Chromium wrote no PDF: cannot open display; printing auto.pdf with WeasyPrint" in caplog.text
+    monkeypatch.setenv("PATH", str(broken.parent))
+    print_pdf(html, tmp_path / "auto.pdf", "auto")
+    assert "A pack" in pdfium.PdfDocument(tmp_path / "auto.pdf")[0].get_textpage().get_text_range()
+    assert "Chromium wrote no PDF: cannot open display; printing auto.pdf with WeasyPrint" in caplog.text
 
-        _use_printer(monkeypatch, "chromium", broken.parent)
-        with pytest.raises(PrintFailed, match="cannot open display"):
-            print_pdf(html, tmp_path / "asked.pdf")
-        _use_printer(monkeypatch, "chromium", tmp_path / "empty")
-        with pytest.raises(PrintFailed, match="none of chromium, chromium-browser, google-chrome is on the PATH"):
-            print_pdf(html, tmp_path / "absent.pdf")
-        assert not (tmp_path / "asked.pdf").exists() and not (tmp_path / "absent.pdf").exists()
-    finally:
-        get_settings.cache_clear()
+    with pytest.raises(PrintFailed, match="cannot open display"):
+        print_pdf(html, tmp_path / "asked.pdf", "chromium")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(PrintFailed, match="none of chromium, chromium-browser, google-chrome is on the PATH"):
+        print_pdf(html, tmp_path / "absent.pdf", "chromium")
+    assert not (tmp_path / "asked.pdf").exists() and not (tmp_path / "absent.pdf").exists()

@@ -112,7 +112,7 @@ def test_writing_a_review_replaces_its_old_id_named_files(tmp_path: Path) -> Non
     assert not review_files_current(MARLSHIRE, tmp_path, with_pack=False), "old names are not the current set"
 
     taxonomy = load_taxonomy(get_settings().taxonomy_path)
-    assert write_review_files(MARLSHIRE, taxonomy, tmp_path, with_pack=False)
+    assert write_review_files(MARLSHIRE, taxonomy, tmp_path, with_pack=False, printer="auto")
     assert not any(path.exists() for path in legacy), "the old names of this review are gone"
     assert all(path.exists() for path in other), "another document's old files are left alone"
     assert review_files_current(MARLSHIRE, tmp_path, with_pack=False)
@@ -135,7 +135,7 @@ def test_hostile_file_names_make_safe_file_names(tmp_path: Path) -> None:
 def test_a_written_review_is_current_until_its_json_says_something_else(tmp_path: Path) -> None:
     """An unchanged re-run writes nothing; a JSON file edited, cut short or of another review is redone."""
     taxonomy = load_taxonomy(get_settings().taxonomy_path)
-    write_review_files(MARLSHIRE, taxonomy, tmp_path, with_pack=False)
+    write_review_files(MARLSHIRE, taxonomy, tmp_path, with_pack=False, printer="auto")
     assert review_files_current(MARLSHIRE, tmp_path, with_pack=False)
     [found] = find_reviews(tmp_path)
     text = found.files.json.read_text(encoding="utf-8")
@@ -143,5 +143,5 @@ def test_a_written_review_is_current_until_its_json_says_something_else(tmp_path
     assert not review_files_current(MARLSHIRE, tmp_path, with_pack=False), "edited"
     found.files.json.write_text(text[: len(text) // 2], encoding="utf-8")
     assert not review_files_current(MARLSHIRE, tmp_path, with_pack=False), "cut short"
-    assert write_review_files(MARLSHIRE, taxonomy, tmp_path, with_pack=False), "written again"
+    assert write_review_files(MARLSHIRE, taxonomy, tmp_path, with_pack=False, printer="auto"), "written again"
     assert review_files_current(MARLSHIRE, tmp_path, with_pack=False)

@@ -33,7 +33,7 @@ def _stored(tmp_path: Path, source: str) -> tuple[Path, Path]:
     engine = open_store(None, out)
     save_review(engine, start_run(engine, MODEL, out), review, [], [])
     engine.dispose()
-    write_review_files(review, load_taxonomy(SETTINGS.taxonomy_path), out, with_pack=False)
+    write_review_files(review, load_taxonomy(SETTINGS.taxonomy_path), out, with_pack=False, printer="auto")
     return pdf, out
 
 
