@@ -1,4 +1,5 @@
-"""The shipped tagger: three scores per passage and measure, combined and calibrated per measure.
+"""The shipped tagger: three scores per passage and measure, combined and calibrated per
+measure, then averaged with the vote of the passage's nearest labelled passages.
 
 A passage is scored semantically (its embedding and the embedding's cosine to every measure and
 criterion prompt, so paraphrase the labels never used still lands) and lexically (TF-IDF of
@@ -6,10 +7,12 @@ words and word pairs: programme names, suppliers, standards, acronyms). Real str
 several measures in one paragraph, and a whole-passage score blends them away, so each of its
 sentences is also scored lexically and the best sentence counts. Per measure, a logistic
 regression fitted on out-of-fold scores of every measure weighs them and turns them into a
-calibrated probability; thresholds are chosen on the same out-of-fold probabilities, so neither
-is fitted to the passages it judges. Scoring sentences semantically as well (pooled, or as
-features) measured no better and would double the embedding work of a review (see the model
-card and docs/quality.md)."""
+calibrated probability. That probability is averaged with the vote of the 30 nearest labelled
+passages (``pipeline/neighbours.py``): the regressions learn our writers' wording, the vote
+carries over to real text better. Combiners and thresholds are fitted on out-of-fold scores and
+votes, so neither is fitted to the passages it judges. Scoring sentences semantically as well
+(pooled, or as features) measured no better and would double the embedding work of a review
+(docs/quality.md)."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from pipeline.classify import (
     measures_of,
     passage_texts,
 )
+from pipeline.neighbours import NEIGHBOURS, neighbour_vote
 from pipeline.settings import DEFAULT_EMBEDDING_MODEL
 from pipeline.windows import max_by_owner, split_windows
 
@@ -98,8 +102,10 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
     """X: passage texts; Y: an indicator matrix with a column per measure. ``window_size``: the
     longest run of sentences scored as a window (0: whole passages only). ``cross_measure``:
     each measure's combiner also sees the other measures' scores (a passage about board
-    governance is less likely to be about something else as well). ``cv``: folds for the
-    out-of-fold scores, a number or a list of (train, test) index pairs (grouped by source)."""
+    governance is less likely to be about something else as well). ``neighbour_weight``: the share
+    of the probability given by the vote of the ``neighbours`` nearest labelled passages (0: the
+    regressions alone). ``cv``: folds for the out-of-fold scores, a number or a list of (train,
+    test) index pairs (grouped by source)."""
 
     def __init__(
         self,
@@ -110,6 +116,8 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
         lexical_C: float = 16.0,
         window_size: int = 1,
         cross_measure: bool = True,
+        neighbour_weight: float = 0.5,
+        neighbours: int = NEIGHBOURS,
         cv: object = 5,
         random_state: int | None = None,
     ) -> None:
@@ -119,6 +127,8 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
         self.lexical_C = lexical_C
         self.window_size = window_size
         self.cross_measure = cross_measure
+        self.neighbour_weight = neighbour_weight
+        self.neighbours = neighbours
         self.cv = cv
         self.random_state = random_state
 
@@ -142,6 +152,12 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
     def _combine(self, Z: np.ndarray) -> np.ndarray:
         return np.column_stack([m.predict_proba(self._inputs(Z, j))[:, 1] for j, m in enumerate(self.estimators_)])
 
+    def _blend(self, combined: np.ndarray, votes: np.ndarray) -> np.ndarray:
+        return (1 - self.neighbour_weight) * combined + self.neighbour_weight * votes
+
+    def _vote(self, vectors: np.ndarray, among: np.ndarray, Y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return neighbour_vote(vectors, among, Y, weights, self.neighbours)
+
     def fit(self, X: Sequence[str], Y: np.ndarray, sample_weight: Sequence[float] | None = None) -> MeasureTagger:
         """``sample_weight``: how much each passage counts in every model (a reviewer's verdict
         more than a written passage); thresholds still judge each passage once."""
@@ -153,17 +169,25 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
         weights = _weights(sample_weight, len(Y))
         views = self._views(texts)
         out_of_fold = np.zeros((len(Y), len(SCORES) * Y.shape[1]))
+        votes = np.zeros(Y.shape)
         for train, test in fold_splits(self.cv, len(Y), self.random_state):
             train = train[weights[train] > 0]
             base = self._base().fit(views.take(train), Y[train], weights[train])
             out_of_fold[test] = base.scores(views.take(test))
+            votes[test] = self._vote(views.vectors[test], views.vectors[train], Y[train], weights[train])
         self.estimators_ = [
             LogisticRegression(C=1.0, max_iter=2000).fit(self._inputs(out_of_fold, j), Y[:, j], sample_weight=weights)
             for j in range(Y.shape[1])
         ]
-        self.thresholds_ = best_f1_thresholds(Y[weights > 0], self._combine(out_of_fold)[weights > 0])
+        blended = self._blend(self._combine(out_of_fold), votes)
+        self.thresholds_ = best_f1_thresholds(Y[weights > 0], blended[weights > 0])
         kept = np.flatnonzero(weights > 0)
         self.base_ = self._base().fit(views.take(kept), Y[kept], weights[kept])
+        # The neighbours in half precision: a ranking by cosine loses nothing that matters, and the
+        # fitted tagger stays half the size.
+        self.neighbour_vectors_ = views.vectors[kept].astype(np.float16)
+        self.neighbour_labels_ = Y[kept].astype(np.int8)
+        self.neighbour_weights_ = weights[kept]
         return self
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
@@ -172,7 +196,9 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
         texts = passage_texts(X)
         if not len(texts):
             return np.zeros((0, len(self.classes_)))
-        return self._combine(self.base_.scores(self._views(texts)))
+        views = self._views(texts)
+        votes = self._vote(views.vectors, self.neighbour_vectors_, self.neighbour_labels_, self.neighbour_weights_)
+        return self._blend(self._combine(self.base_.scores(views)), votes)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)
