@@ -138,3 +138,15 @@ def test_shipped_tagger_tags_every_measure_a_bundled_passage_evidences() -> None
     predicted = fitted.predict(list(cases))
     for row, expected in zip(predicted, cases.values(), strict=True):
         assert {m for m, on in zip(TAXONOMY.measure_ids, row, strict=True) if on} >= expected
+
+
+def test_measure_tagger_with_the_vote_alone_gives_a_known_passage_its_own_labels(data) -> None:  # type: ignore[no-untyped-def]
+    """With ``neighbour_weight=1`` the probability is the neighbours' vote: a passage the tagger
+    learnt from is its own nearest neighbour, so one neighbour returns its labels exactly; with
+    ``neighbour_weight=0`` the regressions alone speak, and their scores are not 0/1."""
+    X, Y = data
+    prototypes = build_prototypes(TAXONOMY, SETTINGS)
+    voting = MeasureTagger(prototypes=prototypes, cv=3, random_state=0, neighbour_weight=1.0, neighbours=1).fit(X, Y)
+    assert np.array_equal(voting.predict_proba(X[:20]), Y[:20].astype(float))
+    regressions = clone(voting).set_params(neighbour_weight=0.0).fit(X, Y)
+    assert not np.all(np.isin(regressions.predict_proba(X[:20]), (0.0, 1.0)))
