@@ -197,8 +197,11 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
         if not len(texts):
             return np.zeros((0, len(self.classes_)))
         views = self._views(texts)
+        combined = self._combine(self.base_.scores(views))
+        if not hasattr(self, "neighbour_vectors_"):  # fitted before the vote: its thresholds are the regressions'
+            return combined
         votes = self._vote(views.vectors, self.neighbour_vectors_, self.neighbour_labels_, self.neighbour_weights_)
-        return self._blend(self._combine(self.base_.scores(views)), votes)
+        return self._blend(combined, votes)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(int)

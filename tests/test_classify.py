@@ -4,6 +4,8 @@ which these estimators refuse by design)."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -150,3 +152,9 @@ def test_measure_tagger_with_the_vote_alone_gives_a_known_passage_its_own_labels
     assert np.array_equal(voting.predict_proba(X[:20]), Y[:20].astype(float))
     regressions = clone(voting).set_params(neighbour_weight=0.0).fit(X, Y)
     assert not np.all(np.isin(regressions.predict_proba(X[:20]), (0.0, 1.0)))
+    # A tagger saved before the vote existed has none of its attributes: it still tags, as it was
+    # fitted to, with the regressions alone.
+    older = copy.deepcopy(voting)
+    for name in ("neighbour_weight", "neighbours", "neighbour_vectors_", "neighbour_labels_", "neighbour_weights_"):
+        delattr(older, name)
+    assert np.array_equal(older.predict_proba(X[:20]), regressions.predict_proba(X[:20]))
