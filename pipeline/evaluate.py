@@ -110,7 +110,7 @@ def evaluate_passages(path: Path, tagger: Tagger) -> DetailedReport:
     measure_ids = list(tagger.classes_)
     texts = [p.text for p in labelled]
     probabilities = tagger.predict_proba(texts)
-    predicted = tagger.predict(texts)
+    predicted = probabilities >= tagger.thresholds_  # what predict() gives, without tagging twice
     return detailed_report(indicator_matrix(labelled, measure_ids), predicted, probabilities, labelled, measure_ids)
 
 
@@ -197,11 +197,9 @@ def detailed_report(
             )
     return DetailedReport(
         **score_predictions(Y, predicted, measure_ids).model_dump(),
-        by_set={
-            name: score_predictions(Y[rows], predicted[rows], measure_ids)
-            for name, rows in sets.items()
-            if all(r.any() for r in sets.values())
-        },
+        by_set={name: score_predictions(Y[rows], predicted[rows], measure_ids) for name, rows in sets.items()}
+        if all(rows.any() for rows in sets.values())
+        else {},
         by_writer={
             writer: score_predictions(Y[writers == writer], predicted[writers == writer], measure_ids)
             for writer in sorted(set(writers) - {""})
