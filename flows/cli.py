@@ -24,12 +24,16 @@ from flows.cli_options import (
 )
 from flows.cli_output import (
     console,
+    outcome_rows,
+    pack_pages,
     print_before_after,
+    print_nothing_to_do,
     print_outcomes,
     print_versions,
     print_where,
 )
 from flows.server_cli import before_flow, server_app
+from pipeline.stamps import fs_clock
 
 if TYPE_CHECKING:
     from pipeline.manifest import BatchItem
@@ -102,6 +106,7 @@ def review(
     Paths that cannot be reviewed (missing, a folder without a PDF, an unreadable manifest) stop
     the command before it starts (exit status 2), unless --skip-missing lists and skips them. A
     document that ends in an error code makes the exit status 1, once every other review is written."""
+    since = fs_clock()  # before anything is read: a file changed after it is not vouched for
     items = checked_items(paths, skip_missing)
     if password:
         items = [item.model_copy(update={"password": item.password or password}) for item in items]
@@ -109,23 +114,65 @@ def review(
     check_model(settings)
     from pipeline.index_page import write_index
     from pipeline.uptodate import split_current  # after the checks: a usage error answers at once
+    from pipeline.uptodate_record import forget_record
     from pipeline.versions import current_versions
 
     versions = current_versions(settings)
+    if out.is_dir():
+        forget_record(str(out))
     done, to_do = split_current(items, out, settings, versions)
     if to_do or force:
         reviews = _run_batch(items, out, settings, versions, refresh=force)
     else:
-        console.print(
-            f"All {len(items)} document(s) already reviewed in {out}/ under the current versions; "
-            "nothing to do (--force reviews them again)."
-        )
+        print_nothing_to_do(len(items), out)
         reviews = done
         write_index(out)
-    failed = print_outcomes(reviews)
-    print_where(out, reviews)
+    failed = print_outcomes(outcome_rows(reviews))
+    print_where(out, pack_pages(out, reviews))
     if failed:
         raise typer.Exit(1)
+    # Only a plain `wgll review PATHS --out OUT` is answered from the record (flows/entry.py).
+    if not (skip_missing or any((password, workers, task_runner, dask_address, embedding_model, tagger, cache_dir))):
+        if to_do or force:  # check the batch's work as a re-run would, from a new start
+            since = fs_clock()
+            items, done = _current_after(paths, out, settings)
+        _remember(paths, out, settings, since, items, done)
+
+
+def _current_after(paths: list[Path], out: Path, settings: Settings) -> tuple[list[BatchItem], list[DocumentReview]]:
+    """The documents PATHS stand for now, and those of them current in ``out``."""
+    from pipeline.errors import ModelCardMismatch, TaxonomyError
+    from pipeline.inputs import gather_inputs
+    from pipeline.uptodate import split_current
+    from pipeline.versions import current_versions
+
+    inputs = gather_inputs(paths)
+    if inputs.problems:
+        return inputs.items, []
+    try:
+        versions = current_versions(settings)
+    except (ModelCardMismatch, TaxonomyError, OSError):
+        return inputs.items, []
+    return inputs.items, split_current(inputs.items, out, settings, versions)[0]
+
+
+def _remember(
+    paths: list[Path], out: Path, settings: Settings, since: int, items: list[BatchItem], done: list[DocumentReview]
+) -> None:
+    """Leave the up-to-date record of this batch in ``out`` when every document is done without
+    error in the SQLite store there, so that a re-run is answered from it."""
+    from pipeline.uptodate import review_dependencies
+    from pipeline.uptodate_record import write_record
+
+    if settings.database_url is not None or len(done) != len(items) or any(r.errors for r in done):
+        return
+    summary = {
+        "documents": len(items),
+        "rows": outcome_rows(done),
+        "packs": [pack.name for pack in pack_pages(out, done)],
+    }
+    files = review_dependencies(paths, items, settings, out, done)
+    write_record([str(path) for path in paths], str(out), files, summary, since)
 
 
 def _run_batch(

@@ -3,15 +3,20 @@ command line asks this before starting a flow, and starts none when every docume
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.manifest import BatchItem
+from pipeline.manifest import MANIFEST_NAME, BatchItem
 from pipeline.models import DocumentReview, Versions
 from pipeline.outputs import review_files_current
+from pipeline.register import commitments_csv_path
+from pipeline.review_files import review_files
 from pipeline.settings import Settings
+from pipeline.stamps import SQLITE_FILE
 from pipeline.store import find_review
-from pipeline.store_schema import SQLITE_FILE, open_store
+from pipeline.store_schema import open_store
 
 
 def split_current(
@@ -60,3 +65,41 @@ def _from_manifest(value: object, source: str | None) -> object:
     from the strategy's text (so a PDF named without a manifest stays current); reviews from
     before facts were read from the text name no source, and theirs came from the manifest."""
     return None if source == "text" else value
+
+
+def review_dependencies(
+    paths: Sequence[Path], items: Sequence[BatchItem], settings: Settings, out_dir: Path, done: Sequence[DocumentReview]
+) -> list[str]:
+    """Every file whose change could change what ``wgll review PATHS --out OUT_DIR`` finds once
+    ``done`` are current (``pipeline.uptodate_record`` stamps them): the paths and any folder's
+    manifest, each document, what the versions are read from (taxonomy, labels, tagger and
+    criterion model with their cards, the labelled passages' vectors shipped beside them, the
+    embedding model's files), the folders imports are
+    found in (an installed or removed package changes them), the store and every output file."""
+    from pipeline.criteria_card import criteria_card_path, criteria_model_path
+    from pipeline.encoder import resolve_model_location
+    from pipeline.explain import labelled_vectors_path
+    from pipeline.model_card import card_path
+
+    tagger, criteria = settings.tagger_path, criteria_model_path(settings.tagger_path)
+    model = Path(resolve_model_location(settings.embedding_model))
+    store = out_dir / SQLITE_FILE
+    files: list[Path | str] = [
+        *paths,
+        *(path / MANIFEST_NAME for path in paths),
+        *(item.path for item in items),
+        settings.taxonomy_path,
+        settings.labels_path,
+        tagger,
+        card_path(tagger),
+        criteria,
+        criteria_card_path(criteria),
+        labelled_vectors_path(tagger),
+        model,
+        *(sorted(model.rglob("*")) if model.is_dir() else ()),
+        *(entry for entry in sys.path if entry),
+        *(store.with_name(store.name + suffix) for suffix in ("", "-wal", "-journal", "-shm")),
+    ]
+    for review in done:
+        files.extend([*review_files(review, out_dir).all(), commitments_csv_path(review, out_dir)])
+    return list(dict.fromkeys(os.path.abspath(file) for file in files))
