@@ -26,6 +26,8 @@ from flows.cli_output import (
     console,
     outcome_rows,
     pack_pages,
+    print_audit_current,
+    print_audit_files,
     print_before_after,
     print_nothing_to_do,
     print_outcomes,
@@ -36,6 +38,7 @@ from flows.server_cli import before_flow, server_app
 from pipeline.stamps import fs_clock
 
 if TYPE_CHECKING:
+    from pipeline.audit import AuditFiles
     from pipeline.manifest import BatchItem
     from pipeline.models import DocumentReview, Versions
     from pipeline.settings import Settings
@@ -119,7 +122,7 @@ def review(
 
     versions = current_versions(settings)
     if out.is_dir():
-        forget_record(str(out))
+        forget_record("review", str(out))
     done, to_do = split_current(items, out, settings, versions)
     if to_do or force:
         reviews = _run_batch(items, out, settings, versions, refresh=force)
@@ -172,7 +175,7 @@ def _remember(
         "packs": [pack.name for pack in pack_pages(out, done)],
     }
     files = review_dependencies(paths, items, settings, out, done)
-    write_record([str(path) for path in paths], str(out), files, summary, since)
+    write_record("review", [str(path) for path in paths], str(out), files, summary, since, str(out))
 
 
 def _run_batch(
@@ -252,13 +255,18 @@ def audit(
     ranked gaps and year-on-year changes (audit_coverage flow). When the audit in --out was written
     from exactly the reviews now in REVIEWS, say so and stop."""
     from pipeline.audit import current_audit
-    from pipeline.index_page import INDEX_FILE, write_index
+    from pipeline.index_page import write_index
+    from pipeline.uptodate_record import forget_record
 
+    since = fs_clock()  # before anything is read: a file changed after it is not vouched for
     target = out or reviews / "audit"
     found = checked_reviews(reviews)
+    if target.is_dir():
+        forget_record("audit", str(target))
     files = None if force else current_audit(found, target)
+    written = files is None
     if files is not None:
-        console.print(f"The audit in {target}/ is up to date with the reviews in {reviews}/ (--force writes it again).")
+        print_audit_current(target, reviews)
         write_index(reviews)
     else:
         from flows.audit import audit_coverage
@@ -267,8 +275,35 @@ def audit(
         settings = cli_settings(task_runner=task_runner, dask_address=dask_address)
         before_flow(settings)
         files = audit_coverage.with_options(task_runner=task_runner_for(settings))(reviews, target)
-    for name, path in {**files.model_dump(), "index": reviews / INDEX_FILE}.items():
-        console.print(f"{name}: {path}")
+    print_audit_files(files.model_dump(), reviews)
+    # Only a plain `wgll audit [REVIEWS] [--out OUT]` is answered from the record (flows/entry.py).
+    if not (task_runner or dask_address):
+        if written:  # check the flow's work as a re-run would, from a new start
+            since = fs_clock()
+            files = _audit_after(reviews, target)
+        if files is not None:
+            _remember_audit(reviews, target, since, files)
+
+
+def _audit_after(reviews: Path, target: Path) -> AuditFiles | None:
+    """The audit in ``target`` when it is current with the reviews now in ``reviews``."""
+    from pipeline.audit import current_audit
+    from pipeline.review_files import MalformedReview, read_reviews
+
+    try:
+        return current_audit(read_reviews(reviews), target)
+    except (MalformedReview, OSError):
+        return None
+
+
+def _remember_audit(reviews: Path, target: Path, since: int, files: AuditFiles) -> None:
+    """Leave the up-to-date record of this audit in ``target``, so that a re-run is answered from it."""
+    from pipeline.audit import audit_dependencies
+    from pipeline.uptodate_record import write_record
+
+    names = {name: path.name for name, path in files.model_dump().items()}
+    depends = [str(path) for path in audit_dependencies(reviews, target)]
+    write_record("audit", [str(reviews)], str(target), depends, {"files": names}, since, str(reviews), [str(reviews)])
 
 
 @command()

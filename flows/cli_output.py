@@ -94,6 +94,16 @@ def print_where(out: Path, packs: list[Path]) -> None:
     console.print(Text(f"Index of every review in {out}: {out / INDEX_FILE}"))
 
 
+def print_audit_current(target: Path, reviews: Path) -> None:
+    console.print(f"The audit in {target}/ is up to date with the reviews in {reviews}/ (--force writes it again).")
+
+
+def print_audit_files(files: dict[str, Path], reviews: Path) -> None:
+    """Every file of the audit, then the index of the reviews folder."""
+    for name, path in {**files, "index": reviews / INDEX_FILE}.items():
+        console.print(f"{name}: {path}")
+
+
 def print_versions(settings: Settings) -> bool:
     """The package version and what a review made now would record as its versions (taxonomy,
     tagger hash, embedding model, training data, labels, settings digest), read from the model

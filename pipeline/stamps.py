@@ -53,16 +53,23 @@ def fs_clock() -> int:
         return os.fstat(probe.fileno()).st_mtime_ns
 
 
-def code_files() -> list[str]:
-    """Every file of this program's packages (sources, templates, model artifacts), found anew
-    each time, so a file added or removed is seen as well as one edited."""
+def program_files() -> list[str]:
+    """Every file of this program's packages (sources, templates, model artifacts) and every folder
+    it imports from (an installed, upgraded or removed package changes its folder), found anew each
+    time, so a file added or removed is seen as well as one edited."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     found: list[str] = []
     for package in PACKAGES:
         for folder, subfolders, files in os.walk(os.path.join(root, package)):
             subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
             found.extend(os.path.join(folder, name) for name in sorted(files))
-    return found
+    return found + [os.path.abspath(entry) for entry in sys.path if entry]
+
+
+def json_names(folder: str) -> list[str]:
+    """The names of the JSON files in ``folder``, as ``find_reviews`` lists them."""
+    with os.scandir(folder) as entries:
+        return sorted(entry.name for entry in entries if entry.name.endswith(".json"))
 
 
 def surroundings() -> dict[str, object]:
@@ -72,7 +79,7 @@ def surroundings() -> dict[str, object]:
     return {
         "python": [sys.version, sys.executable, sys.prefix],
         "import_path": list(sys.path),
-        "machine": list(os.uname()),
+        "machine": list(os.uname()) if hasattr(os, "uname") else [sys.platform],
         "cpu": _cpu_digest(),
         "environment": sorted([key, value] for key, value in os.environ.items() if key.upper().startswith("WGLL_")),
     }

@@ -4,7 +4,6 @@ command line asks this before starting a flow, and starts none when every docume
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -74,8 +73,8 @@ def review_dependencies(
     ``done`` are current (``pipeline.uptodate_record`` stamps them): the paths and any folder's
     manifest, each document, what the versions are read from (taxonomy, labels, tagger and
     criterion model with their cards, the labelled passages' vectors shipped beside them, the
-    embedding model's files), the folders imports are
-    found in (an installed or removed package changes them), the store and every output file."""
+    embedding model's files), the store and every output file (the program's own files and
+    import folders are stamped with every record)."""
     from pipeline.criteria_card import criteria_card_path, criteria_model_path
     from pipeline.encoder import resolve_model_location
     from pipeline.explain import labelled_vectors_path
@@ -97,7 +96,6 @@ def review_dependencies(
         labelled_vectors_path(tagger),
         model,
         *(sorted(model.rglob("*")) if model.is_dir() else ()),
-        *(entry for entry in sys.path if entry),
         *(store.with_name(store.name + suffix) for suffix in ("", "-wal", "-journal", "-shm")),
     ]
     for review in done:

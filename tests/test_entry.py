@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from flows.entry import review_request
+from flows.entry import audit_request, review_request
 from pipeline.index_page import write_index
-from pipeline.stamps import RECORD_FILE, code_files, fs_clock, index_current
+from pipeline.stamps import RECORD_FILE, fs_clock, index_current, program_files
 from pipeline.uptodate_record import current_summary, write_record
 
 SUMMARY = {"documents": 1, "rows": [["a.pdf", "no evidence: none; weak: none", "0123abcd", None]], "packs": []}
@@ -40,6 +41,28 @@ def test_only_a_plain_review_is_answered_from_a_record(argv: list[str], request_
     assert review_request(argv) == request_
 
 
+@pytest.mark.parametrize(
+    ("argv", "request_"),
+    [
+        (["audit"], ("out", "out/audit")),
+        (["audit", "reviews"], ("reviews", "reviews/audit")),
+        (["audit", "reviews", "-o", "elsewhere"], ("reviews", "elsewhere")),
+        (["audit", "a", "b"], None),
+        (["audit", "--force"], None),
+        (["audit", "--task-runner", "dask"], None),
+        (["review", "a.pdf"], None),
+    ],
+)
+def test_only_a_plain_audit_is_answered_from_a_record(argv: list[str], request_: tuple[str, str] | None) -> None:
+    assert audit_request(argv) == request_
+
+
+def test_a_record_answers_only_the_command_that_wrote_it(tmp_path: Path) -> None:
+    pdf, out = _folder(tmp_path)
+    assert write_record("review", [str(pdf)], str(out), [str(pdf)], SUMMARY, fs_clock(), str(out))
+    assert current_summary("audit", [str(pdf)], str(out)) is None
+
+
 def _folder(tmp_path: Path) -> tuple[Path, Path]:
     pdf, out = tmp_path / "a.pdf", tmp_path / "out"
     pdf.write_bytes(b"%PDF-1.4 not reviewed here")
@@ -51,29 +74,29 @@ def _folder(tmp_path: Path) -> tuple[Path, Path]:
 def test_a_record_answers_until_a_file_it_names_changes(tmp_path: Path) -> None:
     pdf, out = _folder(tmp_path)
     since = fs_clock()
-    assert write_record([str(pdf)], str(out), [str(pdf)], SUMMARY, since)
-    assert current_summary([str(pdf)], str(out)) == SUMMARY
-    assert current_summary([str(pdf)], str(tmp_path / "elsewhere")) is None
+    assert write_record("review", [str(pdf)], str(out), [str(pdf)], SUMMARY, since, str(out))
+    assert current_summary("review", [str(pdf)], str(out)) == SUMMARY
+    assert current_summary("review", [str(pdf)], str(tmp_path / "elsewhere")) is None
     os.utime(pdf)
-    assert current_summary([str(pdf)], str(out)) is None
+    assert current_summary("review", [str(pdf)], str(out)) is None
 
 
 def test_no_record_vouches_for_a_file_changed_after_its_check_began(tmp_path: Path) -> None:
     pdf, out = _folder(tmp_path)
     since = fs_clock()
     pdf.write_bytes(b"%PDF-1.4 changed while the check ran")
-    assert not write_record([str(pdf)], str(out), [str(pdf)], SUMMARY, since)
+    assert not write_record("review", [str(pdf)], str(out), [str(pdf)], SUMMARY, since, str(out))
     assert not (out / RECORD_FILE).exists()
 
 
 def test_a_record_of_another_format_or_a_broken_one_answers_nothing(tmp_path: Path) -> None:
     pdf, out = _folder(tmp_path)
-    assert write_record([str(pdf)], str(out), [str(pdf)], SUMMARY, fs_clock())
+    assert write_record("review", [str(pdf)], str(out), [str(pdf)], SUMMARY, fs_clock(), str(out))
     record = json.loads((out / RECORD_FILE).read_text())
     (out / RECORD_FILE).write_text(json.dumps({**record, "format": 0}))
-    assert current_summary([str(pdf)], str(out)) is None
+    assert current_summary("review", [str(pdf)], str(out)) is None
     (out / RECORD_FILE).write_text("{")
-    assert current_summary([str(pdf)], str(out)) is None
+    assert current_summary("review", [str(pdf)], str(out)) is None
 
 
 def test_the_index_names_its_inputs_and_is_stale_when_they_change(tmp_path: Path) -> None:
@@ -88,7 +111,8 @@ def test_the_index_names_its_inputs_and_is_stale_when_they_change(tmp_path: Path
     assert index_current(str(out))
 
 
-def test_the_program_files_include_sources_and_artifacts() -> None:
-    names = {Path(path).name for path in code_files()}
-    assert {"stamps.py", "entry.py", "tagger.joblib", "review.html"} <= names
-    assert not any("__pycache__" in path for path in code_files())
+def test_the_program_files_include_sources_artifacts_and_import_folders() -> None:
+    files = program_files()
+    assert {"stamps.py", "entry.py", "tagger.joblib", "review.html"} <= {Path(path).name for path in files}
+    assert not any("__pycache__" in path for path in files)
+    assert next(path for path in sys.path if path.endswith("site-packages")) in files

@@ -41,6 +41,12 @@ def _review(folder: Path, out: Path, *options: str) -> str:
     return result.output
 
 
+def _audit(out: Path) -> str:
+    result = CliRunner().invoke(app, ["audit", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
     root = tmp_path_factory.mktemp("record")
@@ -57,6 +63,7 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WGLL_TAGGER_PATH", str(models / tagger.name))
         _review(folder, root / "out")
+        _audit(root / "out")
         yield Batch(folder, root / "out", models / tagger.name)
 
 
@@ -66,12 +73,18 @@ def batch(reviewed: Batch, tmp_path: Path) -> Batch:
     copy = Batch(shutil.copytree(reviewed.folder, tmp_path / "in"), tmp_path / "out", reviewed.tagger)
     shutil.copytree(reviewed.out, copy.out)
     assert "already reviewed" in _review(copy.folder, copy.out)
+    assert "is up to date" in _audit(copy.out)
     assert _answered(copy), "the full run over a current batch leaves a record that answers"
+    assert _audit_answered(copy)
     return copy
 
 
 def _answered(batch: Batch) -> bool:
-    return current_summary([str(batch.folder)], str(batch.out)) is not None
+    return current_summary("review", [str(batch.folder)], str(batch.out)) is not None
+
+
+def _audit_answered(batch: Batch) -> bool:
+    return current_summary("audit", [str(batch.out)], str(batch.out / "audit")) is not None
 
 
 def _rewrite(path: Path, data: bytes | None = None) -> None:
@@ -79,12 +92,12 @@ def _rewrite(path: Path, data: bytes | None = None) -> None:
 
 
 def test_the_record_holds_what_the_full_command_printed(batch: Batch) -> None:
-    summary = current_summary([str(batch.folder)], str(batch.out))
+    summary = current_summary("review", [str(batch.folder)], str(batch.out))
     assert summary is not None and summary["documents"] == 1
     [(file, outcome, short_id, error)] = summary["rows"]
     assert file == SAMPLE and outcome.startswith("no evidence:") and error is None
     assert summary["packs"] == [next(batch.out.glob("*-pack.html")).name]
-    assert current_summary([str(batch.folder / SAMPLE)], str(batch.out)) is None, "other paths, other batch"
+    assert current_summary("review", [str(batch.folder / SAMPLE)], str(batch.out)) is None, "other paths, other batch"
 
 
 @pytest.mark.parametrize(
@@ -107,7 +120,7 @@ def test_the_record_holds_what_the_full_command_printed(batch: Batch) -> None:
         pytest.param(lambda b: (b.out / SQLITE_FILE).unlink(), id="deleted store"),
         pytest.param(lambda b: _rewrite(b.out / SQLITE_FILE), id="store written"),
         pytest.param(lambda b: (b.out / "index.html").unlink(), id="deleted index"),
-        pytest.param(lambda b: (b.out / "audit").mkdir() or (b.out / "audit" / AUDIT_PAGE).touch(), id="index stale"),
+        pytest.param(lambda b: (b.out / "audit" / AUDIT_PAGE).unlink(), id="index stale"),
     ],
 )
 def test_any_change_sends_the_rerun_to_the_full_check(batch: Batch, change: Callable[[Batch], object]) -> None:
@@ -116,14 +129,33 @@ def test_any_change_sends_the_rerun_to_the_full_check(batch: Batch, change: Call
 
 
 @pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda b: _rewrite(next(b.out.glob("*.json"))), id="review rewritten"),
+        pytest.param(lambda b: (b.out / "other.json").write_text("{}"), id="new json"),
+        pytest.param(lambda b: (b.out / "audit" / "audit.csv").unlink(), id="deleted audit file"),
+        pytest.param(lambda b: (b.out / "audit" / "audit-inputs.sha256").unlink(), id="deleted audit digest"),
+        pytest.param(lambda b: (b.out / "index.html").unlink(), id="deleted index"),
+    ],
+)
+def test_any_change_sends_the_audit_rerun_to_the_full_check(batch: Batch, change: Callable[[Batch], object]) -> None:
+    change(batch)
+    assert not _audit_answered(batch)
+
+
+@pytest.mark.parametrize(
     ("variable", "value"),
-    [("WGLL_MEASURE_EVIDENCED_PASSAGES", "4"), ("WGLL_DATABASE_URL", "sqlite:///elsewhere.sqlite")],
+    [
+        ("WGLL_MEASURE_EVIDENCED_PASSAGES", "4"),
+        ("WGLL_DATABASE_URL", "sqlite:///elsewhere.sqlite"),
+        ("wgll_commitment_mention_similarity", "0.6"),
+    ],
 )
 def test_a_changed_setting_sends_the_rerun_to_the_full_check(
     batch: Batch, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
     monkeypatch.setenv(variable, value)
-    assert not _answered(batch)
+    assert not _answered(batch) and not _audit_answered(batch)
 
 
 def test_a_run_with_a_results_option_leaves_no_record(batch: Batch) -> None:
@@ -131,10 +163,20 @@ def test_a_run_with_a_results_option_leaves_no_record(batch: Batch) -> None:
     assert not (batch.out / RECORD_FILE).exists()
 
 
-def _wgll(batch: Batch, **env: str) -> subprocess.CompletedProcess[str]:
-    command = [str(WGLL), "review", str(batch.folder), "--out", str(batch.out)]
+def _written(path: Path) -> tuple[int, int, int]:
+    found = path.stat()
+    return found.st_ino, found.st_mtime_ns, found.st_ctime_ns
+
+
+def _wgll(batch: Batch, *command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    command = command or ("review", str(batch.folder), "--out", str(batch.out))
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200", **env}, check=False
+        [str(WGLL), *command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200", **env},
+        check=False,
     )
 
 
@@ -144,13 +186,17 @@ def test_the_installed_command_answers_from_the_record_as_the_full_check_does(ba
     they were; a changed setting goes to the full command line, which writes the record again."""
     full = _wgll(batch)
     record, index = batch.out / RECORD_FILE, batch.out / "index.html"
-    before = (record.stat(), index.stat())
+    before = (_written(record), _written(index))
     answered = _wgll(batch)
     assert (full.returncode, answered.returncode) == (0, 0), full.stderr + answered.stderr
     assert "already reviewed" in full.stdout and answered.stdout == full.stdout
     assert answered.stderr == full.stderr == ""
-    assert (record.stat(), index.stat()) == before, "answered from the record: nothing written"
+    assert (_written(record), _written(index)) == before, "answered from the record: nothing written"
 
     changed = _wgll(batch, WGLL_WRITE_PACKS="false")
     assert changed.returncode == 0 and changed.stdout == full.stdout, changed.stderr
-    assert record.stat() != before[0], "the full command line judged, and recorded again"
+    assert _written(record) != before[0], "the full command line judged, and recorded again"
+
+    audits = [_wgll(batch, "audit", str(batch.out)) for _ in range(2)]
+    assert [audit.returncode for audit in audits] == [0, 0], audits[0].stderr + audits[1].stderr
+    assert "is up to date" in audits[0].stdout and audits[1].stdout == audits[0].stdout
