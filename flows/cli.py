@@ -109,7 +109,7 @@ def review(
     Paths that cannot be reviewed (missing, a folder without a PDF, an unreadable manifest) stop
     the command before it starts (exit status 2), unless --skip-missing lists and skips them. A
     document that ends in an error code makes the exit status 1, once every other review is written."""
-    since = fs_clock()  # before anything is read: a file changed after it is not vouched for
+    started = since = fs_clock()  # before anything is read: a file changed after it is not vouched for
     items = checked_items(paths, skip_missing)
     if password:
         items = [item.model_copy(update={"password": item.password or password}) for item in items]
@@ -139,7 +139,7 @@ def review(
         if to_do or force:  # check the batch's work as a re-run would, from a new start
             since = fs_clock()
             items, done = _current_after(paths, out, settings)
-        _remember(paths, out, settings, since, items, done)
+        _remember(paths, out, settings, (started, since), items, done)
 
 
 def _current_after(paths: list[Path], out: Path, settings: Settings) -> tuple[list[BatchItem], list[DocumentReview]]:
@@ -160,11 +160,17 @@ def _current_after(paths: list[Path], out: Path, settings: Settings) -> tuple[li
 
 
 def _remember(
-    paths: list[Path], out: Path, settings: Settings, since: int, items: list[BatchItem], done: list[DocumentReview]
+    paths: list[Path],
+    out: Path,
+    settings: Settings,
+    started_since: tuple[int, int],
+    items: list[BatchItem],
+    done: list[DocumentReview],
 ) -> None:
     """Leave the up-to-date record of this batch in ``out`` when every document is done without
-    error in the SQLite store there, so that a re-run is answered from it."""
-    from pipeline.uptodate import review_dependencies
+    error in the SQLite store there, so that a re-run is answered from it. ``started_since``: when
+    the command started (the versions were read then, and kept) and when the check of ``done`` did."""
+    from pipeline.uptodate import batch_dependencies, versions_dependencies
     from pipeline.uptodate_record import write_record
 
     if settings.database_url is not None or len(done) != len(items) or any(r.errors for r in done):
@@ -174,8 +180,11 @@ def _remember(
         "rows": outcome_rows(done),
         "packs": [pack.name for pack in pack_pages(out, done)],
     }
-    files = review_dependencies(paths, items, settings, out, done)
-    write_record("review", [str(path) for path in paths], str(out), files, summary, since, str(out))
+    started, since = started_since
+    files = batch_dependencies(paths, items, out, done)
+    read_once = versions_dependencies(settings)
+    named = [str(path) for path in paths]
+    write_record("review", named, str(out), files, summary, since, str(out), read_once=read_once, started=started)
 
 
 def _run_batch(
@@ -258,7 +267,7 @@ def audit(
     from pipeline.index_page import write_index
     from pipeline.uptodate_record import forget_record
 
-    since = fs_clock()  # before anything is read: a file changed after it is not vouched for
+    started = since = fs_clock()  # before anything is read: a file changed after it is not vouched for
     target = out or reviews / "audit"
     found = checked_reviews(reviews)
     if target.is_dir():
@@ -282,7 +291,7 @@ def audit(
             since = fs_clock()
             files = _audit_after(reviews, target)
         if files is not None:
-            _remember_audit(reviews, target, since, files)
+            _remember_audit(reviews, target, (started, since), files)
 
 
 def _audit_after(reviews: Path, target: Path) -> AuditFiles | None:
@@ -296,14 +305,19 @@ def _audit_after(reviews: Path, target: Path) -> AuditFiles | None:
         return None
 
 
-def _remember_audit(reviews: Path, target: Path, since: int, files: AuditFiles) -> None:
-    """Leave the up-to-date record of this audit in ``target``, so that a re-run is answered from it."""
+def _remember_audit(reviews: Path, target: Path, started_since: tuple[int, int], files: AuditFiles) -> None:
+    """Leave the up-to-date record of this audit in ``target``, so that a re-run is answered from it
+    (``started_since`` as for ``_remember``)."""
     from pipeline.audit import audit_dependencies
     from pipeline.uptodate_record import write_record
 
+    started, since = started_since
     names = {name: path.name for name, path in files.model_dump().items()}
     depends = [str(path) for path in audit_dependencies(reviews, target)]
-    write_record("audit", [str(reviews)], str(target), depends, {"files": names}, since, str(reviews), [str(reviews)])
+    summary: dict[str, object] = {"files": names}
+    write_record(
+        "audit", [str(reviews)], str(target), depends, summary, since, str(reviews), [str(reviews)], started=started
+    )
 
 
 @command()

@@ -75,14 +75,23 @@ def json_names(folder: str) -> list[str]:
 def surroundings() -> dict[str, object]:
     """What else a review depends on that no file stamp shows: the interpreter, where it imports
     from, the machine and its CPU (the embedding runtime's precision follows the CPU's features),
-    and the WGLL_* settings in the environment (read whatever their case)."""
+    the WGLL_* settings in the environment (read whatever their case) and the folder relative
+    paths among them are read from."""
     return {
         "python": [sys.version, sys.executable, sys.prefix],
+        "working_folder": _working_folder(),
         "import_path": list(sys.path),
         "machine": list(os.uname()) if hasattr(os, "uname") else [sys.platform],
         "cpu": _cpu_digest(),
         "environment": sorted([key, value] for key, value in os.environ.items() if key.upper().startswith("WGLL_")),
     }
+
+
+def _working_folder() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # removed since the command started
+        return None
 
 
 def _cpu_digest() -> str:

@@ -66,15 +66,10 @@ def _from_manifest(value: object, source: str | None) -> object:
     return None if source == "text" else value
 
 
-def review_dependencies(
-    paths: Sequence[Path], items: Sequence[BatchItem], settings: Settings, out_dir: Path, done: Sequence[DocumentReview]
-) -> list[str]:
-    """Every file whose change could change what ``wgll review PATHS --out OUT_DIR`` finds once
-    ``done`` are current (``pipeline.uptodate_record`` stamps them): the paths and any folder's
-    manifest, each document, what the versions are read from (taxonomy, labels, tagger and
-    criterion model with their cards, the labelled passages' vectors shipped beside them, the
-    embedding model's files), the store and every output file (the program's own files and
-    import folders are stamped with every record)."""
+def versions_dependencies(settings: Settings) -> list[str]:
+    """The files a review's versions are read from, once per process (their reads are cached):
+    taxonomy, labels, tagger and criterion model with their cards, the labelled passages' vectors
+    shipped beside them, the embedding model's files."""
     from pipeline.criteria_card import criteria_card_path, criteria_model_path
     from pipeline.encoder import resolve_model_location
     from pipeline.explain import labelled_vectors_path
@@ -82,11 +77,7 @@ def review_dependencies(
 
     tagger, criteria = settings.tagger_path, criteria_model_path(settings.tagger_path)
     model = Path(resolve_model_location(settings.embedding_model))
-    store = out_dir / SQLITE_FILE
-    files: list[Path | str] = [
-        *paths,
-        *(path / MANIFEST_NAME for path in paths),
-        *(item.path for item in items),
+    files = [
         settings.taxonomy_path,
         settings.labels_path,
         tagger,
@@ -96,6 +87,21 @@ def review_dependencies(
         labelled_vectors_path(tagger),
         model,
         *(sorted(model.rglob("*")) if model.is_dir() else ()),
+    ]
+    return list(dict.fromkeys(os.path.abspath(file) for file in files))
+
+
+def batch_dependencies(
+    paths: Sequence[Path], items: Sequence[BatchItem], out_dir: Path, done: Sequence[DocumentReview]
+) -> list[str]:
+    """The other files whose change could change what ``wgll review PATHS --out OUT_DIR`` finds
+    once ``done`` are current: the paths and any folder's manifest, each document, the store and
+    every output file."""
+    store = out_dir / SQLITE_FILE
+    files: list[Path] = [
+        *paths,
+        *(path / MANIFEST_NAME for path in paths),
+        *(item.path for item in items),
         *(store.with_name(store.name + suffix) for suffix in ("", "-wal", "-journal", "-shm")),
     ]
     for review in done:

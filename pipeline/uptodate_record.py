@@ -40,15 +40,21 @@ def write_record(
     since: int,
     index: str,
     listed: Sequence[str] = (),
+    read_once: Sequence[str] = (),
+    started: int | None = None,
 ) -> bool:
     """Record that ``wgll COMMAND PATHS --out OUT`` is done, as the check begun at ``since`` found it:
     ``files`` are what the result depends on, ``listed`` folders whose JSON files it read (all of
     them, so one added is seen), ``index`` the folder whose index page it leaves current, ``summary``
-    what the command prints. Nothing is written (False) when any of those files changed after
-    ``since``, or the folder cannot be written."""
-    code, found = stamps(program_files()), stamps(os.path.abspath(path) for path in files)
-    if changed_since(code, since) or changed_since(found, since):
+    what the command prints. ``read_once`` are files the process read once, when it ``started``
+    (before ``since``), and kept: they, and the program's own files, must not have changed since
+    then. Nothing is written (False) when any of those files changed, or the folder cannot be written."""
+    first = since if started is None else started
+    code, once = stamps(program_files()), stamps(os.path.abspath(path) for path in read_once)
+    found = stamps(os.path.abspath(path) for path in files)
+    if changed_since(code, first) or changed_since(once, first) or changed_since(found, since):
         return False
+    found.update(once)
     record = {
         "format": FORMAT,
         "command": command,

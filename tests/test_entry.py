@@ -81,12 +81,45 @@ def test_a_record_answers_until_a_file_it_names_changes(tmp_path: Path) -> None:
     assert current_summary("review", [str(pdf)], str(out)) is None
 
 
+def test_a_record_answers_only_from_the_folder_it_was_written_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative paths in WGLL_* settings name other files from another folder."""
+    pdf, out = _folder(tmp_path)
+    assert write_record("review", [str(pdf)], str(out), [str(pdf)], SUMMARY, fs_clock(), str(out))
+    monkeypatch.chdir(out)
+    assert current_summary("review", [str(pdf)], str(out)) is None
+
+
 def test_no_record_vouches_for_a_file_changed_after_its_check_began(tmp_path: Path) -> None:
     pdf, out = _folder(tmp_path)
     since = fs_clock()
     pdf.write_bytes(b"%PDF-1.4 changed while the check ran")
     assert not write_record("review", [str(pdf)], str(out), [str(pdf)], SUMMARY, since, str(out))
     assert not (out / RECORD_FILE).exists()
+
+
+def _clock_after(path: Path) -> int:
+    """The file system's clock once it has moved past ``path``'s last change (file times are coarse)."""
+    changed = max(path.stat().st_mtime_ns, path.stat().st_ctime_ns)
+    while (now := fs_clock()) <= changed:
+        continue
+    return now
+
+
+def test_no_record_vouches_for_a_file_read_once_and_changed_since_the_command_started(tmp_path: Path) -> None:
+    """A batch's versions are read when the command starts and kept: a tagger replaced while the
+    batch ran is not vouched for by the check after it, though it changed before that check."""
+    pdf, out = _folder(tmp_path)
+    tagger = tmp_path / "tagger.joblib"
+    started = fs_clock()
+    tagger.write_bytes(b"retrained while the batch ran")
+    since = _clock_after(tagger)
+    record = ("review", [str(pdf)], str(out), [str(pdf)], SUMMARY, since, str(out), (), [str(tagger)])
+    assert not write_record(*record, started)
+    assert write_record(*record), "read by the check itself, it is vouched for"
+    os.utime(tagger)
+    assert current_summary("review", [str(pdf)], str(out)) is None, "a file read once is stamped too"
 
 
 def test_a_record_of_another_format_or_a_broken_one_answers_nothing(tmp_path: Path) -> None:
