@@ -29,8 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.scope import scope_reasons, scope_signs  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
+from pipeline.stamps import SQLITE_FILE  # noqa: E402
 from pipeline.store import latest_reviews, stored_reviews  # noqa: E402
-from pipeline.store_schema import SQLITE_FILE, open_store  # noqa: E402
+from pipeline.store_schema import open_store  # noqa: E402
 
 REALWORLD = Path(os.environ.get("WGLL_REALWORLD_PDFS", ROOT.parent / "shared" / "corpora" / "realworld-pdfs"))
 SAMPLES = ROOT / "corpora" / "sample"

@@ -24,14 +24,21 @@ from flows.cli_options import (
 )
 from flows.cli_output import (
     console,
+    outcome_rows,
+    pack_pages,
+    print_audit_current,
+    print_audit_files,
     print_before_after,
+    print_nothing_to_do,
     print_outcomes,
     print_versions,
     print_where,
 )
 from flows.server_cli import before_flow, server_app
+from pipeline.stamps import fs_clock
 
 if TYPE_CHECKING:
+    from pipeline.audit import AuditFiles
     from pipeline.manifest import BatchItem
     from pipeline.models import DocumentReview, Versions
     from pipeline.settings import Settings
@@ -102,6 +109,7 @@ def review(
     Paths that cannot be reviewed (missing, a folder without a PDF, an unreadable manifest) stop
     the command before it starts (exit status 2), unless --skip-missing lists and skips them. A
     document that ends in an error code makes the exit status 1, once every other review is written."""
+    started = since = fs_clock()  # before anything is read: a file changed after it is not vouched for
     items = checked_items(paths, skip_missing)
     if password:
         items = [item.model_copy(update={"password": item.password or password}) for item in items]
@@ -109,23 +117,74 @@ def review(
     check_model(settings)
     from pipeline.index_page import write_index
     from pipeline.uptodate import split_current  # after the checks: a usage error answers at once
+    from pipeline.uptodate_record import forget_record
     from pipeline.versions import current_versions
 
     versions = current_versions(settings)
+    if out.is_dir():
+        forget_record("review", str(out))
     done, to_do = split_current(items, out, settings, versions)
     if to_do or force:
         reviews = _run_batch(items, out, settings, versions, refresh=force)
     else:
-        console.print(
-            f"All {len(items)} document(s) already reviewed in {out}/ under the current versions; "
-            "nothing to do (--force reviews them again)."
-        )
+        print_nothing_to_do(len(items), out)
         reviews = done
         write_index(out)
-    failed = print_outcomes(reviews)
-    print_where(out, reviews)
+    failed = print_outcomes(outcome_rows(reviews))
+    print_where(out, pack_pages(out, reviews))
     if failed:
         raise typer.Exit(1)
+    # Only a plain `wgll review PATHS --out OUT` is answered from the record (flows/entry.py).
+    if not (skip_missing or any((password, workers, task_runner, dask_address, embedding_model, tagger, cache_dir))):
+        if to_do or force:  # check the batch's work as a re-run would, from a new start
+            since = fs_clock()
+            items, done = _current_after(paths, out, settings)
+        _remember(paths, out, settings, (started, since), items, done)
+
+
+def _current_after(paths: list[Path], out: Path, settings: Settings) -> tuple[list[BatchItem], list[DocumentReview]]:
+    """The documents PATHS stand for now, and those of them current in ``out``."""
+    from pipeline.errors import ModelCardMismatch, TaxonomyError
+    from pipeline.inputs import gather_inputs
+    from pipeline.uptodate import split_current
+    from pipeline.versions import current_versions
+
+    inputs = gather_inputs(paths)
+    if inputs.problems:
+        return inputs.items, []
+    try:
+        versions = current_versions(settings)
+    except (ModelCardMismatch, TaxonomyError, OSError):
+        return inputs.items, []
+    return inputs.items, split_current(inputs.items, out, settings, versions)[0]
+
+
+def _remember(
+    paths: list[Path],
+    out: Path,
+    settings: Settings,
+    started_since: tuple[int, int],
+    items: list[BatchItem],
+    done: list[DocumentReview],
+) -> None:
+    """Leave the up-to-date record of this batch in ``out`` when every document is done without
+    error in the SQLite store there, so that a re-run is answered from it. ``started_since``: when
+    the command started (the versions were read then, and kept) and when the check of ``done`` did."""
+    from pipeline.uptodate import batch_dependencies, versions_dependencies
+    from pipeline.uptodate_record import write_record
+
+    if settings.database_url is not None or len(done) != len(items) or any(r.errors for r in done):
+        return
+    summary = {
+        "documents": len(items),
+        "rows": outcome_rows(done),
+        "packs": [pack.name for pack in pack_pages(out, done)],
+    }
+    started, since = started_since
+    files = batch_dependencies(paths, items, out, done)
+    read_once = versions_dependencies(settings)
+    named = [str(path) for path in paths]
+    write_record("review", named, str(out), files, summary, since, str(out), read_once=read_once, started=started)
 
 
 def _run_batch(
@@ -205,13 +264,18 @@ def audit(
     ranked gaps and year-on-year changes (audit_coverage flow). When the audit in --out was written
     from exactly the reviews now in REVIEWS, say so and stop."""
     from pipeline.audit import current_audit
-    from pipeline.index_page import INDEX_FILE, write_index
+    from pipeline.index_page import write_index
+    from pipeline.uptodate_record import forget_record
 
+    started = since = fs_clock()  # before anything is read: a file changed after it is not vouched for
     target = out or reviews / "audit"
     found = checked_reviews(reviews)
+    if target.is_dir():
+        forget_record("audit", str(target))
     files = None if force else current_audit(found, target)
+    written = files is None
     if files is not None:
-        console.print(f"The audit in {target}/ is up to date with the reviews in {reviews}/ (--force writes it again).")
+        print_audit_current(target, reviews)
         write_index(reviews)
     else:
         from flows.audit import audit_coverage
@@ -220,8 +284,40 @@ def audit(
         settings = cli_settings(task_runner=task_runner, dask_address=dask_address)
         before_flow(settings)
         files = audit_coverage.with_options(task_runner=task_runner_for(settings))(reviews, target)
-    for name, path in {**files.model_dump(), "index": reviews / INDEX_FILE}.items():
-        console.print(f"{name}: {path}")
+    print_audit_files(files.model_dump(), reviews)
+    # Only a plain `wgll audit [REVIEWS] [--out OUT]` is answered from the record (flows/entry.py).
+    if not (task_runner or dask_address):
+        if written:  # check the flow's work as a re-run would, from a new start
+            since = fs_clock()
+            files = _audit_after(reviews, target)
+        if files is not None:
+            _remember_audit(reviews, target, (started, since), files)
+
+
+def _audit_after(reviews: Path, target: Path) -> AuditFiles | None:
+    """The audit in ``target`` when it is current with the reviews now in ``reviews``."""
+    from pipeline.audit import current_audit
+    from pipeline.review_files import MalformedReview, read_reviews
+
+    try:
+        return current_audit(read_reviews(reviews), target)
+    except (MalformedReview, OSError):
+        return None
+
+
+def _remember_audit(reviews: Path, target: Path, started_since: tuple[int, int], files: AuditFiles) -> None:
+    """Leave the up-to-date record of this audit in ``target``, so that a re-run is answered from it
+    (``started_since`` as for ``_remember``)."""
+    from pipeline.audit import audit_dependencies
+    from pipeline.uptodate_record import write_record
+
+    started, since = started_since
+    names = {name: path.name for name, path in files.model_dump().items()}
+    depends = [str(path) for path in audit_dependencies(reviews, target)]
+    summary: dict[str, object] = {"files": names}
+    write_record(
+        "audit", [str(reviews)], str(target), depends, summary, since, str(reviews), [str(reviews)], started=started
+    )
 
 
 @command()

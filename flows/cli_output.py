@@ -1,16 +1,19 @@
 """What the command line prints: outcome tables, evaluation tables and the versions behind a
-review. Kept apart from ``flows/cli.py`` (which parses options) and cheap to import: every heavy
-module is imported inside the function that needs it."""
+review. Kept apart from ``flows/cli.py`` (which parses options) and cheap to import (rich and the
+standard library: ``flows.entry`` prints a finished batch's summary with it): every heavy module is
+imported inside the function that needs it."""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from pipeline.stamps import INDEX_FILE
 
 if TYPE_CHECKING:
     from pipeline.evaluate import DetailedReport, EvaluationReport, GapReport
@@ -25,26 +28,56 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 
-def print_outcomes(reviews: list[DocumentReview]) -> int:
-    """The table of every document's outcome, then a line counting those that ended in an error
-    code; returns that count, which makes the exit status."""
+class OutcomeRow(NamedTuple):
+    """One document's line of the outcome table; ``error`` is the code it ended in, if any."""
+
+    file: str
+    outcome: str
+    short_id: str
+    error: str | None
+
+
+def outcome_rows(reviews: list[DocumentReview]) -> list[OutcomeRow]:
     from pipeline.report import outcome
     from pipeline.review_files import SHORT_ID_LENGTH
 
+    return [
+        OutcomeRow(r.document.file, outcome(r), r.document.id[:SHORT_ID_LENGTH], r.errors[0].code if r.errors else None)
+        for r in reviews
+    ]
+
+
+def pack_pages(out: Path, reviews: list[DocumentReview]) -> list[Path]:
+    """The pack (HTML) of every review that has one in ``out``."""
+    from pipeline.review_files import review_files
+
+    return [
+        files.pack_html
+        for files in (review_files(r, out) for r in reviews if not r.errors)
+        if files.pack_html.is_file()
+    ]
+
+
+def print_nothing_to_do(documents: int, out: Path) -> None:
+    console.print(
+        f"All {documents} document(s) already reviewed in {out}/ under the current versions; "
+        "nothing to do (--force reviews them again)."
+    )
+
+
+def print_outcomes(rows: list[OutcomeRow]) -> int:
+    """The table of every document's outcome, then a line counting those that ended in an error
+    code; returns that count, which makes the exit status."""
     table = Table("file", "outcome", "short id")  # its files are <file name>.<short id>.*
-    for review in reviews:
-        style = "red" if review.errors else ""
-        table.add_row(
-            Text(review.document.file), Text(outcome(review), style=style), review.document.id[:SHORT_ID_LENGTH]
-        )
+    for row in rows:
+        table.add_row(Text(row.file), Text(row.outcome, style="red" if row.error else ""), row.short_id)
     console.print(table)
-    failed = [review for review in reviews if review.errors]
+    failed = [row.error for row in rows if row.error]
     if failed:
-        codes = Counter(review.errors[0].code for review in failed)
-        listed = ", ".join(f"{count} {code}" for code, count in codes.most_common())
+        listed = ", ".join(f"{count} {code}" for code, count in Counter(failed).most_common())
         console.print(
             Text(
-                f"{len(failed)} of {len(reviews)} document(s) could not be reviewed ({listed}); "
+                f"{len(failed)} of {len(rows)} document(s) could not be reviewed ({listed}); "
                 "their outcomes are above and every other review is written.",
                 style="red",
             )
@@ -52,21 +85,23 @@ def print_outcomes(reviews: list[DocumentReview]) -> int:
     return len(failed)
 
 
-def print_where(out: Path, reviews: list[DocumentReview]) -> None:
+def print_where(out: Path, packs: list[Path]) -> None:
     """Where to start reading: the folder's index and, for a few documents, each one's pack."""
-    from pipeline.index_page import INDEX_FILE
-    from pipeline.review_files import review_files
-
-    packs = [
-        files.pack_html
-        for files in (review_files(r, out) for r in reviews if not r.errors)
-        if files.pack_html.is_file()
-    ]
     for pack in packs if len(packs) <= MAX_PACKS_LISTED else []:
         console.print(Text(f"Pack: {pack} (and {pack.with_suffix('.pdf').name})"))
     if len(packs) > MAX_PACKS_LISTED:
         console.print(f"{len(packs)} packs (-pack.html, -pack.pdf) beside the reviews, each linked from the index.")
     console.print(Text(f"Index of every review in {out}: {out / INDEX_FILE}"))
+
+
+def print_audit_current(target: Path, reviews: Path) -> None:
+    console.print(f"The audit in {target}/ is up to date with the reviews in {reviews}/ (--force writes it again).")
+
+
+def print_audit_files(files: dict[str, Path], reviews: Path) -> None:
+    """Every file of the audit, then the index of the reviews folder."""
+    for name, path in {**files, "index": reviews / INDEX_FILE}.items():
+        console.print(f"{name}: {path}")
 
 
 def print_versions(settings: Settings) -> bool:

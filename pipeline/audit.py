@@ -66,6 +66,12 @@ def audit_files(out_dir: Path) -> AuditFiles:
     )
 
 
+def audit_dependencies(reviews_dir: Path, out_dir: Path) -> list[Path]:
+    """The files a current audit in ``out_dir`` vouches for: every JSON file in ``reviews_dir``,
+    every file of the audit and the digest of its inputs."""
+    return [*sorted(reviews_dir.glob("*.json")), *audit_files(out_dir).model_dump().values(), out_dir / INPUTS_FILE]
+
+
 def inputs_digest(reviews: Sequence[DocumentReview]) -> str:
     """One hash of every review audited, whatever order they were read in."""
     digest = hashlib.sha256()

@@ -15,8 +15,9 @@ from pipeline.labels import read_labelled
 from pipeline.review_files import locate_review
 from pipeline.review_queue import select_for_review, write_queue, zero_shot_scores
 from pipeline.settings import Settings
+from pipeline.stamps import SQLITE_FILE
 from pipeline.store import StoredReview, stored_passage_texts, stored_reviews
-from pipeline.store_schema import SQLITE_FILE, open_store
+from pipeline.store_schema import open_store
 from pipeline.taxonomy import load_taxonomy
 from pipeline.train import fit_zero_shot
 from pipeline.verdicts import MergeReport, merge_verdicts, read_verdicts

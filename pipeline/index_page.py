@@ -11,9 +11,8 @@ from pathlib import Path
 from pipeline.html import html_templates
 from pipeline.models import DocumentReview
 from pipeline.review_files import FoundReview, find_reviews
+from pipeline.stamps import AUDIT_PAGE, INDEX_FILE, INDEX_MARK, index_inputs
 
-INDEX_FILE = "index.html"
-AUDIT_PAGE = "audit.html"
 OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -77,10 +76,12 @@ def render_index(found: list[FoundReview], audits: list[str]) -> str:
 
 def write_index(folder: Path) -> Path:
     """Write ``folder/index.html`` from the reviews now in ``folder``. A broken review JSON is
-    left out of the index rather than stopping it (``wgll audit`` names such files)."""
+    left out of the index rather than stopping it (``wgll audit`` names such files). A closing
+    comment names the inputs, taken before they are read, so a re-run can tell the page is current."""
     path = folder / INDEX_FILE
     folder.mkdir(parents=True, exist_ok=True)
-    page = render_index(find_reviews(folder, strict=False), audit_links(folder))
+    inputs = index_inputs(str(folder))
+    page = render_index(find_reviews(folder, strict=False), audit_links(folder)) + f"{INDEX_MARK}{inputs} -->\n"
     partial = path.with_suffix(".partial")
     partial.write_text(page, encoding="utf-8")
     partial.replace(path)  # a browser open on the old page never sees half a new one

@@ -34,8 +34,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from pipeline.models import Versions
+from pipeline.stamps import SQLITE_FILE
 
-SQLITE_FILE = "wgll.sqlite"
 # Any constant shared by every process that opens a store; it names the schema-creation lock.
 SCHEMA_LOCK_KEY = 0x57474C4C
 
