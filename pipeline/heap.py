@@ -1,5 +1,6 @@
 """The C library's heap in a reviewing process: fewer arenas for its many threads, and freed pages
-handed back after each review. glibc only; elsewhere both do nothing."""
+handed back after each review and each embedding (``pipeline.embed_runtime``). glibc only;
+elsewhere both do nothing."""
 
 from __future__ import annotations
 

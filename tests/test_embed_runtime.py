@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline import embed_runtime
 from pipeline.embed import embed_texts
 from pipeline.embed_runtime import graph_path, max_sequence_length
 from pipeline.encoder import (
@@ -66,6 +67,19 @@ def test_runtime_vectors_match_pytorch(runtime: str, real_passages: list[str], t
     assert cosine.min() >= 0.9999, f"{runtime}: cosine {cosine.min()} to PyTorch"
     if encoder.identity.endswith("fp32"):
         assert np.abs(vectors - torch_vectors).max() < 1e-5
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_a_batch_computed_in_parts_gives_the_same_vectors_to_the_bit(
+    runtime: str, real_passages: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts of a batch keep its padded width, so the vectors cannot move; here every batch of 32
+    (up to 256 tokens wide) runs whole, then one row at a time."""
+    encoder = load_encoder(settings_for(runtime))
+    monkeypatch.setattr(embed_runtime, "TOKENS_PER_INFERENCE", 32 * 256)
+    whole = encoder.encode(real_passages, 32)
+    monkeypatch.setattr(embed_runtime, "TOKENS_PER_INFERENCE", 1)
+    assert np.array_equal(encoder.encode(real_passages, 32), whole)
 
 
 def test_versions_and_cache_keys_change_with_the_runtime() -> None:
