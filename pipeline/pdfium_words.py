@@ -210,7 +210,8 @@ def _runs(indices: npt.NDArray[np.intp], value_at: Callable[[int], int]) -> npt.
     another followed it): asked at every RUN_STRIDE-th index and the last, then in the middle of
     each stretch whose ends differ, all such stretches at once, until every stretch is one run."""
     count = len(indices)
-    at = np.unique(np.append(np.arange(0, count, RUN_STRIDE), count - 1))
+    at = np.arange(0, count + RUN_STRIDE - 1, RUN_STRIDE)
+    at[-1] = count - 1
     values = _values_at(indices[at], value_at)
     while True:
         split = (values[:-1] != values[1:]) & (np.diff(at) > 1)
