@@ -189,10 +189,11 @@ def _char_calls(page: int, count: int) -> tuple[Floats, npt.NDArray[np.float32],
 def _text_objects(page: int, code: npt.NDArray[np.uint32], space: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
     """Each character's text object. PDFium lists the characters of a text object one after the
     other (spaces aside: it generates them between objects, or places them without one), so the
-    objects of the other characters are found by bisection, asking only where runs may change:
-    a seventh of the calls on the samples, the benchmark corpus and the real-world corpus, with
-    the same objects. Spaces are asked one by one, and so is every character of a page with
-    right-to-left script, which PDFium reorders across objects."""
+    objects of the other characters are found by bisection (``_runs``), asking only where runs may
+    change. On the samples, the benchmark corpus and the 73 real-world files (1,949 pages, 3.6 M
+    such characters) every object found so is the one a call per character gives. Spaces are asked
+    one by one, and so is every character of a page with right-to-left script, which PDFium
+    reorders across objects."""
     count = len(code)
     if any(np.any((code >= first) & (code <= last)) for first, last in RIGHT_TO_LEFT):
         return np.fromiter(map(_text_object, repeat(page, count), range(count)), np.uint64, count)
