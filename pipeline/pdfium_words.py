@@ -2,8 +2,9 @@
 same grouping of characters into words as pdfplumber's ``extract_words`` with the font size and
 name as word attributes, several times faster (benchmarks/bench_ingest.py).
 
-Each character's origin, loose box and text object come from ``FPDFText_*`` calls; font name, size
-and matrix are read once per text object. Positions are turned into pdfplumber's frame (points from
+Each character's origin and loose box come from ``FPDFText_*`` calls, its text object too, asked
+only where runs of objects may change; font size and matrix are read once per text object, name
+and descent once per font. Positions are turned into pdfplumber's frame (points from
 the top-left corner of the page as displayed, rotation applied) and characters are grouped into
 words with numpy. Three differences from pdfminer are corrected: ``FPDFText_GetFontSize`` is the
 ``Tf`` size only, so the size is scaled by the text matrix as pdfminer's is; a character's left
@@ -131,7 +132,7 @@ def _read_chars(raw: pdfium_c.FPDF_TEXTPAGE, t: Transform) -> Chars:
     code = _page_text(raw)
     page: int = ctypes.cast(raw, ctypes.c_void_p).value  # type: ignore[assignment]  # a loaded text page
     origins, boxes, keep = _char_calls(page, len(code))
-    space = is_space(code)
+    space = _is_space(code)
     spaces = np.flatnonzero(space)
     generated = np.fromiter(map(_is_generated, repeat(page, len(spaces)), spaces.tolist()), np.intc, len(spaces))
     keep[spaces[generated == 1]] = False
@@ -166,7 +167,7 @@ def _read_chars(raw: pdfium_c.FPDF_TEXTPAGE, t: Transform) -> Chars:
     )
 
 
-def is_space(code: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+def _is_space(code: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
     """Whether each code point is a space to ``str.isspace``."""
     return IS_SPACE[np.minimum(code, len(IS_SPACE) - 1)] & (code < len(IS_SPACE))
 
@@ -313,7 +314,7 @@ def _group_words(chars: Chars) -> list[Word]:
     line[by_across] = np.cumsum(new_line)
     # Reading order: line by line, along each line, ties in stream order.
     reading = np.lexsort((order, along, line))
-    space = is_space(chars.code[reading])
+    space = _is_space(chars.code[reading])
     start, stop, level = along[reading], end[reading], across[reading]
     breaks = np.ones(count, dtype=bool)
     breaks[1:] = (
