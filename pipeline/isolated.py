@@ -147,6 +147,10 @@ def _wait_and_serve(module: str) -> None:
     request, response = sys.stdin.readline().strip(), sys.stdin.readline().strip()
     if request and response:
         _serve(Path(request), Path(response))
+        # The response is written: end without Python's teardown, which frees every object the
+        # readers made (60-110 ms of each read of the benchmark corpus) while the parent waits.
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _serve(request: Path, response: Path) -> None:

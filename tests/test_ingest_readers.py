@@ -4,8 +4,10 @@ PDFium refuses; the reader is part of the versions a review records."""
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
 
+import numpy as np
 import pdfplumber
 import pydantic
 import pypdfium2 as pdfium
@@ -16,7 +18,7 @@ from pipeline.extract import pdfplumber_words
 from pipeline.ingest import read_document
 from pipeline.layout import Word
 from pipeline.models import Document, pages_by_extractor
-from pipeline.pdfium_words import page_words
+from pipeline.pdfium_words import RUN_STRIDE, _is_space, _page_text, _runs, _text_object, _text_objects, page_words
 from pipeline.segment import split_passages
 from pipeline.settings import Settings
 from pipeline.versions import current_versions
@@ -168,3 +170,36 @@ def test_reader_is_part_of_the_versions() -> None:
     ours, theirs = current_versions(PDFIUM), current_versions(PDFPLUMBER)
     assert (ours.pdf_reader, theirs.pdf_reader) == ("pdfium", "pdfplumber")
     assert ours.key != theirs.key
+
+
+@pytest.mark.parametrize("lengths", [[1], [2], [5, 1, 40], [16, 16, 1, 17], [1, 1, 1, 1, 1], [300]])
+def test_runs_find_every_value_of_runs(lengths: list[int]) -> None:
+    """Values in runs of any length, around the first sample's stride too, come out as they are;
+    a long run is asked at its samples only."""
+    values = [run + 1 for run, length in enumerate(lengths) for _ in range(length)]
+    asked: list[int] = []
+
+    def value_at(index: int) -> int:
+        asked.append(index)
+        return values[index]
+
+    assert _runs(np.arange(len(values)), value_at).tolist() == values
+    if lengths == [300]:
+        assert len(asked) == len(range(0, 300, RUN_STRIDE)) + 1
+
+
+def test_text_objects_found_by_runs_are_each_characters() -> None:
+    """On every page of the samples (headings, body and footers in several fonts and text
+    objects), the text objects found by bisection are those PDFium gives character by character."""
+    for path in SAMPLES:
+        pdf = pdfium.PdfDocument(path)
+        try:
+            for page in pdf:
+                textpage = page.get_textpage()
+                code = _page_text(textpage.raw)
+                address = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+                each = [_text_object(address, index) for index in range(len(code))]
+                assert _text_objects(address, code, _is_space(code)).tolist() == each, (path.name, page)
+                textpage.close()
+        finally:
+            pdf.close()
