@@ -34,11 +34,11 @@ from flows.cli_output import (
     print_versions,
     print_where,
 )
+from flows.cli_records import remember_audit, remember_review
 from flows.server_cli import before_flow, server_app
 from pipeline.stamps import fs_clock
 
 if TYPE_CHECKING:
-    from pipeline.audit import AuditFiles
     from pipeline.manifest import BatchItem
     from pipeline.models import DocumentReview, Versions
     from pipeline.settings import Settings
@@ -109,7 +109,7 @@ def review(
     Paths that cannot be reviewed (missing, a folder without a PDF, an unreadable manifest) stop
     the command before it starts (exit status 2), unless --skip-missing lists and skips them. A
     document that ends in an error code makes the exit status 1, once every other review is written."""
-    started = since = fs_clock()  # before anything is read: a file changed after it is not vouched for
+    started = fs_clock()  # before anything is read: a file changed after it is not vouched for
     items = checked_items(paths, skip_missing)
     if password:
         items = [item.model_copy(update={"password": item.password or password}) for item in items]
@@ -136,55 +136,7 @@ def review(
         raise typer.Exit(1)
     # Only a plain `wgll review PATHS --out OUT` is answered from the record (flows/entry.py).
     if not (skip_missing or any((password, workers, task_runner, dask_address, embedding_model, tagger, cache_dir))):
-        if to_do or force:  # check the batch's work as a re-run would, from a new start
-            since = fs_clock()
-            items, done = _current_after(paths, out, settings)
-        _remember(paths, out, settings, (started, since), items, done)
-
-
-def _current_after(paths: list[Path], out: Path, settings: Settings) -> tuple[list[BatchItem], list[DocumentReview]]:
-    """The documents PATHS stand for now, and those of them current in ``out``."""
-    from pipeline.errors import ModelCardMismatch, TaxonomyError
-    from pipeline.inputs import gather_inputs
-    from pipeline.uptodate import split_current
-    from pipeline.versions import current_versions
-
-    inputs = gather_inputs(paths)
-    if inputs.problems:
-        return inputs.items, []
-    try:
-        versions = current_versions(settings)
-    except (ModelCardMismatch, TaxonomyError, OSError):
-        return inputs.items, []
-    return inputs.items, split_current(inputs.items, out, settings, versions)[0]
-
-
-def _remember(
-    paths: list[Path],
-    out: Path,
-    settings: Settings,
-    started_since: tuple[int, int],
-    items: list[BatchItem],
-    done: list[DocumentReview],
-) -> None:
-    """Leave the up-to-date record of this batch in ``out`` when every document is done without
-    error in the SQLite store there, so that a re-run is answered from it. ``started_since``: when
-    the command started (the versions were read then, and kept) and when the check of ``done`` did."""
-    from pipeline.uptodate import batch_dependencies, versions_dependencies
-    from pipeline.uptodate_record import write_record
-
-    if settings.database_url is not None or len(done) != len(items) or any(r.errors for r in done):
-        return
-    summary = {
-        "documents": len(items),
-        "rows": outcome_rows(done),
-        "packs": [pack.name for pack in pack_pages(out, done)],
-    }
-    started, since = started_since
-    files = batch_dependencies(paths, items, out, done)
-    read_once = versions_dependencies(settings)
-    named = [str(path) for path in paths]
-    write_record("review", named, str(out), files, summary, since, str(out), read_once=read_once, started=started)
+        remember_review(paths, out, settings, started, (items, done), worked=bool(to_do or force))
 
 
 def _run_batch(
@@ -267,7 +219,7 @@ def audit(
     from pipeline.index_page import write_index
     from pipeline.uptodate_record import forget_record
 
-    started = since = fs_clock()  # before anything is read: a file changed after it is not vouched for
+    started = fs_clock()  # before anything is read: a file changed after it is not vouched for
     target = out or reviews / "audit"
     found = checked_reviews(reviews)
     if target.is_dir():
@@ -287,37 +239,7 @@ def audit(
     print_audit_files(files.model_dump(), reviews)
     # Only a plain `wgll audit [REVIEWS] [--out OUT]` is answered from the record (flows/entry.py).
     if not (task_runner or dask_address):
-        if written:  # check the flow's work as a re-run would, from a new start
-            since = fs_clock()
-            files = _audit_after(reviews, target)
-        if files is not None:
-            _remember_audit(reviews, target, (started, since), files)
-
-
-def _audit_after(reviews: Path, target: Path) -> AuditFiles | None:
-    """The audit in ``target`` when it is current with the reviews now in ``reviews``."""
-    from pipeline.audit import current_audit
-    from pipeline.review_files import MalformedReview, read_reviews
-
-    try:
-        return current_audit(read_reviews(reviews), target)
-    except (MalformedReview, OSError):
-        return None
-
-
-def _remember_audit(reviews: Path, target: Path, started_since: tuple[int, int], files: AuditFiles) -> None:
-    """Leave the up-to-date record of this audit in ``target``, so that a re-run is answered from it
-    (``started_since`` as for ``_remember``)."""
-    from pipeline.audit import audit_dependencies
-    from pipeline.uptodate_record import write_record
-
-    started, since = started_since
-    names = {name: path.name for name, path in files.model_dump().items()}
-    depends = [str(path) for path in audit_dependencies(reviews, target)]
-    summary: dict[str, object] = {"files": names}
-    write_record(
-        "audit", [str(reviews)], str(target), depends, summary, since, str(reviews), [str(reviews)], started=started
-    )
+        remember_audit(reviews, target, started, files, worked=written)
 
 
 @command()
