@@ -12,7 +12,6 @@ is started.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
@@ -26,6 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
+
+from pipeline.file_lock import LockTimeout, exclusive_lock
 
 STATE_FILE = "wgll-server.json"
 LOCK_FILE = "wgll-server.lock"
@@ -152,24 +153,14 @@ def _prefect_version() -> str:
 @contextmanager
 def _locked(home: Path, timeout: float) -> Iterator[None]:
     """Hold ``wgll-server.lock`` in ``home``: one process at a time checks, starts or stops the
-    server. The operating system releases it if the holder dies."""
-    home.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout
-    with open(home / LOCK_FILE, "a") as lock:
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ServerError(
-                        f"{home / LOCK_FILE}: another wgll process held the server lock for {timeout:.0f} s"
-                    ) from None
-                time.sleep(POLL_SECONDS)
-        try:
+    server."""
+    try:
+        with exclusive_lock(home / LOCK_FILE, timeout):
             yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    except LockTimeout:
+        raise ServerError(
+            f"{home / LOCK_FILE}: another wgll process held the server lock for {timeout:.0f} s"
+        ) from None
 
 
 def _ours(state: ServerState) -> bool:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.file_lock import exclusive_lock
 from pipeline.heap import release_freed_memory
 from pipeline.isolated import call_isolated
 
@@ -229,10 +230,14 @@ class RuntimeEncoder:
 
         max_length = max_sequence_length(model_dir)
         self.identity = runtime_label(runtime)
-        graph = ensure_graph(model_dir, cache_dir)
-        self._new_runner, self._parallel, self._release = (
-            _openvino_runner(graph) if runtime == "openvino" else _onnx_runner(graph)
-        )
+        # One process at a time exports and compiles into a cache folder: two OpenVINO processes
+        # filling its compiled-model cache at once failed ("cannot set permissions" on a blob the
+        # other had just replaced), and the loser embedded with PyTorch for the rest of its life.
+        with exclusive_lock(graph_path(model_dir, cache_dir).with_name(".lock"), EXPORT_TIMEOUT_SECONDS + 60):
+            graph = ensure_graph(model_dir, cache_dir)
+            self._new_runner, self._parallel, self._release = (
+                _openvino_runner(graph) if runtime == "openvino" else _onnx_runner(graph)
+            )
         self._encoding = 0  # encode calls running now, in any thread
         self._encoding_lock = threading.Lock()
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from subprocess import PIPE
 
 import numpy as np
 import pytest
@@ -121,6 +124,42 @@ def test_a_broken_runtime_falls_back_to_pytorch_and_says_so(
     assert "embedding runtime 'openvino' failed" in caplog.text and "PyTorch instead" in caplog.text
     assert embedding_runtime(settings) == TORCH and embedding_identity(settings) == settings.embedding_model
     assert embedding_runtime(settings_for("openvino")) != TORCH, "other caches keep the runtime"
+
+
+def test_processes_filling_one_cache_at_once_all_use_the_runtime(tmp_path: Path) -> None:
+    """Reviews started together on a new cache, as test workers or several users' commands are:
+    OpenVINO's compiled-model cache broke when one process read a blob another was writing ("cannot
+    set permissions" on it), and the loser embedded with PyTorch for good. Without the lock this
+    failed in 2 of 3 rounds; the processes start their loads 0.2 s apart, past their imports."""
+    model_dir = Path(resolve_model_location(get_settings().embedding_model))
+    graph = graph_path(model_dir, tmp_path)
+    graph.parent.mkdir(parents=True)
+    shutil.copyfile(embed_runtime.ensure_graph(model_dir, get_settings().cache_dir), graph)
+    start = tmp_path / "go"
+
+    def loader(delay: float) -> str:
+        return (
+            "import time\n"
+            "from pathlib import Path\n"
+            "from pipeline.encoder import load_encoder\n"
+            "from pipeline.settings import get_settings\n"
+            f"while not Path({str(start)!r}).exists():\n"
+            "    time.sleep(0.005)\n"
+            f"time.sleep({delay})\n"
+            f"changes = {{'embedding_runtime': 'openvino', 'cache_dir': Path({str(tmp_path)!r})}}\n"
+            "settings = get_settings().model_copy(update=changes)\n"
+            "print(load_encoder(settings).identity)\n"
+        )
+
+    command = [sys.executable, "-c"]
+    processes = [
+        subprocess.Popen([*command, loader(0.2 * i)], stdout=PIPE, stderr=PIPE, text=True, cwd=ROOT) for i in range(4)
+    ]
+    time.sleep(3)  # all past their imports
+    start.touch()
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0 and stdout.startswith("openvino "), stderr[-2000:]
 
 
 def test_a_review_process_does_not_import_torch(sample_pdfs: list[Path]) -> None:
