@@ -75,6 +75,7 @@ def fit_criterion_model(
     calibration = expected_calibration_error(Y[inside], model.out_of_fold_[inside])
     card = CriteriaCard(
         method=model.method,
+        window_size=model.window_size,
         taxonomy_version=taxonomy.version,
         embedding_model=settings.embedding_model,
         training_data_hash=data_hash,
@@ -152,11 +153,11 @@ def credit_criteria(
     the measures it is tagged with (twins as the id naming their substance)."""
     if not passages:
         return []
-    probabilities = model.predict_proba([p.text for p in passages])
+    tagged_by = [{m for m, s in tag.scores.items() if s >= measure_thresholds[m]} for tag in tags]
+    probabilities = model.predict_proba([p.text for p in passages], sentences_of=[bool(t) for t in tagged_by])
     owner = model.space.measures if model.space else []
     credited = []
-    for tag, row in zip(tags, probabilities, strict=False):
-        tagged = {m for m, s in tag.scores.items() if s >= measure_thresholds[m]}
+    for tag, tagged, row in zip(tags, tagged_by, probabilities, strict=False):
         by_measure: dict[str, list[str]] = {}
         for j, (substance, p) in enumerate(zip(model.classes_, row, strict=False)):
             if owner[j] in tagged and p >= model.thresholds_[j]:

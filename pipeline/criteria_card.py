@@ -18,10 +18,12 @@ class CriteriaCard(BaseModel):
     """``thresholds``: the probability at which a passage credits each criterion (by the id
     naming its substance; twins share one). ``flag_ratio``: a criterion found without evidence
     is a confident flag (the pack asks its questions) when no passage scored it this share of its
-    threshold or more, measured on out-of-fold predictions."""
+    threshold or more, measured on out-of-fold predictions. ``window_size``: the longest run of
+    sentences also scored on its own (0 for cards of models that scored whole passages only)."""
 
     model: str = "CriterionModel"
     method: str
+    window_size: int = 0
     model_hash: str = ""
     taxonomy_version: str
     embedding_model: str

@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from pipeline.criteria import credit_criteria, criterion_training_set
+from pipeline.criteria import credit_criteria, criterion_training_set, load_criterion_model
 from pipeline.criteria_features import FEATURE_NAMES, build_space, term_hits
 from pipeline.criteria_model import CriterionModel
 from pipeline.explain import term_pattern
@@ -105,7 +105,38 @@ def test_one_passage_may_credit_several_criteria_only_under_tagged_measures(fitt
     assert len(credited.criteria["M3"]) >= 2 and set(credited.criteria) == {"M3"}
     assert set(credited.criterion_scores) == set(fitted.classes_)
     (none,) = credit_criteria([passage], [untagged], fitted, thresholds)
-    assert none.criteria == {} and none.criterion_scores == credited.criterion_scores
+    assert none.criteria == {} and set(none.criterion_scores) == set(credited.criterion_scores)
+    # an untagged passage, which cannot credit anything, is scored whole: its sentences are not embedded
+    assert all(none.criterion_scores[c] <= credited.criterion_scores[c] for c in credited.criterion_scores)
+
+
+def test_a_passage_scores_each_criterion_by_its_best_sentence_too(fitted, data) -> None:  # type: ignore[no-untyped-def]
+    """A passage's probability is the higher of the whole passage's and its best sentence's;
+    a passage of one sentence has nothing more to score."""
+    X = data[0][:40]
+    whole = fitted.predict_proba(X, sentences_of=[False] * len(X))
+    pooled = fitted.predict_proba(X)
+    assert np.all(pooled >= whole - 1e-6) and np.any(pooled > whole + 0.05)
+    single = "The ICB board approved the digital strategy in March."
+    assert np.array_equal(fitted.predict_proba([single]), fitted.predict_proba([single], sentences_of=[False]))
+
+
+def test_the_shipped_model_credits_two_criteria_side_by_side_in_one_passage() -> None:
+    """A sentence on the Technology Code of Practice beside one on fax removal: scored whole, the
+    passage is about fax removal and the first criterion gets almost nothing; its sentences
+    scored too, both criteria are credited."""
+    model, card = load_criterion_model(SETTINGS.tagger_path, TAXONOMY, SETTINGS)
+    text = (
+        "All new systems will be assessed against the Technology Code of Practice by our design authority "
+        "before purchase. The last fax machines in our hospitals will be switched off by March, with letters "
+        "sent through NHSmail instead."
+    )
+    standards, fax = (list(model.classes_).index(c) for c in ("M2.ICS.3", "M2.ORG.8"))
+    whole = model.predict_proba([text], sentences_of=[False])[0]
+    pooled = model.predict_proba([text])[0]
+    assert card.window_size == model.window_size == 1
+    assert whole[fax] >= model.thresholds_[fax] > whole[standards]
+    assert pooled[standards] >= model.thresholds_[standards] and pooled[fax] >= model.thresholds_[fax]
 
 
 def test_passages_of_a_measure_without_its_criteria_are_not_trained_on() -> None:
