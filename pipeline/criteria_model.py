@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -68,6 +69,12 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         self.window_size = window_size
         self.cv = cv
         self.random_state = random_state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A model saved before ``window_size`` existed scored whole passages only, and its
+        thresholds were chosen for that: it keeps doing so."""
+        state.setdefault("window_size", 0)
+        super().__setstate__(state)
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, X: Sequence[str], Y: np.ndarray, groups: Sequence[str] | np.ndarray | None = None) -> CriterionModel:

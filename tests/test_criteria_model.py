@@ -3,6 +3,8 @@ estimator contract, folds twins, and credits a criterion only under a measure th
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -119,6 +121,17 @@ def test_a_passage_scores_each_criterion_by_its_best_sentence_too(fitted, data) 
     assert np.all(pooled >= whole - 1e-6) and np.any(pooled > whole + 0.05)
     single = "The ICB board approved the digital strategy in March."
     assert np.array_equal(fitted.predict_proba([single]), fitted.predict_proba([single], sentences_of=[False]))
+
+
+def test_a_model_saved_before_sentences_were_scored_still_scores_whole_passages(fitted, data) -> None:  # type: ignore[no-untyped-def]
+    """A criteria.joblib written by an earlier release has no ``window_size``: it loads, and
+    scores as it did (its thresholds were chosen for whole passages)."""
+    state = {k: v for k, v in fitted.__getstate__().items() if k != "window_size"}
+    old = CriterionModel.__new__(CriterionModel)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    X = data[0][:10]
+    assert old.window_size == 0
+    assert np.array_equal(old.predict_proba(X), fitted.predict_proba(X, sentences_of=[False] * len(X)))
 
 
 def test_the_shipped_model_credits_two_criteria_side_by_side_in_one_passage() -> None:
