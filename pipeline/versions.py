@@ -55,6 +55,8 @@ SETTINGS_OUTSIDE_RESULTS = {
     "workers",
     "task_runner",
     "dask_address",
+    "prefect_server",  # where flow runs are recorded
+    "prefect_server_start_seconds",
     "document_timeout_seconds",
     "reviewed_weight",  # shapes training, not reviews
     "write_packs",

@@ -11,11 +11,12 @@ import pytest
 from pipeline.manifest import BatchItem
 from pipeline.models import DocumentReview, SourceInfo
 from pipeline.outputs import write_review_files
-from pipeline.settings import Settings
+from pipeline.settings import Settings, get_settings
 from pipeline.store import save_review, start_run
 from pipeline.store_schema import open_store
 from pipeline.taxonomy import load_taxonomy
 from pipeline.uptodate import split_current
+from pipeline.versions import current_versions
 from tests.test_store import MODEL, reviewed
 
 SETTINGS = Settings(write_packs=False)
@@ -60,3 +61,17 @@ def test_a_review_under_other_versions_is_not_current(tmp_path: Path) -> None:
     pdf, out = _stored(tmp_path, "text")
     retrained = MODEL.model_copy(update={"tagger_hash": "03be77d2c9"})
     assert split_current([BatchItem(path=pdf)], out, SETTINGS, retrained) == ([], [BatchItem(path=pdf)])
+
+
+def test_how_runs_are_run_and_recorded_leaves_reviews_current() -> None:
+    """Switching the Prefect server, the task runner or the printer of packs re-reviews nothing;
+    a setting that shapes verdicts does."""
+    settings = get_settings()
+    base = current_versions(settings).key
+    for change in (
+        {"prefect_server": "ephemeral", "prefect_server_start_seconds": 5.0},
+        {"task_runner": "dask", "workers": 4},
+        {"pack_printer": "weasyprint"},
+    ):
+        assert current_versions(settings.model_copy(update=change)).key == base, change
+    assert current_versions(settings.model_copy(update={"measure_evidenced_passages": 4})).key != base
