@@ -230,9 +230,9 @@ class RuntimeEncoder:
 
         max_length = max_sequence_length(model_dir)
         self.identity = runtime_label(runtime)
-        # One process at a time exports and compiles into a cache folder: two OpenVINO processes
-        # filling its compiled-model cache at once failed ("cannot set permissions" on a blob the
-        # other had just replaced), and the loser embedded with PyTorch for the rest of its life.
+        # One process at a time exports and compiles into a cache folder: when one OpenVINO process
+        # read a compiled blob another was still writing, one of them failed ("cannot set
+        # permissions" on the blob) and embedded with PyTorch for the rest of its life.
         with exclusive_lock(graph_path(model_dir, cache_dir).with_name(".lock"), EXPORT_TIMEOUT_SECONDS + 60):
             graph = ensure_graph(model_dir, cache_dir)
             self._new_runner, self._parallel, self._release = (
