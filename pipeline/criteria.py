@@ -192,9 +192,10 @@ def compare_criterion_models(
     labelled: Sequence[LabelledPassage], taxonomy: Taxonomy, settings: Settings, n_splits: int = 5
 ) -> dict[str, dict[str, Any]]:
     """The ranking the criterion model replaced, one regression per criterion, and the pairwise
-    model, on the same folds grouped by source document, each criterion credited only inside
-    its labelled measure: per-criterion scores on passages and, reading each source document
-    as a small strategy, detection and flag precision."""
+    model scoring whole passages only and (shipped) their sentences too, on the same folds
+    grouped by source document, each criterion credited only inside its labelled measure:
+    per-criterion scores on passages and, reading each source document as a small strategy,
+    detection and flag precision."""
     from pipeline.classify import build_prototypes
     from pipeline.criteria_eval import nearest_criteria
     from pipeline.embed import embed_texts
@@ -219,13 +220,20 @@ def compare_criterion_models(
     results: dict[str, dict[str, object]] = {
         "nearest criterion (old ranking)": {"passages": score_criteria(Y, ranked, space.ids).model_dump()}
     }
-    for method in ("one-vs-rest", "pairwise"):
-        model = CriterionModel(space=space, embedding_model=settings.embedding_model, method=method, cv=n_splits)
+    variants = [
+        ("one-vs-rest", "one-vs-rest", 1),
+        ("pairwise, whole passages only", "pairwise", 0),
+        ("pairwise", "pairwise", 1),
+    ]
+    for name, method, window_size in variants:
+        model = CriterionModel(
+            space=space, embedding_model=settings.embedding_model, method=method, window_size=window_size, cv=n_splits
+        )
         model.fit(texts, Y, groups=groups)
         folds = model.splits(groups)
         predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, model.choose_thresholds)
         documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, model.thresholds_)
-        results[method] = {
+        results[name] = {
             "passages": score_criteria(Y, predicted, space.ids).model_dump(),
             "per_source_document": documents,
             "flag_ratio": ratio,
