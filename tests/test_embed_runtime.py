@@ -130,7 +130,7 @@ def test_processes_filling_one_cache_at_once_all_use_the_runtime(tmp_path: Path)
     """Reviews started together on a new cache, as test workers or several users' commands are:
     OpenVINO's compiled-model cache broke when one process read a blob another was writing ("cannot
     set permissions" on it), and the loser embedded with PyTorch for good. Without the lock this
-    failed in 2 of 3 rounds; the processes start their loads 0.2 s apart, past their imports."""
+    failed in 3 runs of 3; the processes start their loads 0.2 s apart, past their imports."""
     model_dir = Path(resolve_model_location(get_settings().embedding_model))
     graph = graph_path(model_dir, tmp_path)
     graph.parent.mkdir(parents=True)
