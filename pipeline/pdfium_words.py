@@ -195,15 +195,15 @@ def _text_objects(page: int, code: npt.NDArray[np.uint32], space: npt.NDArray[np
     such characters) every object found so is the one a call per character gives. Spaces are asked
     one by one, and so is every character of a page with right-to-left script, which PDFium
     reorders across objects."""
-    count = len(code)
+    object_at = partial(_text_object, page)
     if any(np.any((code >= first) & (code <= last)) for first, last in RIGHT_TO_LEFT):
-        return np.fromiter(map(_text_object, repeat(page, count), range(count)), np.uint64, count)
-    objects = np.zeros(count, dtype=np.uint64)
-    spaces = np.flatnonzero(space).tolist()
-    objects[spaces] = np.fromiter(map(_text_object, repeat(page, len(spaces)), spaces), np.uint64, len(spaces))
+        return _values_at(np.arange(len(code)), object_at)
+    objects = np.zeros(len(code), dtype=np.uint64)
+    spaces = np.flatnonzero(space)
+    objects[spaces] = _values_at(spaces, object_at)
     others = np.flatnonzero(~space)
     if len(others):
-        objects[others] = _runs(others, partial(_text_object, page))
+        objects[others] = _runs(others, object_at)
     return objects
 
 
