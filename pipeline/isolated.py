@@ -110,13 +110,13 @@ def wait_in_group(process: subprocess.Popen[bytes], timeout: float, given: bytes
     try:
         _, stderr = process.communicate(given, timeout=max(timeout, 0.0))
     except BaseException:
-        _kill_group(process)
+        kill_group(process)
         raise
-    _kill_group(process)
+    kill_group(process)
     return bytes(stderr)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill a child started with ``start_new_session=True`` and whatever it started, then reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)

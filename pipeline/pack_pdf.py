@@ -3,7 +3,8 @@ process of its own (``pipeline.isolated``).
 
 WeasyPrint is pure Python: it took 9 to 11 s of one core for the 80-page pack of a 60-page
 strategy, most of a cold review and the main limit on a batch's pages per second; Chromium prints
-the same pack in about 2 s. WeasyPrint lays text out through Pango and fontconfig, which crashed
+the same pack in about 2 s, and in about 0.5 s more once it runs (``pipeline.chromium_printer``:
+one browser per process, kept). WeasyPrint lays text out through Pango and fontconfig, which crashed
 when called from several threads of one process, so it too runs in a child: one that crashes or
 runs away is killed alone, and the reviewing process keeps its interpreter lock."""
 
@@ -11,37 +12,22 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from threading import Lock
 from typing import NoReturn
 
-from pipeline.isolated import call_isolated, wait_in_group
+from pipeline.chromium_printer import BrowserFailed, ChromiumPrinter
+from pipeline.isolated import call_isolated
 from pipeline.settings import PackPrinter
 
 logger = logging.getLogger(__name__)
 PRINT_TIMEOUT_SECONDS = 900.0  # a pack of several hundred pages on a busy 2-core machine
 PRINT_MEMORY_MB = 4096  # WeasyPrint's address space: Pango, fontconfig and the laid-out pages
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
-# The pack is self-contained and holds no script (its text is escaped); Chromium reaches no network
-# either: names resolve nowhere, and anything else goes to a proxy that is not there. (Turning
-# scripts off, --blink-settings=scriptEnabled=false, stops Chromium printing at all.)
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",  # reviews often run as root in containers, where Chromium's sandbox cannot start
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-extensions",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--proxy-server=127.0.0.1:9",
-    "--no-pdf-header-footer",
-    # One process instead of a browser, zygote, renderer and utility processes: the same 2 s, and
-    # 400 MiB resident at the peak instead of 1,170 (an 80-page pack).
-    "--single-process",
-    "--no-zygote",
-)
+_printers: dict[str, ChromiumPrinter] = {}  # by Chromium's path: one browser per process
+_printers_lock = Lock()
 
 
 class PrintFailed(RuntimeError):
@@ -76,29 +62,24 @@ def print_pdf(html: str, target: Path, printer: PackPrinter) -> None:
     )
 
 
+def chromium_printer(chromium: str) -> ChromiumPrinter:
+    """This process's printer for the Chromium at ``chromium``."""
+    with _printers_lock:
+        return _printers.get(chromium) or _printers.setdefault(chromium, ChromiumPrinter(chromium))
+
+
+def start_printer(printer: PackPrinter) -> None:
+    """Start the Chromium that ``printer`` will print with, if any, ahead of the first pack."""
+    chromium = chromium_path() if printer != "weasyprint" else None
+    if chromium:
+        chromium_printer(chromium).start()
+
+
 def _print_with_chromium(chromium: str, html: str, target: Path) -> None:
-    """One Chromium per pack, with a profile of its own (two prints at once share nothing), killed
-    with everything it started if it outlives the time limit."""
-    with tempfile.TemporaryDirectory(prefix="wgll-print-") as folder:
-        page, partial = Path(folder) / "pack.html", Path(folder) / "pack.pdf"
-        page.write_text(html, encoding="utf-8")
-        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={folder}/profile", f"--print-to-pdf={partial}"]
-        process = subprocess.Popen(
-            [*command, page.as_uri()],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        try:
-            stderr = wait_in_group(process, PRINT_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            raise PrintFailed(f"Chromium was still printing the pack after {PRINT_TIMEOUT_SECONDS:.0f} s") from None
-        if not partial.is_file() or partial.stat().st_size == 0:
-            reason = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
-            raise PrintFailed(f"Chromium wrote no PDF: {reason[0][:300]}")
-        shutil.move(partial, target.with_suffix(".partial"))
-        target.with_suffix(".partial").replace(target)
+    try:
+        chromium_printer(chromium).print_to(html, target, PRINT_TIMEOUT_SECONDS)
+    except (BrowserFailed, OSError) as error:  # OSError: Chromium or bash could not be started
+        raise PrintFailed(f"Chromium could not print {target.name}: {error}") from error
 
 
 def write_pdf(html: str, target: str) -> None:

@@ -18,6 +18,7 @@ from pipeline.encoder import load_encoder
 from pipeline.explain import LabelledIndex, build_labelled_index, labelled_vectors_path
 from pipeline.labels import read_labelled
 from pipeline.model_card import ModelCard, load_tagger
+from pipeline.pack_pdf import start_printer
 from pipeline.segment import build_segmenter
 from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -63,8 +64,9 @@ def _load(taxonomy_path: Path, tagger_path: Path, settings_json: str) -> Compone
 
 
 def preload(settings: Settings) -> None:
-    """Start loading what a review needs besides its PDF (spaCy's segmenter, the tagger and its
-    labelled passages, the embedding model: about 10 s) in a background thread, once per process.
+    """Start loading what a review needs besides its PDF (the browser that prints packs, spaCy's
+    segmenter, the tagger and its labelled passages, the embedding model: about 10 s) in a
+    background thread, once per process.
     A process's first review then parses its PDF in a child process meanwhile, instead of first.
     A failure is left for the review itself to meet and report."""
     key = settings.model_dump_json()
@@ -75,6 +77,8 @@ def preload(settings: Settings) -> None:
 
     def load() -> None:
         try:
+            if settings.write_packs:
+                start_printer(settings.pack_printer)
             build_segmenter()
             load_components(settings)
             load_encoder(settings)

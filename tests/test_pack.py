@@ -328,7 +328,7 @@ def test_a_chromium_that_fails_gives_way_to_weasyprint_unless_asked_for(
     monkeypatch.setenv("PATH", str(broken.parent))
     print_pdf(html, tmp_path / "auto.pdf", "auto")
     assert "A pack" in pdfium.PdfDocument(tmp_path / "auto.pdf")[0].get_textpage().get_text_range()
-    assert "Chromium wrote no PDF: cannot open display; printing auto.pdf with WeasyPrint" in caplog.text
+    assert "Chromium could not print auto.pdf: cannot open display; printing auto.pdf with WeasyPrint" in caplog.text
 
     with pytest.raises(PrintFailed, match="cannot open display"):
         print_pdf(html, tmp_path / "asked.pdf", "chromium")
