@@ -48,17 +48,19 @@ def build_prototypes(taxonomy: Taxonomy, settings: Settings) -> Prototypes:
     return Prototypes(ids=[p[0] for p in prompts], measures=[p[1] for p in prompts], vectors=vectors)
 
 
-def best_f1_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Per column, the probability cut that maximises F1 on (out-of-fold) predictions."""
+def best_thresholds(Y: np.ndarray, P: np.ndarray, beta: float = 1.0) -> np.ndarray:
+    """Per column, the probability cut that maximises F-beta (F1 by default) on (out-of-fold)
+    predictions; a beta under 1 weighs precision more."""
     thresholds = np.full(Y.shape[1], 0.5)
+    weight = beta * beta
     for j in range(Y.shape[1]):
         best = -1.0
         for cut in np.unique(np.round(P[:, j], 3)):
             predicted = P[:, j] >= cut
             tp = float(np.sum(predicted & (Y[:, j] == 1)))
-            f1 = 2 * tp / (predicted.sum() + Y[:, j].sum()) if tp else 0.0
-            if f1 > best:
-                best, thresholds[j] = f1, float(cut)
+            score = (1 + weight) * tp / (predicted.sum() + weight * Y[:, j].sum()) if tp else 0.0
+            if score > best:
+                best, thresholds[j] = score, float(cut)
     return thresholds
 
 
@@ -115,7 +117,7 @@ class _ThresholdedTagger(ClassifierMixin, BaseEstimator):
             for j in range(Y.shape[1]):
                 model = self._new_model().fit(self._measure_features(F[rows], j), Y[rows, j])
                 out_of_fold[test, j] = model.predict_proba(self._measure_features(F[test], j))[:, 1]
-        self.thresholds_ = best_f1_thresholds(Y, out_of_fold)
+        self.thresholds_ = best_thresholds(Y, out_of_fold)
         rows = np.repeat(np.arange(len(texts)), counts)
         self.estimators_ = [
             self._new_model().fit(self._measure_features(F[rows], j), Y[rows, j]) for j in range(Y.shape[1])

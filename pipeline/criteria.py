@@ -76,6 +76,7 @@ def fit_criterion_model(
     card = CriteriaCard(
         method=model.method,
         window_size=model.window_size,
+        threshold_beta=model.threshold_beta,
         taxonomy_version=taxonomy.version,
         embedding_model=settings.embedding_model,
         training_data_hash=data_hash,
@@ -230,12 +231,24 @@ def compare_criterion_models(
             space=space, embedding_model=settings.embedding_model, method=method, window_size=window_size, cv=n_splits
         )
         model.fit(texts, Y, groups=groups)
-        folds = model.splits(groups)
-        predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, model.choose_thresholds)
-        documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, model.thresholds_)
-        results[name] = {
-            "passages": score_criteria(Y, predicted, space.ids).model_dump(),
-            "per_source_document": documents,
-            "flag_ratio": ratio,
-        }
+        results[name] = _cross_fitted_report(model, Y, gate, groups, space)
+    # the shipped model's thresholds chosen for F1 instead: same probabilities, more credits
+    results["pairwise, thresholds for F1"] = _cross_fitted_report(
+        model.set_params(threshold_beta=1.0), Y, gate, groups, space
+    )
     return results
+
+
+def _cross_fitted_report(
+    model: CriterionModel, Y: np.ndarray, gate: np.ndarray, groups: np.ndarray, space: CriterionSpace
+) -> dict[str, object]:
+    """A fitted model's out-of-fold credits, thresholds cross-fitted by its ``threshold_beta``."""
+    folds = model.splits(groups)
+    predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, model.choose_thresholds)
+    thresholds = model.choose_thresholds(Y, model.out_of_fold_, gate)
+    documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, thresholds)
+    return {
+        "passages": score_criteria(Y, predicted, space.ids).model_dump(),
+        "per_source_document": documents,
+        "flag_ratio": ratio,
+    }

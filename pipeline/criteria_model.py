@@ -32,7 +32,7 @@ from sklearn.model_selection import GroupKFold, KFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from pipeline.classify import SentenceEmbedder, best_f1_thresholds
+from pipeline.classify import SentenceEmbedder, best_thresholds
 from pipeline.criteria_features import FEATURE_NAMES, CriterionSpace, Examples, pair_features
 from pipeline.settings import DEFAULT_EMBEDDING_MODEL
 from pipeline.windows import max_by_owner, split_windows
@@ -57,6 +57,7 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         ovr_C: float = 4.0,
         min_support: int = 8,
         window_size: int = 1,
+        threshold_beta: float = 0.7,
         cv: object = 5,
         random_state: int | None = None,
     ) -> None:
@@ -67,6 +68,7 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         self.ovr_C = ovr_C
         self.min_support = min_support
         self.window_size = window_size
+        self.threshold_beta = threshold_beta
         self.cv = cv
         self.random_state = random_state
 
@@ -74,6 +76,7 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         """A model saved before ``window_size`` existed scored whole passages only, and its
         thresholds were chosen for that: it keeps doing so."""
         state.setdefault("window_size", 0)
+        state.setdefault("threshold_beta", 1.0)
         super().__setstate__(state)
 
     # -- fitting ----------------------------------------------------------------------------
@@ -171,15 +174,18 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         return scaler, model
 
     def choose_thresholds(self, Y: np.ndarray, P: np.ndarray, measure_Y: np.ndarray) -> np.ndarray:
-        """Per criterion, the F1-best cut among the passages of its measure (a criterion is only
-        ever credited inside its measure); criteria with fewer than ``min_support`` labelled
-        passages take their measure's pooled cut."""
+        """Per criterion, the cut among the passages of its measure (a criterion is only ever
+        credited inside its measure) that maximises F-beta, ``threshold_beta`` (0.7: precision
+        weighs more, as a wrong credit is what a reviewer sees; a criterion needs only one right
+        credit in a document); criteria with fewer than ``min_support`` labelled passages take
+        their measure's pooled cut."""
         assert self.space is not None
         thresholds = np.zeros(Y.shape[1])
         for columns in self.space.measure_columns().values():
             rows = measure_Y[:, columns[0]] == 1
-            pooled = best_f1_thresholds(Y[rows][:, columns].reshape(-1, 1), P[rows][:, columns].reshape(-1, 1))[0]
-            own = best_f1_thresholds(Y[rows][:, columns], P[rows][:, columns])
+            beta = self.threshold_beta
+            pooled = best_thresholds(Y[rows][:, columns].reshape(-1, 1), P[rows][:, columns].reshape(-1, 1), beta)[0]
+            own = best_thresholds(Y[rows][:, columns], P[rows][:, columns], beta)
             for k, j in enumerate(columns):
                 thresholds[j] = own[k] if Y[:, j].sum() >= self.min_support else pooled
         return thresholds

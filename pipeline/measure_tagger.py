@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from pipeline.classify import (
     Prototypes,
     SentenceEmbedder,
-    best_f1_thresholds,
+    best_thresholds,
     fold_splits,
     measures_of,
     passage_texts,
@@ -180,7 +180,7 @@ class MeasureTagger(ClassifierMixin, BaseEstimator):
             for j in range(Y.shape[1])
         ]
         blended = self._blend(self._combine(out_of_fold), votes)
-        self.thresholds_ = best_f1_thresholds(Y[weights > 0], blended[weights > 0])
+        self.thresholds_ = best_thresholds(Y[weights > 0], blended[weights > 0])
         kept = np.flatnonzero(weights > 0)
         self.base_ = self._base().fit(views.take(kept), Y[kept], weights[kept])
         # The neighbours in half precision: a ranking by cosine loses nothing that matters, and the

@@ -45,5 +45,8 @@ def test_evaluate_cv_reports_old_and_new_sets_by_writer(tmp_path: Path) -> None:
     assert sum(b["n"] for b in trained["calibration"]["reliability"]) == 7 * len(written)
     assert set(printed["cv"]) >= {"tfidf-logreg", "zero-shot", "trained"} and printed["gaps"]["documents"] == 1
     criterion_models = printed["criteria_cv"]
-    assert list(criterion_models)[1:] == ["one-vs-rest", "pairwise, whole passages only", "pairwise"]
-    assert all("per_source_document" in criterion_models[name] for name in list(criterion_models)[1:])
+    compared = ["one-vs-rest", "pairwise, whole passages only", "pairwise", "pairwise, thresholds for F1"]
+    assert list(criterion_models)[1:] == compared
+    assert all("per_source_document" in criterion_models[name] for name in compared)
+    shipped, for_f1 = (criterion_models[name]["passages"] for name in compared[2:])
+    assert shipped["macro_precision"] >= for_f1["macro_precision"]  # same probabilities, higher cuts
