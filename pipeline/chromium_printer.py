@@ -45,6 +45,10 @@ CHROMIUM_FLAGS = (
     "--single-process",
     "--no-zygote",
 )
+# A browser this old is replaced before its next print. In one process, Chromium stopped answering
+# about three minutes after it started (170-210 s, idle or busy, on every try here, whatever
+# features were turned off), so no browser is given the chance.
+BROWSER_LIFETIME_SECONDS = 60.0
 # As the pack's own CSS says: A4 from its @page rule, backgrounds where it asks for them.
 PDF_OPTIONS = {"preferCSSPageSize": True, "displayHeaderFooter": False, "printBackground": False}
 
@@ -99,6 +103,8 @@ class ChromiumPrinter:
 
     def _print_page(self, url: str, deadline: float) -> bytes:
         """With the running browser, or a new one; a browser that fails is closed and forgotten."""
+        if self._browser is not None and self._browser.age > BROWSER_LIFETIME_SECONDS:
+            self._close_browser()
         browser, self._browser = self._browser or _Browser(self._chromium), None
         try:
             pdf = browser.print_page(url, deadline)
@@ -147,6 +153,7 @@ class _Browser:
         finally:
             for fd in theirs:
                 os.close(fd)
+        self._started = time.monotonic()
         self._unread = b""
         self._events: list[dict[str, Any]] = []
         self._last_id = 0
@@ -155,6 +162,10 @@ class _Browser:
     @property
     def pid(self) -> int:
         return self._process.pid
+
+    @property
+    def age(self) -> float:
+        return time.monotonic() - self._started
 
     def print_page(self, url: str, deadline: float) -> bytes:
         session = self._session or self._attach(deadline)
@@ -173,8 +184,12 @@ class _Browser:
 
     def _ended(self) -> str:
         """Why Chromium is gone: the last line it wrote, else its exit status."""
+        try:
+            status: int | None = self._process.wait(timeout=5)  # its last words are written
+        except subprocess.TimeoutExpired:
+            status = None
         lines = self._stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        return lines[-1][:300] if lines else f"Chromium ended (exit status {self._process.wait()})"
+        return lines[-1][:300] if lines else f"Chromium ended (exit status {status})"
 
     def _attach(self, deadline: float) -> str:
         """The page Chromium opened at start (in one process it serves no second one)."""
@@ -197,8 +212,8 @@ class _Browser:
             message["sessionId"] = session
         try:
             os.write(self._commands, json.dumps(message).encode() + b"\0")
-        except OSError as error:
-            raise BrowserFailed(f"Chromium is gone ({error})") from error
+        except OSError as error:  # it closed its end of the pipe: it ended, or is ending
+            raise BrowserFailed(self._ended()) from error
         answer = self._next(lambda m: m.get("id") == self._last_id, deadline)
         if "error" in answer:
             raise BrowserFailed(f"Chromium refused {method}: {answer['error'].get('message', answer['error'])}")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
+from pipeline import chromium_printer
 from pipeline.chromium_printer import ChromiumPrinter
 from pipeline.pack_pdf import chromium_path
 
@@ -70,6 +71,24 @@ def test_a_browser_that_died_between_packs_is_replaced(tmp_path: Path) -> None:
         printer.print_to(_page_html("After", 1), tmp_path / "after.pdf", 120)
         assert printer.browser_pid not in (None, first)
         assert "After, sheet 1" in _read(tmp_path / "after.pdf")[2]
+    finally:
+        printer.close()
+
+
+def test_a_browser_past_its_lifetime_is_replaced_before_the_next_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept Chromiums stopped answering about three minutes after they started; none lives that long."""
+    printer = ChromiumPrinter(str(chromium_path()))
+    try:
+        printer.print_to(_page_html("Young", 1), tmp_path / "young.pdf", 120)
+        first = printer.browser_pid
+        printer.print_to(_page_html("Still young", 1), tmp_path / "still.pdf", 120)
+        assert printer.browser_pid == first
+        monkeypatch.setattr(chromium_printer, "BROWSER_LIFETIME_SECONDS", 0.0)
+        printer.print_to(_page_html("Old", 1), tmp_path / "old.pdf", 120)
+        assert printer.browser_pid not in (None, first) and not _alive(first)  # type: ignore[arg-type]
+        assert "Old, sheet 1" in _read(tmp_path / "old.pdf")[2]
     finally:
         printer.close()
 
