@@ -9,7 +9,8 @@ purged after every print (a simulated memory-pressure signal): without that the 
 365 to 535 MiB over 24 packs; with it, it stays at 370-395, what one print took before.
 
 When the reviewing process ends, however it ends, the pipe closes and Chromium exits with it.
-A browser that fails or outlives a print's time limit is killed; the next print starts another."""
+A browser that fails, outlives a print's time limit or has run for a minute is killed, and the
+next print starts another."""
 
 from __future__ import annotations
 
@@ -150,6 +151,11 @@ class _Browser:
                     stderr=stderr,
                     start_new_session=True,
                 )
+        except BaseException:  # no browser: nothing of it is kept
+            for fd in (self._commands, self._answers):
+                os.close(fd)
+            shutil.rmtree(self._profile, ignore_errors=True)
+            raise
         finally:
             for fd in theirs:
                 os.close(fd)
