@@ -10,7 +10,7 @@ purged after every print (a simulated memory-pressure signal): without that the 
 
 When the reviewing process ends, however it ends, the pipe closes and Chromium exits with it.
 A browser that fails, outlives a print's time limit or has run for a minute is killed, and the
-next print starts another."""
+next print starts another; one left idle for a minute is closed."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ CHROMIUM_FLAGS = (
 # about three minutes after it started (170-210 s, idle or busy, on every try here, whatever
 # features were turned off), so no browser is given the chance.
 BROWSER_LIFETIME_SECONDS = 60.0
+BROWSER_IDLE_SECONDS = 60.0  # and a browser not asked to print for this long is closed
 # As the pack's own CSS says: A4 from its @page rule, backgrounds where it asks for them.
 PDF_OPTIONS = {"preferCSSPageSize": True, "displayHeaderFooter": False, "printBackground": False}
 
@@ -69,6 +70,7 @@ class ChromiumPrinter:
         self._chromium = chromium
         self._lock = threading.Lock()
         self._browser: _Browser | None = None
+        self._idle: threading.Timer | None = None
         atexit.register(self.close)
 
     def print_to(self, html: str, target: Path, timeout: float) -> None:
@@ -83,6 +85,7 @@ class ChromiumPrinter:
                 if not reused or isinstance(error, BrowserTimedOut):
                     raise
                 pdf = self._print_page(page.as_uri(), deadline)
+            self._close_when_idle()
         partial = target.with_suffix(".partial")
         partial.write_bytes(pdf)
         partial.replace(target)
@@ -91,6 +94,7 @@ class ChromiumPrinter:
         """Start the browser now, so that the first pack does not wait for it (about 0.7 s)."""
         with self._lock:
             self._browser = self._browser or _Browser(self._chromium)
+            self._close_when_idle()
 
     @property
     def browser_pid(self) -> int | None:
@@ -114,6 +118,14 @@ class ChromiumPrinter:
             raise
         self._browser = browser
         return pdf
+
+    def _close_when_idle(self) -> None:
+        """A process that stays (a Dask worker between batches) keeps no browser it does not use."""
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = threading.Timer(BROWSER_IDLE_SECONDS, self.close)
+        self._idle.daemon = True
+        self._idle.start()
 
     def _close_browser(self) -> None:
         if self._browser is not None:

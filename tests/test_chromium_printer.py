@@ -93,6 +93,22 @@ def test_a_browser_past_its_lifetime_is_replaced_before_the_next_pack(
         printer.close()
 
 
+def test_a_browser_left_idle_is_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that stays, such as a Dask worker between batches, keeps no Chromium it does not use."""
+    monkeypatch.setattr(chromium_printer, "BROWSER_IDLE_SECONDS", 1.0)
+    printer = ChromiumPrinter(str(chromium_path()))
+    printer.print_to(_page_html("Last pack", 1), tmp_path / "last.pdf", 120)
+    browser = printer.browser_pid
+    assert browser is not None
+    deadline = time.monotonic() + 20
+    while (printer.browser_pid is not None or _alive(browser)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert printer.browser_pid is None and not _alive(browser)
+    printer.print_to(_page_html("Next batch", 1), tmp_path / "next.pdf", 120)
+    assert "Next batch, sheet 1" in _read(tmp_path / "next.pdf")[2]
+    printer.close()
+
+
 def test_the_browser_ends_with_a_process_that_is_killed(tmp_path: Path) -> None:
     """A reviewing process killed outright runs no clean-up; the browser sees its pipe close."""
     script = (
