@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 from sqlalchemy import Engine
 
+from pipeline.criteria import fit_criterion_model, save_criterion_model
 from pipeline.criteria_card import CriteriaCard
 from pipeline.explain import save_labelled_vectors
 from pipeline.heap import release_freed_memory
@@ -30,8 +31,7 @@ from pipeline.store import save_review
 from pipeline.taxonomy import Taxonomy
 from pipeline.train import data_hash
 
-if TYPE_CHECKING:  # scikit-learn (a second of start-up) is imported by the tasks that need it, and by
-    # ``preload`` in a background thread while a review's first document is read
+if TYPE_CHECKING:  # scikit-learn (a second of start-up) is imported by the tasks that need it
     from pipeline.classify import Tagger
 
 
@@ -121,8 +121,6 @@ def run_fit_save_criteria(
     labels_path: Path, taxonomy: Taxonomy, settings: Settings, folds: int, output: Path
 ) -> CriteriaCard:
     """Fit the criterion model on the same labels and write it beside the tagger at ``output``."""
-    from pipeline.criteria import fit_criterion_model, save_criterion_model
-
     labelled = read_labelled(labels_path, taxonomy.measure_ids)
     model, card = fit_criterion_model(labelled, taxonomy, settings, data_hash(labelled), n_splits=folds)
     return save_criterion_model(model, card, output)

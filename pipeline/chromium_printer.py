@@ -35,7 +35,8 @@ from pipeline.isolated import kill_group
 logger = logging.getLogger(__name__)
 
 # The pack is self-contained and holds no script (its text is escaped); Chromium reaches no network
-# either: names resolve nowhere, and anything else goes to a proxy that is not there.
+# either: names resolve nowhere, and anything else goes to a proxy that is not there. (Turning
+# scripts off, --blink-settings=scriptEnabled=false, stopped Chromium printing at all.)
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",  # reviews often run as root in containers, where Chromium's sandbox cannot start
@@ -220,6 +221,8 @@ class _Browser:
             page = next((target["targetId"] for target in targets if target["type"] == "page"), None)
             if page is not None:
                 break
+            if time.monotonic() > deadline:
+                raise BrowserTimedOut("Chromium opened no page within the time limit")
             time.sleep(0.05)
         session = str(self._call("Target.attachToTarget", {"targetId": page, "flatten": True}, deadline)["sessionId"])
         self._call("Page.enable", {}, deadline, session)
