@@ -9,6 +9,8 @@ purged after every print (a simulated, moderate memory-pressure signal): without
 grew from 365 to 535 MiB over 24 packs; with it, it stays at 340-410, what one print took before.
 
 When the reviewing process ends, however it ends, the pipe closes and Chromium exits with it.
+Two processes starting Chromium at the same moment crashed one start in about 50: a print whose
+browser fails, at start or later, is tried once more with a new one.
 A browser that fails, outlives a print's time limit or has run for a minute is killed, and the
 next print starts another; one left idle for a minute is closed."""
 
@@ -82,11 +84,11 @@ class ChromiumPrinter:
         with self._lock, tempfile.TemporaryDirectory(prefix="wgll-print-") as folder:
             page = Path(folder) / "pack.html"
             page.write_text(html, encoding="utf-8")
-            deadline, reused = time.monotonic() + timeout, self._browser is not None
+            deadline = time.monotonic() + timeout
             try:
                 pdf = self._print_page(page.as_uri(), deadline)
-            except BrowserFailed as error:  # a browser that died since its last print: once more
-                if not reused or isinstance(error, BrowserTimedOut):
+            except BrowserFailed as error:  # died since its last print, or at start: once more
+                if isinstance(error, BrowserTimedOut):
                     raise
                 logger.warning("Chromium failed (%s); printing %s with a new one", error, target.name)
                 pdf = self._print_page(page.as_uri(), deadline)

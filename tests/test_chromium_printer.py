@@ -75,6 +75,23 @@ def test_a_browser_that_died_between_packs_is_replaced(tmp_path: Path) -> None:
         printer.close()
 
 
+def test_a_browser_that_crashes_at_start_is_started_once_more(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Two processes starting Chromium at once crashed one start in about 50 here."""
+    marker, fake = tmp_path / "crashed-once", tmp_path / "chromium"
+    fake.write_text(
+        f'#!/bin/sh\nif [ ! -e "{marker}" ]; then touch "{marker}"; echo "crashed at start" >&2; exit 5; fi\n'
+        f'exec "{chromium_path()}" "$@"\n'
+    )
+    fake.chmod(0o755)
+    printer = ChromiumPrinter(str(fake))
+    try:
+        printer.print_to(_page_html("Second start", 1), tmp_path / "second.pdf", 120)
+    finally:
+        printer.close()
+    assert marker.exists() and "Second start, sheet 1" in _read(tmp_path / "second.pdf")[2]
+    assert "Chromium failed (crashed at start); printing second.pdf with a new one" in caplog.text
+
+
 def test_a_browser_past_its_lifetime_is_replaced_before_the_next_pack(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
