@@ -9,10 +9,10 @@ purged after every print (a simulated, moderate memory-pressure signal): without
 grew from 365 to 535 MiB over 24 packs; with it, it stays at 340-410, what one print took before.
 
 When the reviewing process ends, however it ends, the pipe closes and Chromium exits with it.
-Two processes starting Chromium at the same moment crashed one start in about 50: a print whose
-browser fails, at start or later, is tried once more with a new one.
-A browser that fails, outlives a print's time limit or has run for a minute is killed, and the
-next print starts another; one left idle for a minute is closed."""
+A browser that fails or outlives a print's time limit is killed. A print whose browser failed, at
+start or since its last print, is tried once more with a new one (two processes starting Chromium
+at the same moment crashed one start in about 50). A browser is replaced once it has run for a
+minute, and closed after a minute without a print."""
 
 from __future__ import annotations
 
