@@ -245,7 +245,7 @@ def _cross_fitted_report(
     """A fitted model's out-of-fold credits, thresholds cross-fitted by its ``threshold_beta``."""
     folds = model.splits(groups)
     predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, model.choose_thresholds)
-    thresholds = model.choose_thresholds(Y, model.out_of_fold_, gate)
+    thresholds = model.choose_thresholds(Y, model.out_of_fold_, model.examples_.measure_Y)  # as fit chose them
     documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, thresholds)
     return {
         "passages": score_criteria(Y, predicted, space.ids).model_dump(),

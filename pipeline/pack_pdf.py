@@ -65,7 +65,9 @@ def print_pdf(html: str, target: Path, printer: PackPrinter) -> None:
 def chromium_printer(chromium: str) -> ChromiumPrinter:
     """This process's printer for the Chromium at ``chromium``."""
     with _printers_lock:
-        return _printers.get(chromium) or _printers.setdefault(chromium, ChromiumPrinter(chromium))
+        if chromium not in _printers:
+            _printers[chromium] = ChromiumPrinter(chromium)
+        return _printers[chromium]
 
 
 def start_printer(printer: PackPrinter) -> None:
