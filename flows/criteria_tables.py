@@ -24,13 +24,21 @@ def criteria_results(
 ) -> dict[str, Any]:
     """Criterion models compared on the labels, and the shipped ones on the gold documents."""
     from pipeline.criteria import compare_criterion_models
+
+    return {
+        "criteria_cv": compare_criterion_models(labelled, taxonomy, settings),
+        **document_criteria_results(taxonomy, reviews, gold),
+    }
+
+
+def document_criteria_results(
+    taxonomy: Taxonomy, reviews: Sequence[DocumentReview], gold: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The shipped models' criterion verdicts on documents whose gold lists the criteria covered."""
     from pipeline.criteria_eval import score_reviews
 
     documents = score_reviews(reviews, gold, [c.id for c in taxonomy.criteria])
-    return {
-        "criteria_cv": compare_criterion_models(labelled, taxonomy, settings),
-        "criteria_documents": documents.model_dump() if documents else None,
-    }
+    return {"criteria_documents": documents.model_dump() if documents else None}
 
 
 def print_criteria_results(console: Console, results: Mapping[str, Any]) -> None:

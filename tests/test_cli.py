@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,13 @@ def test_a_folder_without_a_pdf_is_a_usage_error(tmp_path: Path) -> None:
     result = _invoke("review", str(empty), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2, result.output
     assert f"{empty}: folder holds no PDF" in result.output
+
+
+def test_a_gold_folder_without_any_gold_is_a_usage_error(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_DIR / "tamsey-valley-trust-2024.pdf", tmp_path)
+    result = _invoke("evaluate", "--gold-dir", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path} holds no PDF with a <name>.gold.json beside it" in result.output
 
 
 @pytest.mark.parametrize(
