@@ -42,6 +42,9 @@ _LEADING = re.compile(r"^(?:(?:NHS|The|Our|Across|In|For|With|Welcome|to|Dear|Pa
 _YEAR = r"(20[1-4]\d)"
 _RANGE = re.compile(rf"{_YEAR}\s*(?:/\s*\d{{2}}\s*)?(?:-|–|—|to|until)\s*(?:20)?\d{{2}}\b")
 _LONE_YEAR = re.compile(rf"\b{_YEAR}\b")
+# A refresh is dated by its own year, not by the range of the strategy it refreshes ("Digital
+# Strategy Refresh 2025" or "the 2025 refresh", on a cover that also names "our 2022 to 2027 strategy").
+_REFRESH_YEAR = re.compile(rf"\brefresh(?:ed)?\s*(?:[:,\-–—]\s*)?{_YEAR}\b|\b{_YEAR}\s+refresh\b", re.IGNORECASE)
 
 
 class DocumentFacts(BaseModel):
@@ -102,9 +105,13 @@ def read_ics(document: Document, level: str | None) -> str | None:
 
 
 def read_year(document: Document) -> int | None:
-    """The first year of the period on the title or cover ("2023 to 2026", "2023-26",
-    "2023/24 to 2025/26"); else the first year the cover names."""
+    """A refresh's own year ("Digital Strategy Refresh 2025"); else the first year of the period on
+    the title or cover ("2023 to 2026", "2023-26", "2023/24 to 2025/26"); else the first year the
+    cover names."""
     cover = _cover(document)
+    refresh = _REFRESH_YEAR.search(document.title or "") or _REFRESH_YEAR.search(cover)
+    if refresh:
+        return int(refresh.group(1) or refresh.group(2))
     found = _RANGE.search(document.title or "") or _RANGE.search(cover)
     if found:
         return int(found.group(1))

@@ -73,6 +73,14 @@ def test_every_sample_strategy_is_read_right_without_its_manifest() -> None:
             "Fenmoor",
             2021,
         ),
+        (
+            "Digital Strategy Refresh 2025\n\nA refresh of our Digital Strategy 2022 to 2027, approved by the "
+            "board in May 2025\n\nNHS Ashvale and Brent Moor Integrated Care Board",
+            "",
+            "ICS",
+            "Ashvale and Brent Moor",
+            2025,
+        ),
     ],
 )
 def test_level_ics_and_year_come_from_the_cover(cover: str, title: str, level: str, ics: str | None, year: int) -> None:
