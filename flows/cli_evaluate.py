@@ -140,12 +140,13 @@ def _review_gold(
     gold: dict[str, Any], items: list[BatchItem], settings: Settings, taxonomy: Taxonomy
 ) -> tuple[dict[str, Any], list[DocumentReview], GapReport]:
     """Review the strategies that have a gold, in a throwaway folder, and score their measure gap
-    flags; the gold and the reviews are returned for the criterion tables."""
+    flags; the gold and the reviews are returned for the criterion tables. Every document is
+    reviewed afresh (no cached review: a measurement is of the code as it is now), without packs."""
     from flows.review import review_batch
     from pipeline.evaluate import score_review_gaps
 
     before_flow(settings)
     with tempfile.TemporaryDirectory() as out:
-        reviews = review_batch(items, Path(out), settings)
+        reviews = review_batch(items, Path(out), settings.model_copy(update={"write_packs": False}), refresh=True)
     absent = {f: set(g["absent"]) for f, g in gold.items()}
     return gold, reviews, score_review_gaps(reviews, absent, taxonomy.measure_ids)

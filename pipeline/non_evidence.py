@@ -1,8 +1,9 @@
 """Passages that name a topic without evidencing it, found by rule so a reviewer can read why:
-statements that a topic is not covered, out of scope or dealt with in a separate plan; tables that
-map the strategy to the WGLL measures or rate its compliance; contents pages; forewords and
-welcome messages. A tagger trained on wording scores these high (they use the topic's words), so
-they are kept out of every verdict, measure and criterion alike, whatever their scores."""
+statements that a topic is not covered, out of scope or dealt with in a separate plan; national
+policy recited with no local action; tables that map the strategy to the WGLL measures or rate its
+compliance; contents pages; glossaries; forewords and welcome messages. A tagger trained on wording
+scores these high (they use the topic's words), so they are kept out of every verdict, measure and
+criterion alike, whatever their scores."""
 
 from __future__ import annotations
 
@@ -16,8 +17,31 @@ _NOT_COVERED = re.compile(
     r"|\b(?:does|do|will)\s+not\s+(?:cover|address|include)\b"
     r"|\b(?:in|by|within|under)\s+(?:a|its|our|the)\s+(?:own\s+)?separate\s+(?:\w+\s+){0,3}?(?:plan|strategy|document|programme|paper)\b"
     r"|\b(?:set\s+out|described|covered|addressed|published)\s+(?:in|as)\s+(?:a|the)\s+separate\b"
-    r"|\bseparate\s+(?:\w+\s+){0,3}?(?:plan|strategy|document)\s+(?:covers|sets\s+out|deals\s+with)\b",
+    r"|\bseparate\s+(?:\w+\s+){0,3}?(?:plan|strategy|document)\s+(?:covers|sets\s+out|deals\s+with)\b"
+    r"|\bnot\s+repeated\s+(?:here|in\s+this)\b"
+    # another named document: "... are addressed in the ICS Digital Delivery Plan"
+    r"|\b(?:is|are)\s+(?:set\s+out|addressed|covered|described|dealt\s+with)\s+in\s+(?:the|our|its)\s+"
+    r"(?:[\w'’]+\s+){0,8}?(?:plan|strategy|framework|policy)\b",
     re.IGNORECASE,
+)
+# A sentence about what national bodies expect or provide; it recites policy unless the
+# organisation itself acts in it ("we", "our", "the trust will").
+_NATIONAL = re.compile(
+    r"(?:\b(?:NHS\s+England|NHSX|the\s+government|DHSC|the\s+Department\s+of\s+Health(?:\s+and\s+Social\s+Care)?"
+    r"|(?:the\s+)?(?:NHS\s+)?Long\s+Term\s+Plan|national\s+(?:guidance|policy|policies|ambitions?|expectations?|targets?"
+    r"|strateg(?:y|ies)|plans?|direction|standards?|programmes?|bodies))\s+(?:\w+\s+)?"
+    r"(?:expects?|requires?|asks?|has\s+asked|sets?\s+out|has\s+set|says|states|calls|wants|aims|mandates?|is|are)\b)"
+    r"|\b(?:all|every)\s+NHS\s+(?:organisations?|trusts?|bodies|providers|systems|ICSs?|ICBs?)\s+"
+    r"(?:must|should|are\s+expected|are\s+required|is\s+expected|is\s+required|need|have\s+to)\b"
+    r"|^\s*Nationally\b",
+    re.IGNORECASE,
+)
+_LOCAL_ACTOR = re.compile(
+    r"\b(?:we|our|us|ours)\b|\bthe\s+(?:trust|ICB|ICS|board|partnership|council|system)\s+(?:will|has|have|is|are)\b",
+    re.IGNORECASE,
+)
+_GLOSSARY = re.compile(
+    r"\b(?:glossary|abbreviations|acronyms|jargon\s+buster|key\s+terms|terms\s+(?:used|we\s+use))\b", re.IGNORECASE
 )
 _FRAMEWORK = re.compile(r"\bWhat\s+Good\s+Looks\s+Like\b|\bWGLL\b|\bsuccess\s+measures?\b", re.IGNORECASE)
 _MAPPING = re.compile(
@@ -50,10 +74,15 @@ def non_evidence_reason(passage: Passage) -> str | None:
         return "foreword or welcome message"
     if _CONTENTS.match(heading) or (_CONTENTS.match(text) and len(_PAGE_NUMBER.findall(text)) >= 3):
         return "contents"
+    if _GLOSSARY.search(heading) or _GLOSSARY.match(text):
+        return "glossary or list of terms"
     sentences = _sentences(text)
     signposts = [bool(_NOT_COVERED.search(sentence)) for sentence in sentences]
     if signposts and (signposts[0] or sum(signposts) * 2 > len(signposts)):
         return "says the topic is not covered, out of scope or in a separate plan"
+    recitals = [bool(_NATIONAL.search(s)) and not _LOCAL_ACTOR.search(s) for s in sentences]
+    if any(recitals) and all(r or p for r, p in zip(recitals, signposts, strict=True)):
+        return "recites national policy with no local action"
     if _FRAMEWORK.search(heading) and (_MAPPING.search(heading) or _RATING.search(text)):
         return "maps the strategy to the WGLL measures or rates its compliance"
     if any(_FRAMEWORK.search(s) and (_MAPPING.search(s) or _RATING.search(s)) for s in sentences):

@@ -66,6 +66,42 @@ def _passage(text: str, heading: str | None = None, ordinal: int = 0) -> Passage
             None,
             "foreword",
         ),
+        (
+            "Term Meaning DSPT Data Security and Protection Toolkit, the annual self-assessment SIRO Senior "
+            "Information Risk Owner Virtual ward Hospital-level care given at home",
+            "14 Appendix C: Glossary",
+            "glossary",
+        ),
+        (
+            "Abbreviations used in this strategy: EPR electronic patient record; PHM population health management.",
+            None,
+            "glossary",
+        ),
+        (
+            "Every NHS organisation must submit the Data Security and Protection Toolkit each year, and national "
+            "guidance expects clinical systems to meet DCB0129 and DCB0160. Nationally, the NHS App is gaining new "
+            "features every quarter.",
+            "3 The national context",
+            "national policy",
+        ),
+        (
+            "NHS England expects each project to follow the Technology Code of Practice. The carbon cost of our "
+            "devices is addressed in the Trust Green Plan and is not repeated here.",
+            None,
+            "national policy",
+        ),
+        (
+            "Support for patients who do not go online is set out in the Trust's Patient Experience Strategy 2024 "
+            "to 2027.",
+            None,
+            "not covered",
+        ),
+        (
+            "Funding, governance and monitoring of delivery are addressed in the ICS Digital Delivery Plan, which "
+            "partners approve each spring. This strategy sets the direction only.",
+            None,
+            "not covered",
+        ),
     ],
 )
 def test_statements_that_are_never_evidence_are_named_with_a_reason(
@@ -89,6 +125,13 @@ def test_statements_that_are_never_evidence_are_named_with_a_reason(
         "We will publish the carbon footprint of our data centres each year and retire the last on-site servers by "
         "2026.",
         "Community nurses will see hospital discharge summaries in their mobile record from spring 2025.",
+        # local action that uses national services or follows national guidance
+        "All trust email runs on NHSmail with its national filtering, and staff report suspicious messages through "
+        "the national phishing service.",
+        "Each partner confirms within two days whether a high-severity national alert affects it; in 2024 the median "
+        "was 19 hours.",
+        "Following national guidance, we will assess every new app against DTAC before it is offered to patients.",
+        "NHS England funded our new theatre system, which went live on both sites in March.",
     ],
 )
 def test_evidence_that_only_resembles_a_signpost_stands(text: str) -> None:
