@@ -38,7 +38,11 @@ _SYSTEM_KIND = re.compile(
 _BELONGS_TO = re.compile(
     r"\b(?:part\s+of|member\s+of|within|in\s+partnership\s+with|supporting)\b[^.\n]{0,60}$", re.IGNORECASE
 )
-_LEADING = re.compile(r"^(?:(?:NHS|The|Our|Across|In|For|With|Welcome|to|Dear|Part|of|and|within)\s+)+")
+# Words a heading or sentence puts before a system's name ("Supporting the ICS platform").
+_LEADING = re.compile(
+    r"^(?:(?:NHS|The|Our|Across|In|For|With|Welcome|to|Dear|Part|of|and|within|Supporting|Joining|Working|Building"
+    r"|Developing|Improving|Connecting|Strengthening|Delivering|Using)\s+)+"
+)
 _YEAR = r"(20[1-4]\d)"
 _RANGE = re.compile(rf"{_YEAR}\s*(?:/\s*\d{{2}}\s*)?(?:-|–|—|to|until)\s*(?:20)?\d{{2}}\b")
 _LONE_YEAR = re.compile(rf"\b{_YEAR}\b")

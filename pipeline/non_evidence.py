@@ -1,9 +1,9 @@
 """Passages that name a topic without evidencing it, found by rule so a reviewer can read why:
 statements that a topic is not covered, out of scope or dealt with in a separate plan; national
 policy recited with no local action; tables that map the strategy to the WGLL measures or rate its
-compliance; contents pages; glossaries; forewords and welcome messages. A tagger trained on wording
-scores these high (they use the topic's words), so they are kept out of every verdict, measure and
-criterion alike, whatever their scores."""
+compliance; contents pages; glossaries; forewords and welcome messages; text garbled by reading a
+table's columns across. A tagger trained on wording scores these high (they use the topic's words),
+so they are kept out of every verdict, measure and criterion alike, whatever their scores."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ _LOCAL_ACTOR = re.compile(
     r"\b(?:we|our|us|ours)\b|\bthe\s+(?:trust|ICB|ICS|board|partnership|council|system)\s+(?:will|has|have|is|are)\b",
     re.IGNORECASE,
 )
+# Words repeated side by side ("See See ... separate separate ... plan plan") are what reading a
+# table's cells line by line across its columns leaves: a fragment no reviewer can read as a plan.
+_SIDE_BY_SIDE = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)
+GARBLED_REPEATS = 2
 _GLOSSARY = re.compile(
     r"\b(?:glossary|abbreviations|acronyms|jargon\s+buster|key\s+terms|terms\s+(?:used|we\s+use))\b", re.IGNORECASE
 )
@@ -76,6 +80,8 @@ def non_evidence_reason(passage: Passage) -> str | None:
         return "contents"
     if _GLOSSARY.search(heading) or _GLOSSARY.match(text):
         return "glossary or list of terms"
+    if len(_SIDE_BY_SIDE.findall(text)) >= GARBLED_REPEATS:
+        return "garbled: a table's columns read across"
     sentences = _sentences(text)
     signposts = [bool(_NOT_COVERED.search(sentence)) for sentence in sentences]
     if signposts and (signposts[0] or sum(signposts) * 2 > len(signposts)):

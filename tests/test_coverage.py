@@ -116,3 +116,26 @@ def test_passages_set_aside_count_for_nothing() -> None:
     cut = {m.id: m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings(), excluded={"d-0"})}
     assert kept["M2"].status == "evidenced" and cut["M2"].status == "weak"
     assert "d-0" not in {e.passage_id for e in cut["M2"].evidence}
+
+
+def test_a_criterion_credited_by_one_passage_needs_it_to_be_convincing() -> None:
+    """One passage credits net zero: at 0.8 the criterion is weak; at 0.6 (a problem described, a
+    recital that resembles it) it stays no_evidence, that passage shown as the closest; two
+    passages make it evidenced whatever their probabilities."""
+    taxonomy = load_taxonomy(Settings().taxonomy_path)
+    passages = _passages(4)
+    thresholds = {m: 0.5 for m in taxonomy.measure_ids}
+
+    def net_zero(probabilities: list[float]):
+        tags = [
+            _tag(p, taxonomy, 0.9, ["M2.ICS.2"] if i < len(probabilities) else [], {"M2.ICS.2": x})
+            for i, (p, x) in enumerate(zip(passages, [*probabilities, 0.1, 0.1, 0.1, 0.1], strict=False))
+        ]
+        m2 = next(m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings()) if m.id == "M2")
+        return next(c for c in m2.criteria if c.id == "M2.ICS.2")
+
+    assert net_zero([0.8]).status == "weak"
+    doubtful = net_zero([0.6])
+    assert doubtful.status == "no_evidence" and doubtful.closest is not None
+    assert (doubtful.closest.passage_id, doubtful.closest.score) == ("d-0", 0.6)
+    assert net_zero([0.4, 0.4]).status == "evidenced"

@@ -95,6 +95,17 @@ def test_level_ics_and_year_come_from_the_cover(cover: str, title: str, level: s
     assert read_year(document) == year
 
 
+def test_a_heading_that_starts_with_a_verb_names_no_system() -> None:
+    contents = "Contents\n1 Our priorities 4\n9.2 Supporting the ICS intelligence platform 11"
+    body = (
+        "Both trusts are members of the Harlow Fen and Dunsby Integrated Care System. "
+        "9.2 Supporting the ICS intelligence platform. We send daily feeds to the Harlow Fen and Dunsby ICS platform."
+    )
+    document = _document("Ferrow Hospitals NHS Foundation Trust\n\nDigital Strategy 2025 to 2030", contents, body)
+    assert read_level(document) == "trust"
+    assert read_ics(document, "trust") == "Harlow Fen and Dunsby"
+
+
 def test_a_manifest_wins_and_says_so() -> None:
     document = _document(
         "Tamworth Vale Integrated Care Board\n\nDigital Strategy 2023 to 2026",

@@ -102,6 +102,12 @@ def _passage(text: str, heading: str | None = None, ordinal: int = 0) -> Passage
             None,
             "not covered",
         ),
+        (
+            "Cyber See See Assessed security and separate separate in the clinical plan plan Group safety Cyber and "
+            "Information Assurance Plan",
+            "2.2 Digital maturity",
+            "garbled",
+        ),
     ],
 )
 def test_statements_that_are_never_evidence_are_named_with_a_reason(
