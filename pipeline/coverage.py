@@ -1,10 +1,12 @@
 """Turns passage tags into a per-document verdict for every measure and criterion.
 
 A measure is ``evidenced`` when enough passages clear its threshold (three by default), ``weak``
-when fewer but still several do (two), and ``no_evidence`` otherwise; its score is the mean of
-its best passage scores. Counting passages, rather than trusting one maximum score, keeps a lone
-stray passage from hiding a gap. Criteria follow the same rule with smaller counts, counting only
-passages that support their measure, so the verdicts of a document never contradict each other.
+when fewer but still several do (two), or when its one passage is all but certain (a thin measure
+given a single paragraph), and ``no_evidence`` otherwise; its score is the mean of its best passage
+scores. Counting passages, rather than trusting one maximum score, keeps a lone stray passage from
+hiding a gap. Criteria follow the same rule with smaller counts (one convincing passage makes a
+criterion weak), counting only passages that support their measure, so the verdicts of a document
+never contradict each other.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ def assess_coverage(
         status, score = status_and_score(
             [s for s, _ in scored], threshold, settings.measure_evidenced_passages, settings.measure_weak_passages
         )
+        if status == "no_evidence" and scored and scored[0][0] >= settings.measure_single_passage_probability:
+            status = "weak"  # one paragraph stated so plainly is no stray
         supporting = [(s, tag) for s, tag in scored if s >= threshold]
         criteria = [
             _criterion(

@@ -20,8 +20,9 @@ _NOT_COVERED = re.compile(
     r"|\bseparate\s+(?:\w+\s+){0,3}?(?:plan|strategy|document)\s+(?:covers|sets\s+out|deals\s+with)\b"
     r"|\bnot\s+repeated\s+(?:here|in\s+this)\b"
     # another named document: "... are addressed in the ICS Digital Delivery Plan"
-    r"|\b(?:is|are)\s+(?:set\s+out|addressed|covered|described|dealt\s+with)\s+in\s+(?:the|our|its)\s+"
-    r"(?:[\w'’]+\s+){0,8}?(?:plan|strategy|framework|policy)\b",
+    r"|\b(?:is|are)\s+(?:set\s+out|addressed|covered|described|dealt\s+with)\s+(?:in|by)\s+(?:the|our|its)\s+"
+    r"(?:[\w'’]+\s+){0,8}?(?:plan|strategy|framework|policy)\b"
+    r"|\b(?:left|passed|handed)\s+to\s+(?:other|another|separate)\b|\bsits?\s+outside\s+(?:this|the)\b",
     re.IGNORECASE,
 )
 # A sentence about what national bodies expect or provide; it recites policy unless the
@@ -84,7 +85,7 @@ def non_evidence_reason(passage: Passage) -> str | None:
         return "garbled: a table's columns read across"
     sentences = _sentences(text)
     signposts = [bool(_NOT_COVERED.search(sentence)) for sentence in sentences]
-    if signposts and (signposts[0] or sum(signposts) * 2 > len(signposts)):
+    if signposts and (signposts[0] or sum(signposts) * 2 > len(signposts) or _half_of_several(signposts)):
         return "says the topic is not covered, out of scope or in a separate plan"
     recitals = [bool(_NATIONAL.search(s)) and not _LOCAL_ACTOR.search(s) for s in sentences]
     if any(recitals) and all(r or p for r, p in zip(recitals, signposts, strict=True)):
@@ -94,6 +95,13 @@ def non_evidence_reason(passage: Passage) -> str | None:
     if any(_FRAMEWORK.search(s) and (_MAPPING.search(s) or _RATING.search(s)) for s in sentences):
         return "maps the strategy to the WGLL measures or rates its compliance"
     return None
+
+
+def _half_of_several(signposts: list[bool]) -> bool:
+    """Half the sentences of a passage of three or more are signposts: a scope statement ("This
+    strategy covers ... It runs alongside ... X is not covered ... It will be set out in a separate
+    plan"). Of two sentences, a signpost after evidence leaves the evidence standing."""
+    return len(signposts) >= 3 and sum(signposts) * 2 >= len(signposts)
 
 
 def _sentences(text: str) -> list[str]:

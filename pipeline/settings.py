@@ -153,6 +153,13 @@ class Settings(BaseSettings):
         description="Passages above threshold for a measure to count as weak; fewer is "
         "no_evidence, so one stray passage does not hide a gap.",
     )
+    measure_single_passage_probability: float = Field(
+        0.95,
+        ge=0,
+        le=1,
+        description="A measure with fewer passages above its threshold than measure_weak_passages is still weak "
+        "when one passage reaches this probability: a thin measure given a single paragraph is not a gap.",
+    )
     criterion_evidenced_passages: int = Field(2, ge=1)
     criterion_weak_passages: int = Field(1, ge=1)
     criterion_single_credit_probability: float = Field(

@@ -139,3 +139,21 @@ def test_a_criterion_credited_by_one_passage_needs_it_to_be_convincing() -> None
     assert doubtful.status == "no_evidence" and doubtful.closest is not None
     assert (doubtful.closest.passage_id, doubtful.closest.score) == ("d-0", 0.6)
     assert net_zero([0.4, 0.4]).status == "evidenced"
+
+
+def test_a_measure_given_one_plain_paragraph_is_weak_not_a_gap() -> None:
+    """A thin measure: one passage tags M2 at 0.97 and credits net zero at 0.9; at 0.9 the same
+    passage would be a stray and M2 a gap."""
+    taxonomy = load_taxonomy(Settings().taxonomy_path)
+    passages = _passages(3)
+    thresholds = {m: 0.5 for m in taxonomy.measure_ids}
+
+    def m2(probability: float):
+        tags = [_tag(passages[0], taxonomy, probability, ["M2.ICS.2"], {"M2.ICS.2": 0.9})] + [
+            _tag(p, taxonomy, 0.1, [], {"M2.ICS.2": 0.05}) for p in passages[1:]
+        ]
+        return next(m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings()) if m.id == "M2")
+
+    thin = m2(0.97)
+    assert thin.status == "weak" and {c.id: c.status for c in thin.criteria}["M2.ICS.2"] == "weak"
+    assert m2(0.9).status == "no_evidence"

@@ -103,6 +103,21 @@ def _passage(text: str, heading: str | None = None, ordinal: int = 0) -> Passage
             "not covered",
         ),
         (
+            "This plan covers the systems our staff use in hospital between 2024 and 2027. It sits beside our "
+            "Clinical Strategy and our People Plan. Research data and population health analytics are not covered "
+            "here. They will be set out in a separate Intelligence Plan in 2025.",
+            "1.2 Scope of this strategy",
+            "not covered",
+        ),
+        (
+            "This refresh covers the services the trust runs for its own staff. Some topics are deliberately left to "
+            "other documents: \u2022 Patient-facing services are set out in a separate Patient Access Plan. "
+            "\u2022 Population health is led by the ICB and sits outside this refresh. \u2022 Research is covered by "
+            "the trust's Research Strategy 2023 to 2028.",
+            None,
+            "not covered",
+        ),
+        (
             "Cyber See See Assessed security and separate separate in the clinical plan plan Group safety Cyber and "
             "Information Assurance Plan",
             "2.2 Digital maturity",
