@@ -46,7 +46,14 @@ _LOCAL_ACTOR = re.compile(
 _SIDE_BY_SIDE = re.compile(r"\b([A-Za-z]{3,})\s+\1\b", re.IGNORECASE)
 GARBLED_REPEATS = 2
 _GLOSSARY = re.compile(
-    r"\b(?:glossary|abbreviations|acronyms|jargon\s+buster|key\s+terms|terms\s+(?:used|we\s+use))\b", re.IGNORECASE
+    r"\b(?:glossary|abbreviations|acronyms|jargon\s+buster|key\s+terms|(?:terms|words)\s+(?:used|we\s+use)"
+    r"|what\s+the\s+words\s+mean)\b",
+    re.IGNORECASE,
+)
+# A glossary table read as text opens with its header row ("Term Meaning ...", "Word What it means ...").
+_GLOSSARY_HEADER = re.compile(
+    r"^\s*(?:terms?|words?|acronyms?|abbreviations?)\s+(?:meaning|what\s+it\s+means|definition|description)\b",
+    re.IGNORECASE,
 )
 _FRAMEWORK = re.compile(r"\bWhat\s+Good\s+Looks\s+Like\b|\bWGLL\b|\bsuccess\s+measures?\b", re.IGNORECASE)
 _MAPPING = re.compile(
@@ -79,10 +86,12 @@ def non_evidence_reason(passage: Passage) -> str | None:
         return "foreword or welcome message"
     if _CONTENTS.match(heading) or (_CONTENTS.match(text) and len(_PAGE_NUMBER.findall(text)) >= 3):
         return "contents"
-    if _GLOSSARY.search(heading) or _GLOSSARY.match(text):
+    if _GLOSSARY.search(heading) or _GLOSSARY.match(text) or _GLOSSARY_HEADER.match(text):
         return "glossary or list of terms"
     if len(_SIDE_BY_SIDE.findall(text)) >= GARBLED_REPEATS:
         return "garbled: a table's columns read across"
+    if _NOT_COVERED.search(heading):  # a section headed "What this plan does not cover"
+        return "says the topic is not covered, out of scope or in a separate plan"
     sentences = _sentences(text)
     signposts = [bool(_NOT_COVERED.search(sentence)) for sentence in sentences]
     if signposts and (signposts[0] or sum(signposts) * 2 > len(signposts) or _half_of_several(signposts)):

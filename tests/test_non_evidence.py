@@ -118,6 +118,19 @@ def _passage(text: str, heading: str | None = None, ordinal: int = 0) -> Passage
             "not covered",
         ),
         (
+            "Keeping systems and information safe matters to everyone. Cyber security and the clinical safety of our "
+            "tools are the subject of the ICB's own assurance plan.",
+            "3.2 What this plan does not cover",
+            "not covered",
+        ),
+        (
+            "Word What it means Clinical safety officer A clinician trained to check that a digital system is safe "
+            "Cyber Protecting computer systems from attack",
+            "Appendix B: Words we use",
+            "glossary",
+        ),
+        ("Term Meaning PIFU Patient-initiated follow-up SDE Secure data environment", "Appendix 4", "glossary"),
+        (
             "Cyber See See Assessed security and separate separate in the clinical plan plan Group safety Cyber and "
             "Information Assurance Plan",
             "2.2 Digital maturity",
