@@ -12,6 +12,7 @@ from pipeline.models import Document, Page, SourceInfo
 from pipeline.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "corpora" / "sample"
+CHECK_STRATEGIES = SAMPLES.parent / "test-strategies" / "check"
 
 
 def _document(*pages: str, title: str = "", source: SourceInfo = SourceInfo()) -> Document:
@@ -25,11 +26,17 @@ def _document(*pages: str, title: str = "", source: SourceInfo = SourceInfo()) -
     )
 
 
-def test_every_sample_strategy_is_read_right_without_its_manifest() -> None:
-    with (SAMPLES / "manifest.csv").open(newline="") as handle:
+@pytest.mark.parametrize(
+    ("folder", "facts_file"),
+    [(SAMPLES, "manifest.csv"), (CHECK_STRATEGIES, "expected-facts.csv")],
+    ids=["samples", "check"],
+)
+def test_every_sample_strategy_is_read_right_without_its_manifest(folder: Path, facts_file: str) -> None:
+    """The samples, and the six strategies written apart to check verdicts (corpora/test-strategies)."""
+    with (folder / facts_file).open(newline="") as handle:
         manifest = list(csv.DictReader(handle))
     for row in manifest:
-        document = read_document(SAMPLES / row["file"], Settings())
+        document = read_document(folder / row["file"], Settings())
         facts = document_facts(document)  # read_document without a source: nothing from the manifest
         assert (facts.ics, facts.organisation_level, facts.year) == (
             row["ics"],
