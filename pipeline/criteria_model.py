@@ -181,9 +181,9 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         their measure's pooled cut."""
         assert self.space is not None
         thresholds = np.zeros(Y.shape[1])
+        beta = self.threshold_beta
         for columns in self.space.measure_columns().values():
             rows = measure_Y[:, columns[0]] == 1
-            beta = self.threshold_beta
             pooled = best_thresholds(Y[rows][:, columns].reshape(-1, 1), P[rows][:, columns].reshape(-1, 1), beta)[0]
             own = best_thresholds(Y[rows][:, columns], P[rows][:, columns], beta)
             for k, j in enumerate(columns):

@@ -90,11 +90,12 @@ def non_evidence_reason(passage: Passage) -> str | None:
         return "glossary or list of terms"
     if len(_SIDE_BY_SIDE.findall(text)) >= GARBLED_REPEATS:
         return "garbled: a table's columns read across"
-    if _NOT_COVERED.search(heading):  # a section headed "What this plan does not cover"
-        return "says the topic is not covered, out of scope or in a separate plan"
     sentences = _sentences(text)
     signposts = [bool(_NOT_COVERED.search(sentence)) for sentence in sentences]
-    if signposts and (signposts[0] or sum(signposts) * 2 > len(signposts) or _half_of_several(signposts)):
+    # a section headed "What this plan does not cover", or a passage that opens with or is mostly signposts
+    if _NOT_COVERED.search(heading) or (
+        signposts and (signposts[0] or sum(signposts) * 2 > len(signposts) or _half_of_several(signposts))
+    ):
         return "says the topic is not covered, out of scope or in a separate plan"
     recitals = [bool(_NATIONAL.search(s)) and not _LOCAL_ACTOR.search(s) for s in sentences]
     if any(recitals) and all(r or p for r, p in zip(recitals, signposts, strict=True)):
