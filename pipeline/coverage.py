@@ -136,8 +136,6 @@ def _criterion(
     c_status, _ = status_and_score(
         credited, 0.0, settings.criterion_evidenced_passages, settings.criterion_weak_passages
     )
-    if c_status == "weak" and max(credited) < settings.criterion_single_credit_probability:
-        c_status = "no_evidence"  # one passage alone must be convincing
     top = sorted((p for p, _ in gated), reverse=True)[: settings.criterion_evidenced_passages]
     c_score = round(sum(top) / settings.criterion_evidenced_passages, 4)
     closest = _closest(substance, counted, by_id) if c_status == "no_evidence" else None

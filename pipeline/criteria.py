@@ -77,6 +77,7 @@ def fit_criterion_model(
         method=model.method,
         window_size=model.window_size,
         threshold_beta=model.threshold_beta,
+        min_threshold=model.min_threshold,
         taxonomy_version=taxonomy.version,
         embedding_model=settings.embedding_model,
         training_data_hash=data_hash,

@@ -20,12 +20,14 @@ class CriteriaCard(BaseModel):
     is a confident flag (the pack asks its questions) when no passage scored it this share of its
     threshold or more, measured on out-of-fold predictions. ``window_size``: the longest run of
     sentences also scored on its own (0 for cards of models that scored whole passages only).
-    ``threshold_beta``: the F-beta the thresholds maximise (1 for cards of earlier models)."""
+    ``threshold_beta``: the F-beta the thresholds maximise (1 for cards of earlier models);
+    ``min_threshold``: the lowest threshold any criterion may have (0 for cards of earlier models)."""
 
     model: str = "CriterionModel"
     method: str
     window_size: int = 0
     threshold_beta: float = 1.0
+    min_threshold: float = 0.0
     model_hash: str = ""
     taxonomy_version: str
     embedding_model: str

@@ -10,7 +10,7 @@ criterion with few labelled passages borrow what the others teach about what evi
 ``one-vs-rest`` (the per-criterion regressions alone) is the alternative it was measured against.
 Twins are one class (``Taxonomy.substance_of``). Thresholds are chosen per criterion on
 out-of-fold probabilities, grouped by source document, pooled per measure where a criterion has
-too few labelled passages to set its own.
+too few labelled passages to set its own, and never below ``min_threshold``.
 
 A passage's probability for a criterion is the higher of the whole passage's and its best
 sentence's (``window_size``): a passage naming five cyber controls, or one sentence on the
@@ -58,6 +58,7 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         min_support: int = 8,
         window_size: int = 1,
         threshold_beta: float = 0.7,
+        min_threshold: float = 0.7,
         cv: object = 5,
         random_state: int | None = None,
     ) -> None:
@@ -69,14 +70,17 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         self.min_support = min_support
         self.window_size = window_size
         self.threshold_beta = threshold_beta
+        self.min_threshold = min_threshold
         self.cv = cv
         self.random_state = random_state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A model saved before ``window_size`` existed scored whole passages only, and its
-        thresholds were chosen for that: it keeps doing so."""
+        thresholds were chosen for that: it keeps doing so. One saved before ``min_threshold``
+        keeps the thresholds it was given."""
         state.setdefault("window_size", 0)
         state.setdefault("threshold_beta", 1.0)
+        state.setdefault("min_threshold", 0.0)
         super().__setstate__(state)
 
     # -- fitting ----------------------------------------------------------------------------
@@ -178,7 +182,9 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         credited inside its measure) that maximises F-beta, ``threshold_beta`` (0.7: precision
         weighs more, as a wrong credit is what a reviewer sees; a criterion needs only one right
         credit in a document); criteria with fewer than ``min_support`` labelled passages take
-        their measure's pooled cut."""
+        their measure's pooled cut. No cut falls below ``min_threshold``: on strategies written
+        apart from the labels, credits under 0.7 were mostly a sibling criterion's substance, a
+        problem or a recital, though the labels' own folds put many cuts lower."""
         assert self.space is not None
         thresholds = np.zeros(Y.shape[1])
         beta = self.threshold_beta
@@ -188,7 +194,7 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
             own = best_thresholds(Y[rows][:, columns], P[rows][:, columns], beta)
             for k, j in enumerate(columns):
                 thresholds[j] = own[k] if Y[:, j].sum() >= self.min_support else pooled
-        return thresholds
+        return np.maximum(thresholds, self.min_threshold)
 
     # -- predicting -------------------------------------------------------------------------
     def predict_proba(self, X: Sequence[str], *, sentences_of: Sequence[bool] | None = None) -> np.ndarray:

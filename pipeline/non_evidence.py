@@ -37,6 +37,12 @@ _NATIONAL = re.compile(
     r"|^\s*Nationally\b",
     re.IGNORECASE,
 )
+# A section saying what the document covers: any signpost in it is part of a scope statement.
+_SCOPE_HEADING = re.compile(
+    r"\bscope\b|\bwhat\s+(?:this|the)\s+(?:\w+\s+){0,2}?(?:covers|does\s+not\s+cover|includes)\b"
+    r"|\babout\s+this\s+(?:strategy|plan|document|refresh)\b",
+    re.IGNORECASE,
+)
 _LOCAL_ACTOR = re.compile(
     r"\b(?:we|our|us|ours)\b|\bthe\s+(?:trust|ICB|ICS|board|partnership|council|system)\s+(?:will|has|have|is|are)\b",
     re.IGNORECASE,
@@ -92,9 +98,12 @@ def non_evidence_reason(passage: Passage) -> str | None:
         return "garbled: a table's columns read across"
     sentences = _sentences(text)
     signposts = [bool(_NOT_COVERED.search(sentence)) for sentence in sentences]
-    # a section headed "What this plan does not cover", or a passage that opens with or is mostly signposts
-    if _NOT_COVERED.search(heading) or (
-        signposts and (signposts[0] or sum(signposts) * 2 > len(signposts) or _half_of_several(signposts))
+    # a section headed "What this plan does not cover", a signpost under "What this refresh covers",
+    # or a passage that opens with or is mostly signposts
+    if (
+        _NOT_COVERED.search(heading)
+        or (_SCOPE_HEADING.search(heading) and any(signposts))
+        or (signposts and (signposts[0] or sum(signposts) * 2 > len(signposts) or _half_of_several(signposts)))
     ):
         return "says the topic is not covered, out of scope or in a separate plan"
     recitals = [bool(_NATIONAL.search(s)) and not _LOCAL_ACTOR.search(s) for s in sentences]

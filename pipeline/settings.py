@@ -162,14 +162,6 @@ class Settings(BaseSettings):
     )
     criterion_evidenced_passages: int = Field(2, ge=1)
     criterion_weak_passages: int = Field(1, ge=1)
-    criterion_single_credit_probability: float = Field(
-        0.7,
-        ge=0,
-        le=1,
-        description="A criterion credited by fewer passages than criterion_evidenced_passages counts as weak "
-        "only when one of them credits it at this probability or more; a lone passage that merely resembles "
-        "a criterion (a problem described, a recital) leaves it no_evidence, with that passage as the closest.",
-    )
     evidence_shown: int = Field(5, ge=1, description="Evidence passages listed per measure.")
     reviewed_weight: int = Field(
         5,

@@ -118,27 +118,27 @@ def test_passages_set_aside_count_for_nothing() -> None:
     assert "d-0" not in {e.passage_id for e in cut["M2"].evidence}
 
 
-def test_a_criterion_credited_by_one_passage_needs_it_to_be_convincing() -> None:
-    """One passage credits net zero: at 0.8 the criterion is weak; at 0.6 (a problem described, a
-    recital that resembles it) it stays no_evidence, that passage shown as the closest; two
-    passages make it evidenced whatever their probabilities."""
+def test_one_credit_makes_a_criterion_weak_and_two_make_it_evidenced() -> None:
+    """Net zero credited by one passage is weak; by two, evidenced; by none, no_evidence with
+    the passage that came closest shown beside the flag."""
     taxonomy = load_taxonomy(Settings().taxonomy_path)
     passages = _passages(4)
     thresholds = {m: 0.5 for m in taxonomy.measure_ids}
 
-    def net_zero(probabilities: list[float]):
+    def net_zero(credits: list[float], near_miss: float = 0.1):
+        scores = [*credits, near_miss, 0.1, 0.1, 0.1]
         tags = [
-            _tag(p, taxonomy, 0.9, ["M2.ICS.2"] if i < len(probabilities) else [], {"M2.ICS.2": x})
-            for i, (p, x) in enumerate(zip(passages, [*probabilities, 0.1, 0.1, 0.1, 0.1], strict=False))
+            _tag(p, taxonomy, 0.9, ["M2.ICS.2"] if i < len(credits) else [], {"M2.ICS.2": x})
+            for i, (p, x) in enumerate(zip(passages, scores, strict=False))
         ]
         m2 = next(m for m in assess_coverage(passages, tags, taxonomy, thresholds, Settings()) if m.id == "M2")
         return next(c for c in m2.criteria if c.id == "M2.ICS.2")
 
     assert net_zero([0.8]).status == "weak"
-    doubtful = net_zero([0.6])
-    assert doubtful.status == "no_evidence" and doubtful.closest is not None
-    assert (doubtful.closest.passage_id, doubtful.closest.score) == ("d-0", 0.6)
-    assert net_zero([0.4, 0.4]).status == "evidenced"
+    assert net_zero([0.8, 0.75]).status == "evidenced"
+    flagged = net_zero([], near_miss=0.6)
+    assert flagged.status == "no_evidence" and flagged.closest is not None
+    assert (flagged.closest.passage_id, flagged.closest.score) == ("d-0", 0.6)
 
 
 def test_a_measure_given_one_plain_paragraph_is_weak_not_a_gap() -> None:

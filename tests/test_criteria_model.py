@@ -134,6 +134,22 @@ def test_a_model_saved_before_sentences_were_scored_still_scores_whole_passages(
     assert np.array_equal(old.predict_proba(X), fitted.predict_proba(X, sentences_of=[False] * len(X)))
 
 
+def test_no_criterion_is_credited_below_the_minimum_threshold(fitted, data) -> None:  # type: ignore[no-untyped-def]
+    """Cuts chosen on the labels' folds alone fall well below 0.7 for many criteria; the model
+    never credits below ``min_threshold``, and a model saved before it keeps its own cuts."""
+    X, Y, groups = data
+    assert fitted.min_threshold == 0.7 and np.all(fitted.thresholds_ >= 0.7)
+    unfloored = fitted.choose_thresholds(Y, fitted.out_of_fold_, fitted.examples_.measure_Y)
+    assert np.array_equal(unfloored, fitted.thresholds_)
+    lower = clone(fitted).set_params(min_threshold=0.0)
+    lower_cuts = lower.choose_thresholds(Y, fitted.out_of_fold_, fitted.examples_.measure_Y)
+    assert np.any(lower_cuts < 0.7) and np.array_equal(np.maximum(lower_cuts, 0.7), fitted.thresholds_)
+    state = {k: v for k, v in fitted.__getstate__().items() if k != "min_threshold"}
+    old = CriterionModel.__new__(CriterionModel)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.min_threshold == 0.0 and np.array_equal(old.thresholds_, fitted.thresholds_)
+
+
 def test_the_shipped_model_credits_two_criteria_side_by_side_in_one_passage() -> None:
     """A sentence on the Technology Code of Practice beside one on fax removal: scored whole, the
     passage is about fax removal and the first criterion gets almost nothing; its sentences

@@ -124,6 +124,13 @@ def _passage(text: str, heading: str | None = None, ordinal: int = 0) -> Passage
             "not covered",
         ),
         (
+            "This is a refresh of the 2021 plan, not a new one. We have not consulted again; the digital team reset "
+            "the priorities from partners' returns. Staff devices and the service desk are covered by the People "
+            "Plan. Analytics and research data are addressed in the separate Intelligence Strategy 2024 to 2027.",
+            "1.2 What this refresh covers",
+            "not covered",
+        ),
+        (
             "Word What it means Clinical safety officer A clinician trained to check that a digital system is safe "
             "Cyber Protecting computer systems from attack",
             "Appendix B: Words we use",
@@ -170,6 +177,16 @@ def test_statements_that_are_never_evidence_are_named_with_a_reason(
 )
 def test_evidence_that_only_resembles_a_signpost_stands(text: str) -> None:
     assert non_evidence_reason(_passage(text, "4 Our priorities")) is None
+
+
+def test_a_scope_section_without_a_signpost_stays_evidence() -> None:
+    """A heading about scope sets a passage aside only with a signpost in it: a scope section
+    that lists what the strategy commits to is read like any other."""
+    text = (
+        "This strategy covers the trust's electronic patient record, its network and the devices staff use. By "
+        "March 2026 every ward will record observations electronically at the bedside."
+    )
+    assert non_evidence_reason(_passage(text, "1.3 Scope of this strategy")) is None
 
 
 def test_non_evidence_lists_a_document_s_set_aside_passages_by_id() -> None:
