@@ -252,7 +252,9 @@ def train(
     ] = False,
 ) -> None:
     """Fit the tagger on labelled passages (train_tagger flow) and write it with its model card,
-    unless its macro-F1 falls below the previous model's training set on the same folds."""
+    unless its macro-F1 falls below the previous model's training set on the same folds; the
+    criterion model beside it learns from those passages and the whole strategies labelled in
+    the document labels file (setting ``document_labels_path``)."""
     settings = cli_settings()
     labels_path = existing(labels or settings.labels_path, "--labels")
     target = output or settings.tagger_path

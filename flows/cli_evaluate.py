@@ -87,6 +87,7 @@ def evaluate(
                 print_criteria_passages(console, criteria.model_dump())
     if labels_path is not None:
         from flows.criteria_tables import criteria_results, print_criteria_results
+        from pipeline.criteria import criterion_labels
         from pipeline.embed import seed_cache
         from pipeline.explain import labelled_vectors_path
         from pipeline.labels import read_labelled
@@ -101,7 +102,9 @@ def evaluate(
         assert gold_items is not None
         gold, reviews, gaps = _review_gold(*gold_items, settings, taxonomy)
         results.update({"cv": {k: v.model_dump() for k, v in reports.items()}, "gaps": gaps.model_dump()})
-        results.update(criteria_results(labelled, taxonomy, settings, reviews, gold))
+        results.update(
+            criteria_results(criterion_labels(labels_path, taxonomy, settings), taxonomy, settings, reviews, gold)
+        )
         if not as_json:
             console.print(f"Cross-validated on {len(labelled)} passages, 5 folds grouped by source document:")
             print_cv(reports)

@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 from sqlalchemy import Engine
 
-from pipeline.criteria import fit_criterion_model, save_criterion_model
+from pipeline.criteria import criterion_labels, fit_criterion_model, save_criterion_model
 from pipeline.criteria_card import CriteriaCard
 from pipeline.explain import save_labelled_vectors
 from pipeline.heap import release_freed_memory
@@ -120,8 +120,9 @@ def run_save_tagger(tagger: Tagger, card: ModelCard, output: Path) -> ModelCard:
 def run_fit_save_criteria(
     labels_path: Path, taxonomy: Taxonomy, settings: Settings, folds: int, output: Path
 ) -> CriteriaCard:
-    """Fit the criterion model on the same labels and write it beside the tagger at ``output``."""
-    labelled = read_labelled(labels_path, taxonomy.measure_ids)
+    """Fit the criterion model on the same labels and the document labels (``criterion_labels``)
+    and write it beside the tagger at ``output``."""
+    labelled = criterion_labels(labels_path, taxonomy, settings)
     model, card = fit_criterion_model(labelled, taxonomy, settings, data_hash(labelled), n_splits=folds)
     return save_criterion_model(model, card, output)
 

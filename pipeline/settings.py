@@ -28,6 +28,12 @@ class Settings(BaseSettings):
 
     taxonomy_path: Path = Field(PROJECT_ROOT / "labels" / "wgll.yaml", description="The WGLL taxonomy file.")
     labels_path: Path = Field(PROJECT_ROOT / "labels" / "passages.jsonl", description="Labelled training passages.")
+    document_labels_path: Path = Field(
+        PROJECT_ROOT / "labels" / "documents.jsonl",
+        description="Every passage of whole strategies, labelled like labels_path: the criterion model trains on "
+        "both, the measure tagger on labels_path alone (with these it was no better on real text and lost a "
+        "measure of a bundled roadmap paragraph).",
+    )
     tagger_path: Path = Field(
         PROJECT_ROOT / "pipeline" / "artifacts" / "tagger.joblib",
         description="The fitted tagger; its model card sits beside it as .json.",

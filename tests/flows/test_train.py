@@ -22,10 +22,13 @@ from pipeline.taxonomy import load_taxonomy
 
 
 def test_train_flow_saves_tagger_card_and_metrics_artifact(tmp_path: Path) -> None:
-    settings = Settings()
-    lines = settings.labels_path.read_text().splitlines()
+    lines = Settings().labels_path.read_text().splitlines()
+    documents = Settings().document_labels_path.read_text().splitlines()
     small = tmp_path / "small.jsonl"
     small.write_text("\n".join(lines[::8]) + "\n")
+    small_documents = tmp_path / "documents.jsonl"
+    small_documents.write_text("\n".join(documents[::8]) + "\n")
+    settings = Settings(document_labels_path=small_documents)
     output = tmp_path / "tagger.joblib"
 
     result = train_tagger(small, output, settings, folds=2)
@@ -34,7 +37,10 @@ def test_train_flow_saves_tagger_card_and_metrics_artifact(tmp_path: Path) -> No
     assert result.saved and card.before is None  # nothing was at output: nothing to compare with
 
     saved = json.loads(card_path(output).read_text())
-    assert saved["n_training_passages"] == len(lines[::8])
+    assert saved["n_training_passages"] == len(lines[::8])  # the tagger learns from the labels alone
+    # the criterion model from the labels and the whole strategies' passages
+    assert result.criteria is not None
+    assert result.criteria.n_training_passages == len(lines[::8]) + len(documents[::8])
     assert set(saved["thresholds"]) == {f"M{n}" for n in range(1, 8)}
     assert 0.0 < saved["cv_metrics"]["macro_f1"] <= 1.0
     tagger, loaded = load_tagger(output, load_taxonomy(settings.taxonomy_path), settings)
