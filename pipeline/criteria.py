@@ -81,7 +81,7 @@ def fit_criterion_model(
     folds = model.splits(groups)
     predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, lambda y, p, g: model.choose_thresholds(y, p, g))
     passages = score_criteria(Y, predicted, space.ids)
-    documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, model.thresholds_)
+    documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, model.fold_thresholds_)
     inside = gate == 1
     calibration = expected_calibration_error(Y[inside], model.out_of_fold_[inside])
     card = CriteriaCard(
@@ -94,6 +94,7 @@ def fit_criterion_model(
         training_data_hash=data_hash,
         n_training_passages=len(kept),
         thresholds={s: round(float(t), 4) for s, t in zip(space.ids, model.thresholds_, strict=False)},
+        fold_thresholds={s: round(float(t), 4) for s, t in zip(space.ids, model.fold_thresholds_, strict=False)},
         flag_ratio=ratio,
         cv_metrics={
             **passages.model_dump(),
@@ -155,8 +156,9 @@ def load_criterion_model(
 
 def flag_cuts(model: CriterionModel, ratio: float) -> dict[str, float]:
     """Per criterion (by substance id), the closest-passage score from which a "no evidence"
-    flag is doubtful: ``ratio`` times the probability at which a passage would credit it."""
-    return {str(s): round(float(t) * ratio, 4) for s, t in zip(model.classes_, model.thresholds_, strict=False)}
+    flag is doubtful: ``ratio`` times the cut its out-of-fold probabilities chose, before the
+    floor on credits (a passage at 0.6 is not a credit, yet it is no sign of absence either)."""
+    return {str(s): round(float(t) * ratio, 4) for s, t in zip(model.classes_, model.fold_thresholds_, strict=False)}
 
 
 def credit_criteria(
@@ -257,7 +259,7 @@ def _cross_fitted_report(
     """A fitted model's out-of-fold credits, thresholds cross-fitted by its ``threshold_beta``."""
     folds = model.splits(groups)
     predicted = cross_fitted(Y, model.out_of_fold_, gate, folds, model.choose_thresholds)
-    thresholds = model.choose_thresholds(Y, model.out_of_fold_, model.examples_.measure_Y)  # as fit chose them
+    thresholds = model.fold_thresholds(Y, model.out_of_fold_, model.examples_.measure_Y)  # as fit chose them
     documents, ratio = _by_source(Y, predicted, model.out_of_fold_, gate, groups, space, thresholds)
     return {
         "passages": score_criteria(Y, predicted, space.ids).model_dump(),

@@ -18,10 +18,12 @@ class CriteriaCard(BaseModel):
     """``thresholds``: the probability at which a passage credits each criterion (by the id
     naming its substance; twins share one). ``flag_ratio``: a criterion found without evidence
     is a confident flag (the pack asks its questions) when no passage scored it this share of its
-    threshold or more, measured on out-of-fold predictions. ``window_size``: the longest run of
+    fold threshold or more, measured on out-of-fold predictions. ``window_size``: the longest run of
     sentences also scored on its own (0 for cards of models that scored whole passages only).
     ``threshold_beta``: the F-beta the thresholds maximise (1 for cards of earlier models);
-    ``min_threshold``: the lowest threshold any criterion may have (0 for cards of earlier models)."""
+    ``min_threshold``: the lowest threshold any criterion may have (0 for cards of earlier models);
+    ``fold_thresholds``: each criterion's cut before that floor, which ``flag_ratio`` scales
+    (empty for cards of earlier models, whose thresholds were these)."""
 
     model: str = "CriterionModel"
     method: str
@@ -34,6 +36,7 @@ class CriteriaCard(BaseModel):
     training_data_hash: str
     n_training_passages: int
     thresholds: dict[str, float]
+    fold_thresholds: dict[str, float] = {}
     flag_ratio: float
     cv_metrics: dict[str, Any]
     created: str

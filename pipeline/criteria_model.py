@@ -10,7 +10,8 @@ criterion with few labelled passages borrow what the others teach about what evi
 ``one-vs-rest`` (the per-criterion regressions alone) is the alternative it was measured against.
 Twins are one class (``Taxonomy.substance_of``). Thresholds are chosen per criterion on
 out-of-fold probabilities, grouped by source document, pooled per measure where a criterion has
-too few labelled passages to set its own, and never below ``min_threshold``.
+too few labelled passages to set its own (``fold_thresholds_``); a passage credits a criterion
+only from ``min_threshold`` up (``thresholds_``).
 
 A passage's probability for a criterion is the higher of the whole passage's and its best
 sentence's (``window_size``): a passage naming five cyber controls, or one sentence on the
@@ -77,10 +78,12 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A model saved before ``window_size`` existed scored whole passages only, and its
         thresholds were chosen for that: it keeps doing so. One saved before ``min_threshold``
-        keeps the thresholds it was given."""
+        keeps the thresholds it was given, which were its fold thresholds."""
         state.setdefault("window_size", 0)
         state.setdefault("threshold_beta", 1.0)
         state.setdefault("min_threshold", 0.0)
+        if "thresholds_" in state:
+            state.setdefault("fold_thresholds_", state["thresholds_"])
         super().__setstate__(state)
 
     # -- fitting ----------------------------------------------------------------------------
@@ -126,7 +129,8 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         out_of_fold = np.maximum(out_of_fold, windows.best(window_oof, len(texts)))
         self.examples_ = examples
         self.out_of_fold_ = out_of_fold
-        self.thresholds_ = self.choose_thresholds(Y, out_of_fold, examples.measure_Y)
+        self.fold_thresholds_ = self.fold_thresholds(Y, out_of_fold, examples.measure_Y)
+        self.thresholds_ = np.maximum(self.fold_thresholds_, self.min_threshold)
         return self
 
     def _embed(self, texts: np.ndarray) -> np.ndarray:
@@ -178,13 +182,19 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
         return scaler, model
 
     def choose_thresholds(self, Y: np.ndarray, P: np.ndarray, measure_Y: np.ndarray) -> np.ndarray:
+        """The probability at which a passage credits each criterion: its ``fold_thresholds``,
+        never below ``min_threshold``. On strategies written apart from the labels, credits under
+        0.7 were mostly a sibling criterion's substance, a problem or a recital, though the
+        labels' own folds put many cuts lower."""
+        return np.maximum(self.fold_thresholds(Y, P, measure_Y), self.min_threshold)
+
+    def fold_thresholds(self, Y: np.ndarray, P: np.ndarray, measure_Y: np.ndarray) -> np.ndarray:
         """Per criterion, the cut among the passages of its measure (a criterion is only ever
         credited inside its measure) that maximises F-beta, ``threshold_beta`` (0.7: precision
         weighs more, as a wrong credit is what a reviewer sees; a criterion needs only one right
         credit in a document); criteria with fewer than ``min_support`` labelled passages take
-        their measure's pooled cut. No cut falls below ``min_threshold``: on strategies written
-        apart from the labels, credits under 0.7 were mostly a sibling criterion's substance, a
-        problem or a recital, though the labels' own folds put many cuts lower."""
+        their measure's pooled cut. What the probabilities themselves separate at: a "no
+        evidence" flag is confident by how far its closest passage stays below this cut."""
         assert self.space is not None
         thresholds = np.zeros(Y.shape[1])
         beta = self.threshold_beta
@@ -194,7 +204,7 @@ class CriterionModel(ClassifierMixin, BaseEstimator):
             own = best_thresholds(Y[rows][:, columns], P[rows][:, columns], beta)
             for k, j in enumerate(columns):
                 thresholds[j] = own[k] if Y[:, j].sum() >= self.min_support else pooled
-        return np.maximum(thresholds, self.min_threshold)
+        return thresholds
 
     # -- predicting -------------------------------------------------------------------------
     def predict_proba(self, X: Sequence[str], *, sentences_of: Sequence[bool] | None = None) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from pipeline.criteria import credit_criteria, criterion_training_set, load_criterion_model
+from pipeline.criteria import credit_criteria, criterion_training_set, flag_cuts, load_criterion_model
 from pipeline.criteria_features import FEATURE_NAMES, build_space, term_hits
 from pipeline.criteria_model import CriterionModel
 from pipeline.explain import term_pattern
@@ -139,15 +139,30 @@ def test_no_criterion_is_credited_below_the_minimum_threshold(fitted, data) -> N
     never credits below ``min_threshold``, and a model saved before it keeps its own cuts."""
     X, Y, groups = data
     assert fitted.min_threshold == 0.7 and np.all(fitted.thresholds_ >= 0.7)
-    unfloored = fitted.choose_thresholds(Y, fitted.out_of_fold_, fitted.examples_.measure_Y)
-    assert np.array_equal(unfloored, fitted.thresholds_)
+    chosen = fitted.choose_thresholds(Y, fitted.out_of_fold_, fitted.examples_.measure_Y)
+    assert np.array_equal(chosen, fitted.thresholds_)
+    # the folds' own cuts, which flags are measured against, are kept beside the floored ones
+    assert np.any(fitted.fold_thresholds_ < 0.7)
+    assert np.array_equal(np.maximum(fitted.fold_thresholds_, 0.7), fitted.thresholds_)
     lower = clone(fitted).set_params(min_threshold=0.0)
-    lower_cuts = lower.choose_thresholds(Y, fitted.out_of_fold_, fitted.examples_.measure_Y)
-    assert np.any(lower_cuts < 0.7) and np.array_equal(np.maximum(lower_cuts, 0.7), fitted.thresholds_)
-    state = {k: v for k, v in fitted.__getstate__().items() if k != "min_threshold"}
+    assert np.array_equal(
+        lower.choose_thresholds(Y, fitted.out_of_fold_, fitted.examples_.measure_Y), fitted.fold_thresholds_
+    )
+    state = {k: v for k, v in fitted.__getstate__().items() if k not in ("min_threshold", "fold_thresholds_")}
     old = CriterionModel.__new__(CriterionModel)
     old.__setstate__(pickle.loads(pickle.dumps(state)))
     assert old.min_threshold == 0.0 and np.array_equal(old.thresholds_, fitted.thresholds_)
+    assert np.array_equal(old.fold_thresholds_, old.thresholds_)
+
+
+def test_a_passage_just_under_the_credit_floor_leaves_a_flag_doubtful(fitted) -> None:  # type: ignore[no-untyped-def]
+    """A passage at 0.6 credits no criterion (the floor is 0.7), but where the folds' own cut is
+    lower it is no sign of absence either: the flag's cut follows the folds' cut, not the floor."""
+    cuts = flag_cuts(fitted, 1.0)
+    low = [j for j, t in enumerate(fitted.fold_thresholds_) if t < 0.6]
+    assert low
+    for j in low:
+        assert cuts[str(fitted.classes_[j])] < 0.6 < fitted.thresholds_[j]
 
 
 def test_the_shipped_model_credits_two_criteria_side_by_side_in_one_passage() -> None:
