@@ -21,7 +21,7 @@ COVER_PAGES = 3  # the cover, the inside cover and the first page of text
 _NAME_WORD = r"(?:[A-Z][\w'’\-]*|and|of|upon|on-Sea|the)"
 _NAME = rf"([A-Z][\w'’\-]*(?:,?\s+{_NAME_WORD})*?)"
 _SYSTEM = re.compile(
-    rf"{_NAME}\s+(?:Integrated\s+Care\s+(?:System|Board|Partnership)|ICS|ICB|Health\s+and\s+Care\s+Partnership|CCG|"
+    rf"{_NAME}\s+(?:Integrated\s+Care\s+(?:System|Board|Partnership)|ICS|ICB|(Health\s+and\s+Care\s+Partnership)|CCG|"
     r"Clinical\s+Commissioning\s+Group)\b"
 )
 _TRUST = re.compile(
@@ -63,12 +63,20 @@ class DocumentFacts(BaseModel):
 
 
 def _clean(name: str) -> str:
-    name = _LEADING.sub("", " ".join(name.split())).strip(" ,")
+    """A system's place name: "NHS" starts it, so a list of partners before it is dropped
+    ("Harnley Borough Council and NHS Oakmere ICB": "Oakmere")."""
+    name = re.split(r"\bNHS\s+", " ".join(name.split()))[-1]
+    name = _LEADING.sub("", name).strip(" ,")
     return re.sub(r"\s+(?:and|of|the)$", "", name)
 
 
 def _systems(text: str) -> list[str]:
-    return [n for n in (_clean(m.group(1)) for m in _SYSTEM.finditer(text)) if n and n[0].isupper()]
+    """The systems a text names, in order; a place's health and care partnership counts only
+    where no integrated care system or board is named: a place belongs to its ICS."""
+    found = [(_clean(m.group(1)), m.group(2) is None) for m in _SYSTEM.finditer(text)]
+    named = [(n, whole_system) for n, whole_system in found if n and n[0].isupper()]
+    systems = [n for n, whole_system in named if whole_system]
+    return systems or [n for n, _ in named]
 
 
 def _cover(document: Document) -> str:

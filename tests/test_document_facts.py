@@ -13,6 +13,7 @@ from pipeline.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "corpora" / "sample"
 CHECK_STRATEGIES = SAMPLES.parent / "test-strategies" / "check"
+CHOSEN_STRATEGIES = SAMPLES.parent / "test-strategies" / "choose"
 
 
 def _document(*pages: str, title: str = "", source: SourceInfo = SourceInfo()) -> Document:
@@ -28,11 +29,15 @@ def _document(*pages: str, title: str = "", source: SourceInfo = SourceInfo()) -
 
 @pytest.mark.parametrize(
     ("folder", "facts_file"),
-    [(SAMPLES, "manifest.csv"), (CHECK_STRATEGIES, "expected-facts.csv")],
-    ids=["samples", "check"],
+    [
+        (SAMPLES, "manifest.csv"),
+        (CHECK_STRATEGIES, "expected-facts.csv"),
+        (CHOSEN_STRATEGIES, "expected-facts.csv"),
+    ],
+    ids=["samples", "check", "choose"],
 )
 def test_every_sample_strategy_is_read_right_without_its_manifest(folder: Path, facts_file: str) -> None:
-    """The samples, and the six strategies written apart to check verdicts (corpora/test-strategies)."""
+    """The samples, and the 24 strategies written apart to test verdicts (corpora/test-strategies)."""
     with (folder / facts_file).open(newline="") as handle:
         manifest = list(csv.DictReader(handle))
     for row in manifest:
@@ -79,6 +84,14 @@ def test_every_sample_strategy_is_read_right_without_its_manifest(folder: Path, 
             "ICS",
             "Fenmoor",
             2021,
+        ),
+        (
+            "Harnley Health and Care Partnership\n\nDigital Plan 2024 to 2026\n\nA joint plan of Harnley Borough "
+            "Council and NHS Oakmere and Dunstow Integrated Care Board\n\nHarnley Health and Care Partnership",
+            "",
+            "ICS",
+            "Oakmere and Dunstow",
+            2024,
         ),
         (
             "Digital Strategy Refresh 2025\n\nA refresh of our Digital Strategy 2022 to 2027, approved by the "
