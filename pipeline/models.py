@@ -59,8 +59,8 @@ class Versions(Record):
     settings_digest: str = ""
 
     # What the versions key hashes (the others are implied by these: settings_digest covers the
-    # labels, the runtime, the reader and the criterion model's file); the store's runs table
-    # has a column for each.
+    # labels, the runtime, the reader, the criterion model's file and the library's source); the
+    # store's runs table has a column for each.
     KEY_FIELDS: ClassVar[tuple[str, ...]] = (
         "pipeline_version",
         "taxonomy_version",

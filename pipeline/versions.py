@@ -1,8 +1,9 @@
 """What a review's results depend on, read without loading the tagger: the model cards (the measure
 tagger's and the criterion model's), the embedding runtime, the labelled passages' hash and a digest
-of the settings that shape results (the criterion model's file hash among them). The command line
-checks these against finished reviews before deciding there is anything to do, so this module stays
-cheap to import (no scikit-learn, no PyTorch): a re-run with nothing to do takes a second or two."""
+of the settings that shape results (the criterion model's file hash and the library's source among
+them). The command line checks these against finished reviews before deciding there is anything to
+do, so this module stays cheap to import (no scikit-learn, no PyTorch): a re-run with nothing to do
+takes a second or two."""
 
 from __future__ import annotations
 
@@ -21,6 +22,19 @@ from pipeline.settings import Settings
 from pipeline.taxonomy import load_taxonomy
 
 _reading_card = Lock()
+_CODE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=2)
+def code_digest(root: Path = _CODE) -> str:
+    """A hash of the library's source and templates under ``root``: a review made by older code (a
+    rule added to ``non_evidence``, a changed threshold rule) is not the current result, though
+    ``__version__`` and every model and setting are unchanged."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and (path.suffix == ".py" or "templates" in path.parts) and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def load_card(settings: Settings) -> ModelCard:
@@ -70,12 +84,18 @@ def current_versions(settings: Settings) -> Versions:
     what computes the embeddings (runtime, version, precision), the hash of the labelled passages
     quoted to explain tags, the PDF reader, and a digest of everything else that shapes results
     (passage sizes, evidence counts, limits, those labels, the reader, the criterion model's
-    file). A batch builds it once and passes it to every review, the cache key and the store."""
+    file, the library's source). A batch builds it once and passes it to every review, the cache key and the store."""
     card = load_card(settings)
     labels_hash = labels_digest(settings.labels_path)
     runtime = embedding_runtime(settings)  # e.g. "openvino 2026.4.1 bf16": vectors differ by runtime
     criteria = load_criteria_card(settings)
-    shaping = settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS) + labels_hash + runtime + criteria.model_hash
+    shaping = (
+        settings.model_dump_json(exclude=SETTINGS_OUTSIDE_RESULTS)
+        + labels_hash
+        + runtime
+        + criteria.model_hash
+        + code_digest()
+    )
     return Versions(
         pipeline_version=__version__,
         tagger=card.tagger,

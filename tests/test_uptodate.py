@@ -4,6 +4,7 @@ manifest, so a PDF named without one stays current."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,29 @@ def test_how_runs_are_run_and_recorded_leaves_reviews_current() -> None:
     ):
         assert current_versions(settings.model_copy(update=change)).key == base, change
     assert current_versions(settings.model_copy(update={"measure_evidenced_passages": 4})).key != base
+
+
+def test_reviews_made_by_other_code_are_not_current(tmp_path: Path) -> None:
+    """An upgrade that changes a rule of the library changes its digest, though the package's
+    version, the models and the settings stay the same; a note beside the code does not."""
+    from pipeline import versions
+
+    library = Path(versions.__file__).parent
+    copy = tmp_path / "pipeline"
+    shutil.copytree(library, copy, ignore=shutil.ignore_patterns("__pycache__", "artifacts"))
+    before = versions.code_digest(copy)
+    (copy / "README-notes.md").write_text("notes only")
+    assert versions.code_digest.__wrapped__(copy) == before
+    rule = copy / "non_evidence.py"
+    rule.write_text(rule.read_text() + "\n# a rule changed\n")
+    assert versions.code_digest.__wrapped__(copy) != before
+    assert versions.code_digest() == versions.code_digest.__wrapped__(library)
+
+
+def test_the_library_source_is_in_the_versions_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import versions
+
+    settings = get_settings()
+    base = current_versions(settings).key
+    monkeypatch.setattr(versions, "code_digest", lambda: "another-release")
+    assert current_versions(settings).key != base
