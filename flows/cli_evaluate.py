@@ -103,7 +103,7 @@ def evaluate(
         gold, reviews, gaps = _review_gold(*gold_items, settings, taxonomy)
         results.update({"cv": {k: v.model_dump() for k, v in reports.items()}, "gaps": gaps.model_dump()})
         results.update(
-            criteria_results(criterion_labels(labels_path, taxonomy, settings), taxonomy, settings, reviews, gold)
+            criteria_results(criterion_labels(labelled, taxonomy, settings), taxonomy, settings, reviews, gold)
         )
         if not as_json:
             console.print(f"Cross-validated on {len(labelled)} passages, 5 folds grouped by source document:")

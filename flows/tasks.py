@@ -122,7 +122,7 @@ def run_fit_save_criteria(
 ) -> CriteriaCard:
     """Fit the criterion model on the same labels and the document labels (``criterion_labels``)
     and write it beside the tagger at ``output``."""
-    labelled = criterion_labels(labels_path, taxonomy, settings)
+    labelled = criterion_labels(read_labelled(labels_path, taxonomy.measure_ids), taxonomy, settings)
     model, card = fit_criterion_model(labelled, taxonomy, settings, data_hash(labelled), n_splits=folds)
     return save_criterion_model(model, card, output)
 

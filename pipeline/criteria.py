@@ -31,16 +31,15 @@ from pipeline.settings import Settings
 from pipeline.taxonomy import Taxonomy
 
 
-def criterion_labels(labels_path: Path, taxonomy: Taxonomy, settings: Settings) -> list[LabelledPassage]:
-    """The passages the criterion model learns from: the labels at ``labels_path`` and every passage
+def criterion_labels(
+    labelled: Sequence[LabelledPassage], taxonomy: Taxonomy, settings: Settings
+) -> list[LabelledPassage]:
+    """The passages the criterion model learns from: the ``labelled`` passages and every passage
     of the whole strategies in ``settings.document_labels_path``. Passages written one by one rarely
     set a criterion beside its siblings, a problem or a recital the way a whole strategy does;
     with these, credits judged right on the six strategies of corpora/test-strategies/check rose
     from 82% to 85% (docs/quality.md, "Criteria")."""
-    return [
-        *read_labelled(labels_path, taxonomy.measure_ids),
-        *read_labelled(settings.document_labels_path, taxonomy.measure_ids),
-    ]
+    return [*labelled, *read_labelled(settings.document_labels_path, taxonomy.measure_ids)]
 
 
 def criterion_training_set(labelled: Sequence[LabelledPassage], taxonomy: Taxonomy) -> list[LabelledPassage]:
