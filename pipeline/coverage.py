@@ -6,7 +6,8 @@ given a single paragraph), and ``no_evidence`` otherwise; its score is the mean 
 scores. Counting passages, rather than trusting one maximum score, keeps a lone stray passage from
 hiding a gap. Criteria follow the same rule with smaller counts (one convincing passage makes a
 criterion weak), counting only passages that support their measure, so the verdicts of a document
-never contradict each other.
+never contradict each other. Inside a measure the strategy mostly covers, a criterion no passage
+credits is still weak on a mention: a supporting passage where it reaches a middling probability.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def assess_coverage(
     signposts: ``non_evidence``) count for nothing. Twins share one verdict; ``level`` (``ICS``
     or ``ORG``) picks the wording evidence names. A criterion without evidence carries its
     closest passage, and is a confident flag when its measure has no evidence either, or when that
-    passage scored below its ``flag_cuts`` entry (by substance id; none: every flag is confident)."""
+    passage scored below its ``flag_cuts`` entry (by substance id; none: every flag is confident).
+    The same cuts decide mentions (``_weak_on_mentions``); without them, nothing is weak on a mention."""
     settings = settings or get_settings()
     by_id = {p.passage_id: p for p in passages}
     counted = [tag for tag in tags if tag.passage_id not in excluded]
@@ -80,6 +82,8 @@ def assess_coverage(
             )
             for criterion in measure.criteria
         ]
+        if status != "no_evidence":
+            criteria = _weak_on_mentions(criteria, supporting, by_id, taxonomy, settings, flag_cuts or {})
         evidence = [
             Evidence(
                 passage_id=tag.passage_id,
@@ -154,6 +158,43 @@ def _criterion(
     )
 
 
+def _weak_on_mentions(
+    criteria: list[CriterionCoverage],
+    supporting: Sequence[tuple[float, Tag]],
+    by_id: Mapping[str, Passage],
+    taxonomy: Taxonomy,
+    settings: Settings,
+    flag_cuts: Mapping[str, float],
+) -> list[CriterionCoverage]:
+    """Inside a measure with at least ``criterion_mention_share`` of its criteria found, a criterion
+    no passage credits is ``weak`` when a passage supporting the measure gives it its flag cut and
+    at least ``criterion_mention_probability``; that passage is its ``mention``. Why: strategies
+    that cover a measure well touch its remaining criteria in passing, in a clause the model scores
+    between its flag cut and its credit floor: in the samples such flags were wrong 15 times in 17.
+    In a measure mostly without credits the same scores mean a gap far more often (docs/quality.md)."""
+    found = sum(1 for c in criteria if c.status != "no_evidence")
+    if found < settings.criterion_mention_share * len(criteria):
+        return criteria
+    weighed = []
+    for criterion in criteria:
+        substance = taxonomy.substance_of(criterion.id)
+        cut = flag_cuts.get(substance)
+        if criterion.status == "no_evidence" and cut is not None and supporting:
+            _, best = max(supporting, key=lambda pair: pair[1].criterion_scores.get(substance, 0.0))
+            score = best.criterion_scores.get(substance, 0.0)
+            if score >= max(cut, settings.criterion_mention_probability):
+                criterion = criterion.model_copy(
+                    update={
+                        "status": "weak",
+                        "mention": _cited(best.passage_id, score, by_id),
+                        "closest": None,
+                        "flag_confident": None,
+                    }
+                )
+        weighed.append(criterion)
+    return weighed
+
+
 def _closest(substance: str, counted: Sequence[Tag], by_id: Mapping[str, Passage]) -> ClosestPassage | None:
     """The passage with the criterion's best probability anywhere in the document, tagged with
     its measure or not: what a reviewer reads to check that the criterion is really absent."""
@@ -161,6 +202,10 @@ def _closest(substance: str, counted: Sequence[Tag], by_id: Mapping[str, Passage
     if not scored:
         return None
     score, passage_id = max(scored)
+    return _cited(passage_id, score, by_id)
+
+
+def _cited(passage_id: str, score: float, by_id: Mapping[str, Passage]) -> ClosestPassage:
     passage = by_id[passage_id]
     return ClosestPassage(
         passage_id=passage_id, pages=passage.pages, heading=passage.heading, text=passage.text, score=round(score, 4)

@@ -240,8 +240,9 @@ class Evidence(Record):
 
 
 class ClosestPassage(Record):
-    """The passage that came nearest to evidencing a criterion found without evidence, so a
-    reviewer can check the flag in seconds; ``score`` is the criterion's probability there."""
+    """A passage cited for a criterion no passage credits, so a reviewer can check the verdict in
+    seconds: the one that came nearest (a flag), or the mention that makes it weak; ``score`` is the
+    criterion's probability there."""
 
     passage_id: str
     pages: list[int]
@@ -254,7 +255,8 @@ class CriterionCoverage(Record):
     """``twin``: the criterion of the other level with the same substance (same verdict);
     ``shown_as``: the wording this document's level shows for it (itself, or its twin);
     ``flag_confident``, for a criterion without evidence: no passage reached the probability at
-    which it would have been credited, so the flag can be put to the strategy's authors as is."""
+    which it would have been credited, so the flag can be put to the strategy's authors as is;
+    ``mention``, for a criterion weak without a credit: the passage that touches on it."""
 
     id: str
     status: Status
@@ -263,6 +265,7 @@ class CriterionCoverage(Record):
     shown_as: str | None = None
     closest: ClosestPassage | None = None
     flag_confident: bool | None = None
+    mention: ClosestPassage | None = None
 
 
 class MeasureCoverage(Record):

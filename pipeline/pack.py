@@ -58,9 +58,10 @@ _PRINTING = Lock()
 @dataclass(frozen=True)
 class CriterionView:
     """A criterion's verdict joined with its taxonomy wording. ``closest``: the passage nearest
-    to evidencing a criterion found without evidence; ``confident``: no passage came close
-    enough to doubt the flag (``CriterionCoverage.flag_confident``), so the pack asks its
-    questions; otherwise it asks the reviewer to read the closest passage first.
+    to evidencing a criterion found without evidence; ``mention``: the passage that makes an
+    uncredited criterion weak; ``confident``: no passage came close enough to doubt the flag
+    (``CriterionCoverage.flag_confident``), so the pack asks its questions; otherwise it asks
+    the reviewer to read the closest passage first.
     ``twin_of``: the twin this document's level shows, when this is the other level's wording."""
 
     id: str
@@ -72,6 +73,7 @@ class CriterionView:
     closest: ClosestPassage | None = None
     confident: bool = True
     twin_of: str | None = None
+    mention: ClosestPassage | None = None
 
     @property
     def asks(self) -> bool:
@@ -122,6 +124,7 @@ def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion]) ->
             coverage.closest,
             confident,
             twin_of,
+            coverage.mention,
         )
     return CriterionView(
         criterion.id,
@@ -133,6 +136,7 @@ def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion]) ->
         coverage.closest,
         confident,
         twin_of,
+        coverage.mention,
     )
 
 

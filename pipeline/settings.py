@@ -168,6 +168,20 @@ class Settings(BaseSettings):
     )
     criterion_evidenced_passages: int = Field(2, ge=1)
     criterion_weak_passages: int = Field(1, ge=1)
+    criterion_mention_share: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Inside a measure with at least this share of its criteria found, a criterion no passage "
+        "credits is weak on a mention (criterion_mention_probability); 1 turns mentions off.",
+    )
+    criterion_mention_probability: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="The least probability, besides the criterion's flag cut, at which a passage supporting "
+        "the measure is a mention.",
+    )
     evidence_shown: int = Field(5, ge=1, description="Evidence passages listed per measure.")
     reviewed_weight: int = Field(
         5,

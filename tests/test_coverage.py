@@ -157,3 +157,30 @@ def test_a_measure_given_one_plain_paragraph_is_weak_not_a_gap() -> None:
     thin = m2(0.97)
     assert thin.status == "weak" and {c.id: c.status for c in thin.criteria}["M2.ICS.2"] == "weak"
     assert m2(0.9).status == "no_evidence"
+
+
+def test_a_mention_makes_a_criterion_weak_only_inside_a_measure_mostly_found() -> None:
+    """Every substance of M2 but the ORG-only M2.ORG.9 is credited; a supporting passage gives
+    M2.ORG.9 0.5 against a flag cut of 0.4: weak, citing that passage. The same score in a measure
+    with a single credit, or under the cut, leaves the flag, with its closest passage."""
+    taxonomy = load_taxonomy(Settings().taxonomy_path)
+    passages = _passages(3)
+    thresholds = {m: 0.5 for m in taxonomy.measure_ids}
+    substances = sorted({taxonomy.substance_of(c.id) for c in taxonomy.measure("M2").criteria} - {"M2.ORG.9"})
+    cuts = {s: 0.4 for s in [*substances, "M2.ORG.9"]}
+
+    def org9(credited: list[str], mention: float, settings: Settings = Settings()):
+        scores = {**{s: 0.95 for s in credited}, "M2.ORG.9": mention}
+        tags = [_tag(p, taxonomy, 0.9, credited, scores) for p in passages]
+        coverage = assess_coverage(passages, tags, taxonomy, thresholds, settings, flag_cuts=cuts)
+        return next(c for m in coverage if m.id == "M2" for c in m.criteria if c.id == "M2.ORG.9")
+
+    mentioned = org9(substances, 0.5)
+    assert mentioned.status == "weak" and mentioned.closest is None and mentioned.flag_confident is None
+    assert mentioned.mention is not None and (mentioned.mention.passage_id, mentioned.mention.score) == ("d-0", 0.5)
+    for flagged in (
+        org9(substances[:1], 0.5),
+        org9(substances, 0.35),
+        org9(substances, 0.5, Settings(criterion_mention_share=1.0)),
+    ):
+        assert flagged.status == "no_evidence" and flagged.mention is None and flagged.closest is not None

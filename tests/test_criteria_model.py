@@ -135,15 +135,15 @@ def test_a_model_saved_before_sentences_were_scored_still_scores_whole_passages(
 
 
 def test_no_criterion_is_credited_below_the_minimum_threshold(fitted, data) -> None:  # type: ignore[no-untyped-def]
-    """Cuts chosen on the labels' folds alone fall well below 0.7 for many criteria; the model
+    """Cuts chosen on the labels' folds alone fall well below 0.8 for many criteria; the model
     never credits below ``min_threshold``, and a model saved before it keeps its own cuts."""
     X, Y, groups = data
-    assert fitted.min_threshold == 0.7 and np.all(fitted.thresholds_ >= 0.7)
+    assert fitted.min_threshold == 0.8 and np.all(fitted.thresholds_ >= 0.8)
     chosen = fitted.choose_thresholds(Y, fitted.out_of_fold_, fitted.examples_.measure_Y)
     assert np.array_equal(chosen, fitted.thresholds_)
     # the folds' own cuts, which flags are measured against, are kept beside the floored ones
-    assert np.any(fitted.fold_thresholds_ < 0.7)
-    assert np.array_equal(np.maximum(fitted.fold_thresholds_, 0.7), fitted.thresholds_)
+    assert np.any(fitted.fold_thresholds_ < 0.8)
+    assert np.array_equal(np.maximum(fitted.fold_thresholds_, 0.8), fitted.thresholds_)
     lower = clone(fitted).set_params(min_threshold=0.0)
     assert np.array_equal(
         lower.choose_thresholds(Y, fitted.out_of_fold_, fitted.examples_.measure_Y), fitted.fold_thresholds_
@@ -156,7 +156,7 @@ def test_no_criterion_is_credited_below_the_minimum_threshold(fitted, data) -> N
 
 
 def test_a_passage_just_under_the_credit_floor_leaves_a_flag_doubtful(fitted) -> None:  # type: ignore[no-untyped-def]
-    """A passage at 0.6 credits no criterion (the floor is 0.7), but where the folds' own cut is
+    """A passage at 0.6 credits no criterion (the floor is 0.8), but where the folds' own cut is
     lower it is no sign of absence either: the flag's cut follows the folds' cut, not the floor."""
     cuts = flag_cuts(fitted, 1.0)
     low = [j for j, t in enumerate(fitted.fold_thresholds_) if t < 0.6]
