@@ -256,7 +256,7 @@ class CriterionCoverage(Record):
     ``shown_as``: the wording this document's level shows for it (itself, or its twin);
     ``flag_confident``, for a criterion without evidence: no passage reached the probability at
     which it would have been credited, so the flag can be put to the strategy's authors as is;
-    ``mention``, for a criterion weak without a credit: the passage that touches on it."""
+    ``mention``, for a criterion weak without a credit: the passage that may touch on it."""
 
     id: str
     status: Status

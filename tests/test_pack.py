@@ -12,6 +12,7 @@ import pytest
 from markupsafe import escape
 
 from pipeline.models import (
+    ClosestPassage,
     CriterionCoverage,
     DocumentReview,
     DocumentSummary,
@@ -190,6 +191,31 @@ def test_silent_section_lists_gaps_with_taxonomy_questions(taxonomy: Taxonomy) -
     assert {re.search(r'class="id">([^<]+)<', item).group(1) for item in items} == silent_ids
     assert all(2 <= item.count("<li>") <= 3 for item in items)
     assert "M1.ICS.1<" not in silent  # evidenced criteria are not listed as silent
+
+
+def test_a_criterion_weak_on_a_mention_shows_that_passage(taxonomy: Taxonomy) -> None:
+    """A criterion weak on a passage that touches it without a credit: the reviewer reads that
+    passage (page, score, escaped text) where the criterion is listed, and its table row names it."""
+    review = _review(taxonomy)
+    mention = ClosestPassage(
+        passage_id="doc-M2-mention",
+        pages=[17],
+        heading="Our estate",
+        text=f"Greener data centres. {SCRIPT}",
+        score=0.46,
+    )
+    m2 = review.measures[1]
+    criteria = [
+        c.model_copy(update={"status": "weak", "mention": mention}) if c.id == "M2.ICS.4" else c for c in m2.criteria
+    ]
+    measures = [m2.model_copy(update={"criteria": criteria}) if m.id == "M2" else m for m in review.measures]
+    html = render_pack_html(review.model_copy(update={"measures": measures}), taxonomy, GENERATED)
+    silent = _section(html, "Where the strategy is silent")
+    item = next(i for i in re.findall(r'<div class="item">(.*?)</div>', silent, re.S) if ">M2.ICS.4<" in i)
+    assert "Possibly touched on here, not credited, page 17" in item and "score 0.46" in item
+    assert "&lt;script&gt;" in item and "<script" not in html.lower()
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if ">M2.ICS.4<" in r)
+    assert "p. 17</span>, 0.46 (mention)" in row
 
 
 def test_trust_strategy_puts_org_criteria_first(taxonomy: Taxonomy) -> None:
