@@ -66,6 +66,7 @@ def assess_coverage(
     settings = settings or get_settings()
     by_id = {p.passage_id: p for p in passages}
     counted = [tag for tag in tags if tag.passage_id not in excluded]
+    cuts = flag_cuts or {}
     results = []
     for measure in taxonomy.measures:
         threshold = thresholds[measure.id]
@@ -77,13 +78,11 @@ def assess_coverage(
             status = "weak"  # one paragraph stated so plainly is no stray
         supporting = [(s, tag) for s, tag in scored if s >= threshold]
         criteria = [
-            _criterion(
-                criterion.id, measure.id, status, supporting, counted, by_id, taxonomy, level, settings, flag_cuts or {}
-            )
+            _criterion(criterion.id, measure.id, status, supporting, counted, by_id, taxonomy, level, settings, cuts)
             for criterion in measure.criteria
         ]
         if status != "no_evidence":
-            criteria = _weak_on_mentions(criteria, supporting, by_id, taxonomy, settings, flag_cuts or {})
+            criteria = _weak_on_mentions(criteria, supporting, by_id, taxonomy, settings, cuts)
         evidence = [
             Evidence(
                 passage_id=tag.passage_id,
@@ -180,13 +179,15 @@ def _weak_on_mentions(
         substance = taxonomy.substance_of(criterion.id)
         cut = flag_cuts.get(substance)
         if criterion.status == "no_evidence" and cut is not None and supporting:
-            _, best = max(supporting, key=lambda pair: pair[1].criterion_scores.get(substance, 0.0))
-            score = best.criterion_scores.get(substance, 0.0)
+            score, passage_id = max(
+                ((tag.criterion_scores.get(substance, 0.0), tag.passage_id) for _, tag in supporting),
+                key=lambda pair: pair[0],  # the first of equals: the passage that best supports the measure
+            )
             if score >= max(cut, settings.criterion_mention_probability):
                 criterion = criterion.model_copy(
                     update={
                         "status": "weak",
-                        "mention": _cited(best.passage_id, score, by_id),
+                        "mention": _cited(passage_id, score, by_id),
                         "closest": None,
                         "flag_confident": None,
                     }

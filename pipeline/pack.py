@@ -114,25 +114,16 @@ def _criterion_view(coverage: CriterionCoverage, known: dict[str, Criterion]) ->
     if criterion is None:
         # A review made with another taxonomy version can name criteria this one lacks.
         level = coverage.id.split(".")[1] if coverage.id.count(".") == 2 else "?"
-        return CriterionView(
-            coverage.id,
-            "Not in this taxonomy version",
-            level,
-            coverage.status,
-            coverage.score,
-            [],
-            coverage.closest,
-            confident,
-            twin_of,
-            coverage.mention,
-        )
+        title, questions = "Not in this taxonomy version", []
+    else:
+        title, level, questions = criterion.title, criterion.level, criterion.questions[:MAX_QUESTIONS]
     return CriterionView(
-        criterion.id,
-        criterion.title,
-        criterion.level,
+        coverage.id,
+        title,
+        level,
         coverage.status,
         coverage.score,
-        criterion.questions[:MAX_QUESTIONS],
+        questions,
         coverage.closest,
         confident,
         twin_of,
