@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,23 @@ import numpy as np
 from pipeline.encoder import embedding_identity, load_encoder
 from pipeline.models import Passage
 from pipeline.settings import Settings, get_settings
+
+SET_UP_ATTEMPTS = 40  # about 40 s of waiting in all
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    """Switch the file to WAL and create the table, retrying while it is locked: when several
+    processes (test workers, Dask workers, two reviews) open a new cache at once, SQLite answers
+    "locked" at once, without waiting out the connection's timeout."""
+    for attempt in range(1, SET_UP_ATTEMPTS + 1):
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == SET_UP_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
 
 
 @dataclass(frozen=True)
@@ -30,8 +48,7 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(path, timeout=60)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        _set_up(self._connection)
 
     @staticmethod
     def key(model_name: str, text: str) -> str:
