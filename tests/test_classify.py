@@ -11,7 +11,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from pipeline.classify import TfidfTagger, ZeroShotTagger, build_prototypes
+from pipeline.classify import Prototypes, TfidfTagger, ZeroShotTagger, build_prototypes
 from pipeline.labels import indicator_matrix, read_labelled
 from pipeline.measure_tagger import MeasureTagger
 from pipeline.settings import Settings
@@ -30,26 +30,35 @@ def data() -> tuple[list[str], np.ndarray]:
     return [p.text for p in subset], indicator_matrix(subset, TAXONOMY.measure_ids)
 
 
-def _taggers() -> list[object]:
-    prototypes = build_prototypes(TAXONOMY, SETTINGS)
-    return [
-        MeasureTagger(prototypes=prototypes, cv=3, random_state=0),
-        ZeroShotTagger(prototypes=prototypes, cv=3, random_state=0),
-        TfidfTagger(measure_ids=TAXONOMY.measure_ids, cv=3, random_state=0),
-    ]
+TAGGER_KINDS = ["MeasureTagger", "ZeroShotTagger", "TfidfTagger"]
 
 
-@pytest.fixture(params=_taggers(), ids=lambda t: type(t).__name__)
-def tagger(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    return clone(request.param)
+@pytest.fixture(scope="session")
+def prototypes() -> Prototypes:
+    """Built when first used, not at collection: every xdist worker collects this module, and an
+    error there (a locked cache, once) takes down the whole run."""
+    return build_prototypes(TAXONOMY, SETTINGS)
 
 
-@pytest.fixture(scope="session", params=_taggers(), ids=lambda t: type(t).__name__)
-def fitted(request: pytest.FixtureRequest, data):  # type: ignore[no-untyped-def]
+def _new_tagger(kind: str, prototypes: Prototypes) -> object:
+    if kind == "MeasureTagger":
+        return MeasureTagger(prototypes=prototypes, cv=3, random_state=0)
+    if kind == "ZeroShotTagger":
+        return ZeroShotTagger(prototypes=prototypes, cv=3, random_state=0)
+    return TfidfTagger(measure_ids=TAXONOMY.measure_ids, cv=3, random_state=0)
+
+
+@pytest.fixture(params=TAGGER_KINDS)
+def tagger(request: pytest.FixtureRequest, prototypes: Prototypes):  # type: ignore[no-untyped-def]
+    return _new_tagger(request.param, prototypes)
+
+
+@pytest.fixture(scope="session", params=TAGGER_KINDS)
+def fitted(request: pytest.FixtureRequest, data, prototypes: Prototypes):  # type: ignore[no-untyped-def]
     """Each tagger fitted once per session (a MeasureTagger fit is the costly part), with what
     ``fit`` returned: shared by the tests that need a fitted tagger."""
     X, Y = data
-    tagger = clone(request.param)
+    tagger = _new_tagger(request.param, prototypes)
     return tagger, tagger.fit(X, Y)
 
 
@@ -142,12 +151,11 @@ def test_shipped_tagger_tags_every_measure_a_bundled_passage_evidences() -> None
         assert {m for m, on in zip(TAXONOMY.measure_ids, row, strict=True) if on} >= expected
 
 
-def test_measure_tagger_with_the_vote_alone_gives_a_known_passage_its_own_labels(data) -> None:  # type: ignore[no-untyped-def]
+def test_measure_tagger_with_the_vote_alone_gives_a_known_passage_its_own_labels(data, prototypes: Prototypes) -> None:  # type: ignore[no-untyped-def]
     """With ``neighbour_weight=1`` the probability is the neighbours' vote: a passage the tagger
     learnt from is its own nearest neighbour, so one neighbour returns its labels exactly; with
     ``neighbour_weight=0`` the regressions alone speak, and their scores are not 0/1."""
     X, Y = data
-    prototypes = build_prototypes(TAXONOMY, SETTINGS)
     voting = MeasureTagger(prototypes=prototypes, cv=3, random_state=0, neighbour_weight=1.0, neighbours=1).fit(X, Y)
     assert np.array_equal(voting.predict_proba(X[:20]), Y[:20].astype(float))
     regressions = clone(voting).set_params(neighbour_weight=0.0).fit(X, Y)
